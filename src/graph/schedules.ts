@@ -1,0 +1,39 @@
+// Learning-rate schedules: pure functions of the (fractional) epoch, where
+// epoch + i / stepsPerEpoch is the position of step i within the epoch.
+
+export type Schedule = (epoch: number) => number;
+
+export const constant = (lr: number): Schedule => () => lr;
+
+export interface WarmupCosineSpec {
+  readonly max: number;
+  readonly init: number;
+  readonly final: number;
+  readonly warmup: number;
+  readonly decay: number;
+  /** When true the rate changes every step; when false it is constant within an epoch (the reference). */
+  readonly continuous?: boolean;
+}
+
+/**
+ * Linear warm-up from `init` to `max` over `warmup` epochs, then a quarter
+ * cosine from `max` to `final`. The reference divides by (decay - 1), so its
+ * last epoch lands exactly on `final`; this keeps that formula.
+ */
+export const warmupCosine =
+  ({ max, init, final, warmup, decay, continuous = false }: WarmupCosineSpec): Schedule =>
+  (epoch) => {
+    const e = continuous ? epoch : Math.floor(epoch);
+    if (e < warmup) return ((max - init) * e) / warmup + init;
+    const progress = decay > 1 ? (e - warmup) / (decay - 1) : 1;
+    return (max - final) * Math.max(0, Math.cos((progress * Math.PI) / 2)) + final;
+  };
+
+/** The reference's schedule (../shared/SEED.md): 3 warm-up and 6 decay epochs, 1e-5 -> 1e-3 -> 1e-5. */
+export const seedSchedule: Schedule = warmupCosine({ max: 1e-3, init: 1e-5, final: 1e-5, warmup: 3, decay: 6 });
+
+/** Multiplies the rate by `factor` every `every` epochs. */
+export const stepDecay =
+  (lr: number, factor: number, every: number): Schedule =>
+  (epoch) =>
+    lr * factor ** Math.floor(epoch / every);

@@ -1,0 +1,63 @@
+// `serial` composes named layers into one layer, as stax's serial does. Its
+// parameter record has one entry per named layer, and its backward runs the
+// children's backward closures in reverse, returning a gradient record of the
+// same shape.
+
+import { foldIn } from '../core/random.ts';
+import type { Shape, Tensor } from '../core/tensor.ts';
+import type { Layer, LayerRow, ParamsOf } from './layer.ts';
+import type { Tree } from './tree.ts';
+
+type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export type SerialParams<L extends Record<string, AnyLayer>> = { readonly [K in keyof L]: ParamsOf<L[K]> };
+
+export const serial = <L extends Record<string, AnyLayer>>(layers: L): Layer<SerialParams<L>> => {
+  const entries = Object.entries(layers);
+  return {
+    describe: (inShape, prefix) => {
+      let shape: Shape = inShape;
+      const rows: LayerRow[] = [];
+      for (const [name, layer] of entries) {
+        const d = layer.describe(shape, prefix === '' ? name : `${prefix}.${name}`);
+        rows.push(...d.rows);
+        shape = d.outShape;
+      }
+      return { outShape: shape, rows };
+    },
+    init: (key, inShape) => {
+      let shape: Shape = inShape;
+      const params: Record<string, Tree> = {};
+      entries.forEach(([name, layer], i) => {
+        params[name] = layer.init(foldIn(key, i), shape);
+        shape = layer.describe(shape, name).outShape;
+      });
+      return params as SerialParams<L>;
+    },
+    apply: (params, x, kernels) => {
+      let h: Tensor = x;
+      const backs = entries.map(([name, layer]) => {
+        const op = layer.apply(params[name], h, kernels);
+        h = op.out;
+        return [name, op.backward] as const;
+      });
+      return {
+        out: h,
+        backward: (dy) => {
+          const grads: Record<string, Tree> = {};
+          let d = dy;
+          for (let i = backs.length - 1; i >= 0; i--) {
+            const [name, backward] = backs[i]!;
+            const g = backward(d);
+            grads[name] = g.params;
+            d = g.x;
+          }
+          // Same key order as the parameter record.
+          const ordered: Record<string, Tree> = {};
+          for (const [name] of entries) ordered[name] = grads[name]!;
+          return { x: d, params: ordered as SerialParams<L> };
+        },
+      };
+    },
+  };
+};

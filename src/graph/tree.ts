@@ -1,0 +1,48 @@
+// Parameter records: readonly trees of named tensors. Gradients and optimizer
+// state are trees of the same shape, so a few structural maps serve them all.
+
+import type { Tensor } from '../core/tensor.ts';
+
+export type Tree = Tensor | { readonly [name: string]: Tree };
+
+export const isTensor = (t: Tree): t is Tensor => 'shape' in t && 'data' in t && ArrayBuffer.isView((t as Tensor).data);
+
+/** Applies `f` to every leaf, in key order, building a tree of the same shape. */
+export const mapTree = <T extends Tree>(t: T, f: (leaf: Tensor, path: string) => Tensor, path = ''): T => {
+  if (isTensor(t)) return f(t, path) as T;
+  const out: Record<string, Tree> = {};
+  for (const [k, v] of Object.entries(t)) out[k] = mapTree(v, f, path === '' ? k : `${path}.${k}`);
+  return out as T;
+};
+
+/** Like mapTree over several trees of the same shape (params, grads, state...). */
+export const zipTrees = <T extends Tree>(
+  trees: readonly Tree[],
+  f: (leaves: readonly Tensor[], path: string) => Tensor,
+  path = '',
+): T => {
+  const first = trees[0]!;
+  if (isTensor(first)) return f(trees as Tensor[], path) as T;
+  const out: Record<string, Tree> = {};
+  for (const k of Object.keys(first)) {
+    const children = trees.map((t) => {
+      const c = (t as Record<string, Tree>)[k];
+      if (c === undefined) throw new RangeError(`tree: "${path === '' ? k : `${path}.${k}`}" is missing from one of the trees`);
+      return c;
+    });
+    out[k] = zipTrees(children, f, path === '' ? k : `${path}.${k}`);
+  }
+  return out as T;
+};
+
+/** Every leaf with its dotted path ("conv1.w"), in key order. */
+export const leaves = (t: Tree, path = ''): Array<readonly [string, Tensor]> => {
+  if (isTensor(t)) return [[path, t]];
+  return Object.entries(t).flatMap(([k, v]) => leaves(v, path === '' ? k : `${path}.${k}`));
+};
+
+/** Rebuilds a tree shaped like `template` from leaves looked up by path. */
+export const fromLeaves = <T extends Tree>(template: T, lookup: (path: string) => Tensor): T =>
+  mapTree(template, (_, path) => lookup(path));
+
+export const countParams = (t: Tree): number => leaves(t).reduce((s, [, x]) => s + x.data.length, 0);

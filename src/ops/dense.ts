@@ -1,0 +1,37 @@
+// Dense layer: y = x · w + b, with x [n, k], w [k, m], b [m].
+
+import { expectDim, expectRank, expectSameShape } from '../core/shape.ts';
+import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
+import { jsKernels, type Kernels } from './kernels/index.ts';
+import type { Op } from './op.ts';
+
+export const dense = (
+  x: Tensor,
+  w: Tensor,
+  b: Tensor,
+  kernels: Kernels = jsKernels,
+): Op<Tensor, { readonly x: Tensor; readonly w: Tensor; readonly b: Tensor }> => {
+  expectRank('dense', 'input [n, k]', x.shape, 2);
+  expectRank('dense', 'weights [k, m]', w.shape, 2);
+  const [n, k] = x.shape as [number, number];
+  const m = w.shape[1]!;
+  expectDim('dense', 'input and weights', x.shape, k, w.shape, w.shape[0]!);
+  expectSameShape('dense', 'bias', b.shape, [m]);
+  const dtype = dtypeOf(x);
+  const y = alloc(dtype, n * m);
+  for (let i = 0; i < y.length; i += m) y.set(b.data as Float32Array, i);
+  kernels.gemm(false, false, n, m, k, x.data, w.data, y, true);
+  return {
+    out: tensor([n, m], y),
+    backward: (dy) => {
+      expectSameShape('dense backward', 'output gradient', dy.shape, [n, m]);
+      const dx = alloc(dtype, n * k);
+      kernels.gemm(false, true, n, k, m, dy.data, w.data, dx, false);
+      const dw = alloc(dtype, k * m);
+      kernels.gemm(true, false, k, m, n, x.data, dy.data, dw, false);
+      const db = alloc(dtype, m);
+      for (let i = 0; i < dy.data.length; i += m) for (let j = 0; j < m; j++) db[j] += dy.data[i + j]!;
+      return { x: tensor(x.shape, dx), w: tensor(w.shape, dw), b: tensor(b.shape, db) };
+    },
+  };
+};

@@ -1,0 +1,44 @@
+// Optimizer rules on numbers small enough to check by hand, and schedules.
+
+import { describe, expect, it } from 'vitest';
+import { fromArray } from '../src/core/tensor.ts';
+import { adam, constant, momentum, sgd, stepDecay, warmupCosine } from '../src/graph/index.ts';
+
+const p = { w: fromArray([2], [1, -2], 'float64') };
+const g = { w: fromArray([2], [0.5, -4], 'float64') };
+
+describe('optimizers', () => {
+  it('sgd: p - lr g', () => {
+    const s = sgd();
+    expect(Array.from(s.step(p, g, s.init(p), 0.1).params.w.data)).toEqual([1 - 0.05, -2 + 0.4]);
+  });
+
+  it('momentum: the second step uses mu v + g', () => {
+    const m = momentum(0.9);
+    const one = m.step(p, g, m.init(p), 0.1);
+    const two = m.step(one.params, g, one.state, 0.1);
+    const v2 = 0.9 * 0.5 + 0.5;
+    expect(two.params.w.data[0]).toBeCloseTo(1 - 0.05 - 0.1 * v2, 12);
+  });
+
+  it('adam: the first step moves each weight by about lr, against its gradient', () => {
+    const a = adam();
+    const s = a.step(p, g, a.init(p), 0.01);
+    expect(s.params.w.data[0]).toBeCloseTo(1 - 0.01, 6);
+    expect(s.params.w.data[1]).toBeCloseTo(-2 + 0.01, 6);
+    expect(s.state.t.data[0]).toBe(1);
+  });
+});
+
+describe('schedules', () => {
+  it('constant and step decay', () => {
+    expect(constant(0.1)(7)).toBe(0.1);
+    expect(stepDecay(1, 0.5, 2)(5)).toBe(0.25);
+  });
+  it('continuous warm-up + cosine moves within an epoch', () => {
+    const s = warmupCosine({ max: 1, init: 0, final: 0, warmup: 1, decay: 3, continuous: true });
+    expect(s(0.5)).toBeCloseTo(0.5, 12);
+    expect(s(1)).toBe(1);
+    expect(s(3)).toBeCloseTo(0, 12);
+  });
+});
