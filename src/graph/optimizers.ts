@@ -24,7 +24,8 @@ export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
   step: (params, grads, state, lr) => ({
     params: zipTrees([params, grads], ([p, g]) => {
       const out = fresh(p!);
-      for (let i = 0; i < out.length; i++) out[i] = p!.data[i]! - lr * g!.data[i]!;
+      const pd = p!.data, gd = g!.data;
+      for (let i = 0; i < out.length; i++) out[i] = pd[i]! - lr * gd[i]!;
       return tensor(p!.shape, out);
     }),
     state,
@@ -40,12 +41,14 @@ export const momentum = (mu = 0.9): Optimizer<MomentumState> => ({
   step: (params, grads, state, lr) => {
     const velocity = zipTrees<Tree>([state.velocity, grads], ([v, g]) => {
       const out = fresh(v!);
-      for (let i = 0; i < out.length; i++) out[i] = mu * v!.data[i]! + g!.data[i]!;
+      const vd = v!.data, gd = g!.data;
+      for (let i = 0; i < out.length; i++) out[i] = mu * vd[i]! + gd[i]!;
       return tensor(v!.shape, out);
     });
     const next = zipTrees<typeof params>([params, velocity], ([p, v]) => {
       const out = fresh(p!);
-      for (let i = 0; i < out.length; i++) out[i] = p!.data[i]! - lr * v!.data[i]!;
+      const pd = p!.data, vd = v!.data;
+      for (let i = 0; i < out.length; i++) out[i] = pd[i]! - lr * vd[i]!;
       return tensor(p!.shape, out);
     });
     return { params: next, state: { velocity } };
@@ -64,19 +67,20 @@ export const adam = (beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Optimizer<AdamStat
     const c2 = 1 - beta2 ** t;
     const m = zipTrees<Tree>([state.m, grads], ([m0, g]) => {
       const out = fresh(m0!);
-      for (let i = 0; i < out.length; i++) out[i] = beta1 * m0!.data[i]! + (1 - beta1) * g!.data[i]!;
+      const md = m0!.data, gd = g!.data;
+      for (let i = 0; i < out.length; i++) out[i] = beta1 * md[i]! + (1 - beta1) * gd[i]!;
       return tensor(m0!.shape, out);
     });
     const v = zipTrees<Tree>([state.v, grads], ([v0, g]) => {
       const out = fresh(v0!);
-      for (let i = 0; i < out.length; i++) out[i] = beta2 * v0!.data[i]! + (1 - beta2) * g!.data[i]! * g!.data[i]!;
+      const vd = v0!.data, gd = g!.data;
+      for (let i = 0; i < out.length; i++) out[i] = beta2 * vd[i]! + (1 - beta2) * gd[i]! * gd[i]!;
       return tensor(v0!.shape, out);
     });
     const next = zipTrees<typeof params>([params, m, v], ([p, mm, vv]) => {
       const out = fresh(p!);
-      for (let i = 0; i < out.length; i++) {
-        out[i] = p!.data[i]! - (lr * (mm!.data[i]! / c1)) / (Math.sqrt(vv!.data[i]! / c2) + eps);
-      }
+      const pd = p!.data, md = mm!.data, vd = vv!.data;
+      for (let i = 0; i < out.length; i++) out[i] = pd[i]! - (lr * (md[i]! / c1)) / (Math.sqrt(vd[i]! / c2) + eps);
       return tensor(p!.shape, out);
     });
     return { params: next, state: { m, v, t: tensor([1], Float32Array.of(t)) } };

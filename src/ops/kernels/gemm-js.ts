@@ -11,9 +11,33 @@ const transpose = (src: Readonly<Data>, rows: number, cols: number): Data => {
   return out;
 };
 
+// Fewer than 4 rows (a dense layer at batch 1): walk B as it is stored, so
+// the large weight matrix is never copied. C[i, :] += A[i, p] * B[p, :], or
+// C[i, j] = <A[i, :], B[j, :]> when B is stored transposed.
+const fewRows = (transB: boolean, m: number, n: number, k: number, a: Readonly<Data>, b: Readonly<Data>, c: Data, accumulate: boolean): void => {
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    const ar = i * k;
+    if (transB) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0, bp = j * k; p < k; p++) s += a[ar + p]! * b[bp + p]!;
+        c[row + j] = accumulate ? c[row + j]! + s : s;
+      }
+      continue;
+    }
+    if (!accumulate) c.fill(0, row, row + n);
+    for (let p = 0; p < k; p++) {
+      const av = a[ar + p]!;
+      if (av !== 0) for (let j = 0, bp = p * n; j < n; j++) c[row + j] += av * b[bp + j]!;
+    }
+  }
+};
+
 export const gemmJs: Gemm = (transA, transB, m, n, k, a0, b0, c, accumulate) => {
   // A as [m, k] row-major, B as [k, n] row-major.
   const a = transA ? transpose(a0, k, m) : a0;
+  if (m < 4) return fewRows(transB, m, n, k, a, b0, c, accumulate);
   const b = transB ? transpose(b0, n, k) : b0;
   const m4 = m - (m % 4);
   const n4 = n - (n % 4);

