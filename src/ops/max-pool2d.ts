@@ -30,28 +30,35 @@ export const maxPool2d = (
   const xd = x.data;
   const y = alloc(dtypeOf(x), n * ho * wo * c);
   const argmax = new Int32Array(y.length); // index into x, or -1 for a padded cell
+  // Channels innermost: each window cell updates all c running maxima at once.
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < ho; oy++) {
       for (let ox = 0; ox < wo; ox++) {
         const o = ((b * ho + oy) * wo + ox) * c;
-        for (let ci = 0; ci < c; ci++) {
-          let best = -Infinity;
-          let arg = -2;
-          for (let ky = 0; ky < size; ky++) {
-            const iy = oy * stride + ky - pad.top;
-            for (let kx = 0; kx < size; kx++) {
-              const ix = ox * stride + kx - pad.left;
-              const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-              const i = inside ? ((b * h + iy) * w + ix) * c + ci : -1;
-              const v = inside ? xd[i]! : padValue;
-              if (v > best || arg === -2) {
-                best = v;
-                arg = i;
+        let first = true;
+        for (let ky = 0; ky < size; ky++) {
+          const iy = oy * stride + ky - pad.top;
+          for (let kx = 0; kx < size; kx++) {
+            const ix = ox * stride + kx - pad.left;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+              const i0 = ((b * h + iy) * w + ix) * c;
+              for (let ci = 0; ci < c; ci++) {
+                const v = xd[i0 + ci]!;
+                if (first || v > y[o + ci]!) {
+                  y[o + ci] = v;
+                  argmax[o + ci] = i0 + ci;
+                }
+              }
+            } else {
+              for (let ci = 0; ci < c; ci++) {
+                if (first || padValue > y[o + ci]!) {
+                  y[o + ci] = padValue;
+                  argmax[o + ci] = -1;
+                }
               }
             }
+            first = false;
           }
-          y[o + ci] = best;
-          argmax[o + ci] = arg;
         }
       }
     }
