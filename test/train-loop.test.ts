@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
-import { adam, MNIST_SHAPE, seedNetwork, warmupCosine } from '../src/graph/index.ts';
+import { optimizerByName, MNIST_SHAPE, seedNetwork, warmupCosine } from '../src/graph/index.ts';
 import { defaultMnistDir, loadMnist } from '../src/data/mnist.ts';
 import { take } from '../src/train/batches.ts';
 import { evaluate } from '../src/train/evaluate.ts';
@@ -22,7 +22,7 @@ describe('training loop', async () => {
     const net = seedNetwork({ init: 'he' });
     const kernels = kernelsByName('wasm');
     const params = net.init(key(0), MNIST_SHAPE);
-    const optimizer = adam();
+    const optimizer = optimizerByName('adam');
     const setup = {
       gradients: localGradients(net, kernels),
       optimizer,
