@@ -8,7 +8,9 @@ import { astype, copyData, tensor, type Tensor } from '../core/tensor.ts';
 import type { Op } from '../ops/op.ts';
 
 export type Inputs = Readonly<Record<string, Tensor>>;
-export type Checked = (inputs: Inputs) => Op<Tensor | number, Readonly<Record<string, Tensor | undefined>>>;
+type Grads = Readonly<Record<string, Tensor | undefined>>;
+/** A function under test: an op, or a whole network with its loss, of named inputs. */
+export type Checked = (inputs: Inputs) => Op<Tensor, Grads> | Op<number, Grads>;
 
 export interface GradCheckOptions {
   readonly eps?: number;
@@ -50,7 +52,9 @@ export const checkGradients = (f: Checked, inputs0: Inputs, opts: GradCheckOptio
   const base = f(inputs);
   const outSize = typeof base.out === 'number' ? 1 : base.out.data.length;
   const u = normal(key, outSize);
-  const grads = base.backward(typeof base.out === 'number' ? u[0]! : tensor(base.out.shape, u));
+  // The cotangent has the output's type: a number for a loss, a tensor otherwise.
+  const backward = base.backward as (d: Tensor | number) => Grads;
+  const grads = backward(typeof base.out === 'number' ? u[0]! : tensor(base.out.shape, u));
 
   const mismatches: Mismatch[] = [];
   let checked = 0;

@@ -1,0 +1,110 @@
+// `npm run bench`: training and inference throughput and per-op GFLOP/s on
+// the seed network's real shapes. Medians over repetitions after warm-up;
+// speed lives here, never in unit tests. `--quick` for a short run.
+
+import { availableParallelism } from 'node:os';
+import { key, uniform } from '../src/core/random.ts';
+import { tensor, type Tensor } from '../src/core/tensor.ts';
+import { MNIST_SHAPE, optimizerByName, seedNetwork, type SeedParams } from '../src/graph/index.ts';
+import { conv2d, dense, maxPool2d, padAll, type Kernels } from '../src/ops/index.ts';
+import { kernelsByName } from '../src/cli/kernels.ts';
+import { localGradients, type GradientSource } from '../src/train/gradients.ts';
+import { parallelGradients } from '../src/node/data-parallel.ts';
+
+const quick = process.argv.includes('--quick');
+const kernelName = (process.argv.find((a) => a.startsWith('--kernels='))?.split('=')[1] ?? 'wasm') as 'wasm' | 'js' | 'reference';
+const kernels = kernelsByName(kernelName);
+const reps = quick ? 3 : 7;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Median seconds of `run` over `reps` repetitions after one warm-up. */
+const time = async (run: () => unknown | Promise<unknown>, n = reps): Promise<number> => {
+  await run();
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await run();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+};
+
+const batchOf = (n: number, seed: number): { x: Tensor; labels: Uint8Array } => ({
+  x: tensor([n, 28, 28, 1], Float32Array.from(uniform(key(seed), n * 784))),
+  labels: Uint8Array.from({ length: n }, (_, i) => i % 10),
+});
+
+const rows: string[][] = [];
+const row = (...cells: string[]): void => {
+  rows.push(cells);
+  console.error(cells.join('  '));
+};
+
+const net = seedNetwork({ init: 'he' });
+const params0: SeedParams = net.init(key(0), MNIST_SHAPE);
+
+const trainRate = async (batch: number, threads: number): Promise<number> => {
+  const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
+  const source: GradientSource<SeedParams> =
+    threads > 1 ? parallelGradients(params0, { init: 'he', kernels: kernelName }, threads) : localGradients(net, kernels);
+  const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
+  const b = batchOf(batch, 1);
+  let params = params0;
+  let state = opt.init(params0);
+  const sec = await time(async () => {
+    for (let i = 0; i < steps; i++) {
+      const g = await source.grad(params, b.x, b.labels);
+      const next = opt.step(params, g.grads, state, 1e-3);
+      params = next.params;
+      state = next.state;
+    }
+  }, quick ? 2 : 3);
+  await source.close();
+  return (steps * batch) / sec;
+};
+
+const main = async (): Promise<void> => {
+  console.error(`kernels: ${kernels.name}; ${availableParallelism()} cores; node ${process.version}${quick ? '; quick' : ''}`);
+  for (const batch of [1, 64]) {
+    for (const threads of batch === 1 ? [1] : [1, 2]) {
+      row('train', `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${(await trainRate(batch, threads)).toFixed(0)} images/s`);
+    }
+  }
+  for (const batch of [1, 256]) {
+    const b = batchOf(batch, 2);
+    const n = batch === 1 ? 200 : 4;
+    const sec = await time(() => {
+      for (let i = 0; i < n; i++) net.apply(params0, b.x, kernels);
+    });
+    row('infer', `batch ${batch}`, '1 thread', `${((n * batch) / sec).toFixed(0)} images/s`);
+  }
+  // Per op at the network's shapes, batch 64.
+  const op = async (name: string, flops: number, run: () => unknown): Promise<void> => {
+    const sec = await time(run);
+    row('op', name, `${(sec * 1000).toFixed(2)} ms`, `${(flops / sec / 1e9).toFixed(1)} GFLOP/s`);
+  };
+  const convs: Array<[string, number, number, number]> = [['conv1', 28, 1, 16], ['conv2', 14, 16, 32], ['conv3', 7, 32, 64]];
+  for (const [name, hw, cin, cout] of convs) {
+    const x = tensor([64, hw, hw, cin], Float32Array.from(uniform(key(3), 64 * hw * hw * cin)));
+    const w = tensor([3, 3, cin, cout], Float32Array.from(uniform(key(4), 9 * cin * cout)));
+    const flops = 2 * 64 * hw * hw * 9 * cin * cout;
+    await op(`${name} forward`, flops, () => conv2d(x, w, { pad: padAll(1), kernels }));
+    const fwd = conv2d(x, w, { pad: padAll(1), kernels });
+    await op(`${name} forward+backward (x and w)`, 3 * flops, () => conv2d(x, w, { pad: padAll(1), kernels }).backward(fwd.out));
+  }
+  const xd = tensor([64, 3136], Float32Array.from(uniform(key(5), 64 * 3136)));
+  const wd = tensor([3136, 100], Float32Array.from(uniform(key(6), 313600)));
+  const bd = tensor([100], new Float32Array(100));
+  await op('dense1 forward', 2 * 64 * 3136 * 100, () => dense(xd, wd, bd, kernels as Kernels));
+  const xp = tensor([64, 28, 28, 16], Float32Array.from(uniform(key(7), 64 * 12544)));
+  const pool = { size: 3, stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 } };
+  const pf = maxPool2d(xp, pool);
+  await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, pool).backward(pf.out));
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  console.log(`\n| what | shape | threads / time | rate |\n|---|---|---|---|`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\nkernels ${kernels.name}, ${availableParallelism()} cores, node ${process.version}; RSS at the end ${rss.toFixed(0)} MiB`);
+};
+
+await main();

@@ -1,0 +1,122 @@
+// The training program as a user runs it: a child process per command, on
+// real MNIST with small limits so each run takes seconds.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/train/checkpoint.ts';
+import { leaves } from '../src/graph/index.ts';
+
+const cli = (args: string[]) => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'run-'));
+const small = ['--train-limit', '256', '--test-limit', '200', '--batch-size', '32', '--kernels', 'wasm'];
+const paramsOf = (dir: string): Float32Array[] => {
+  const c = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))));
+  if (E.isLeft(c)) throw new Error(c.left);
+  return leaves(c.right.state.params).map(([, t]) => Float32Array.from(t.data));
+};
+
+describe('train CLI: bad input', () => {
+  it('a bad flag: one line, exit 2', () => {
+    for (const args of [['--batch-size', '0'], ['--bogus'], ['--lr', 'abc'], ['--epochs', '-1']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(/^error: /);
+      expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    }
+  });
+
+  it('a bad data dir: one line naming it, exit 2', () => {
+    const d = tmp();
+    const r = cli(['--data-dir', join(d, 'nothing')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nothing: no such directory/);
+    writeFileSync(join(d, 'train-images-idx3-ubyte'), 'garbage');
+    const r2 = cli(['--data-dir', d]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/train-images-idx3-ubyte: wrong magic number/);
+  });
+
+  it('refuses to write into a directory that already holds files', () => {
+    const d = tmp();
+    writeFileSync(join(d, 'precious.txt'), 'keep me');
+    const r = cli(['--out', d, ...small]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already holds files/);
+    expect(readFileSync(join(d, 'precious.txt'), 'utf8')).toBe('keep me');
+  });
+});
+
+describe('train CLI: runs', () => {
+  it('trains, writes the run files, evaluates and predicts', () => {
+    const d = join(tmp(), 'run');
+    const r = cli(['--out', d, '--epochs', '1', ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('359,846');
+    expect(r.stdout).toMatch(/epoch 0 +lr [\d.e+-]+ +train loss [\d.]+ +train acc [\d.]+% +test loss [\d.]+ +test acc [\d.]+%/);
+    expect(r.stdout).toMatch(/final test accuracy/);
+    for (const f of ['checkpoint.safetensors', 'metrics.json', 'metrics.csv', 'accuracy.svg', 'loss.svg', 'predictions.png', 'confusion.png', 'confusion.svg']) {
+      expect(existsSync(join(d, f)), f).toBe(true);
+    }
+    expect(readdirSync(d).some((f) => f.endsWith('.tmp'))).toBe(false);
+    const ev = cli(['evaluate', join(d, 'checkpoint.safetensors'), '--test-limit', '200']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stdout).toMatch(/test accuracy [\d.]+%/);
+    const pr = cli(['predict', join(d, 'checkpoint.safetensors'), join(d, 'predictions.png'), '--save-input', join(d, 'seen')]);
+    expect(pr.code, pr.stderr).toBe(0);
+    expect(pr.stdout).toMatch(/predictions\.png: \d \([\d.]+%\), \d \([\d.]+%\), \d \([\d.]+%\)/);
+    expect(existsSync(join(d, 'seen', 'predictions-28x28.png'))).toBe(true);
+  });
+
+  it('the same seed twice gives identical parameters; stop after epoch 1 and resume equals an uninterrupted run', () => {
+    const [a, b, c] = [tmp(), tmp(), tmp()].map((x) => join(x, 'r'));
+    expect(cli(['--out', a!, '--epochs', '2', ...small]).code).toBe(0);
+    expect(cli(['--out', b!, '--epochs', '2', ...small]).code).toBe(0);
+    expect(paramsOf(b!)).toEqual(paramsOf(a!));
+    expect(cli(['--out', c!, '--epochs', '1', ...small]).code).toBe(0);
+    const resumed = cli(['--resume', join(c!, 'checkpoint.safetensors'), '--epochs', '2']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('resuming at epoch 1, step 0');
+    expect(paramsOf(c!)).toEqual(paramsOf(a!));
+    const metrics = JSON.parse(readFileSync(join(c!, 'metrics.json'), 'utf8')) as unknown[];
+    expect(metrics).toHaveLength(2);
+  });
+
+  it('Ctrl-C saves a checkpoint mid-epoch, and resuming from it ends where an uninterrupted run does', async () => {
+    const [full, cut] = [tmp(), tmp()].map((x) => join(x, 'r'));
+    const args = ['--train-limit', '3000', '--test-limit', '100', '--batch-size', '16', '--epochs', '1', '--kernels', 'wasm'];
+    expect(cli(['--out', full!, ...args]).code).toBe(0);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/train.ts', '--out', cut!, ...args]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('run directory')) setTimeout(() => child.kill('SIGINT'), 300);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(out).toMatch(/interrupted at epoch 0, step \d+: checkpoint saved/);
+    const resumed = cli(['--resume', join(cut!, 'checkpoint.safetensors')]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(paramsOf(cut!)).toEqual(paramsOf(full!));
+  });
+
+  it('a bad checkpoint is a clear error, exit 2', () => {
+    const d = join(tmp(), 'r');
+    expect(cli(['--out', d, '--epochs', '1', ...small]).code).toBe(0);
+    const good = readFileSync(join(d, 'checkpoint.safetensors'));
+    const bad = join(d, 'bad.safetensors');
+    writeFileSync(bad, good.subarray(0, good.length - 100));
+    const r = cli(['evaluate', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/bad\.safetensors: /);
+    const missing = cli(['evaluate', join(d, 'absent.safetensors')]);
+    expect(missing.code).toBe(2);
+  });
+});
