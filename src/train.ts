@@ -60,7 +60,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   let dir: string;
   if (cmd.resume !== null) {
     const ck = await loadCheckpoint(cmd.resume);
-    const allowed = ['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir'];
+    const allowed = ['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir', 'stop-after'];
     const stray = cmd.given.find((g) => !allowed.includes(g));
     if (stray !== undefined) fail(`--${stray} cannot change when resuming (the run keeps its own config)`);
     config = { ...ck.config, epochs: cmd.given.includes('epochs') ? cmd.config.epochs : ck.config.epochs, threads: cmd.config.threads, kernels: cmd.config.kernels };
@@ -150,6 +150,10 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       state = { ...state, epoch: state.epoch + 1, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [...state.history, m] };
       await save(state);
       orFail(await writeReports(dir, state.history, testSet, last)());
+      if (cmd.stopAfter !== null && state.epoch >= cmd.stopAfter && state.epoch < config.epochs) {
+        console.log(`stopped after epoch ${state.epoch - 1} as asked; resume with: tsx src/train.ts --resume ${ckPath}`);
+        return 0;
+      }
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -37,7 +37,7 @@ describe('train CLI: bad input', () => {
     const r = cli(['--data-dir', join(d, 'nothing')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nothing: no such directory/);
-    writeFileSync(join(d, 'train-images-idx3-ubyte'), 'garbage');
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) writeFileSync(join(d, f), 'garbage');
     const r2 = cli(['--data-dir', d]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/train-images-idx3-ubyte: wrong magic number/);
@@ -79,24 +79,25 @@ describe('train CLI: runs', () => {
     expect(cli(['--out', a!, '--epochs', '2', ...small]).code).toBe(0);
     expect(cli(['--out', b!, '--epochs', '2', ...small]).code).toBe(0);
     expect(paramsOf(b!)).toEqual(paramsOf(a!));
-    expect(cli(['--out', c!, '--epochs', '1', ...small]).code).toBe(0);
-    const resumed = cli(['--resume', join(c!, 'checkpoint.safetensors'), '--epochs', '2']);
+    const first = cli(['--out', c!, '--epochs', '2', '--stop-after', '1', ...small]);
+    expect(first.stdout).toContain('stopped after epoch 0');
+    const resumed = cli(['--resume', join(c!, 'checkpoint.safetensors')]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resuming at epoch 1, step 0');
     expect(paramsOf(c!)).toEqual(paramsOf(a!));
     const metrics = JSON.parse(readFileSync(join(c!, 'metrics.json'), 'utf8')) as unknown[];
     expect(metrics).toHaveLength(2);
-  });
+  }, 300_000);
 
   it('Ctrl-C saves a checkpoint mid-epoch, and resuming from it ends where an uninterrupted run does', async () => {
     const [full, cut] = [tmp(), tmp()].map((x) => join(x, 'r'));
-    const args = ['--train-limit', '3000', '--test-limit', '100', '--batch-size', '16', '--epochs', '1', '--kernels', 'wasm'];
+    const args = ['--train-limit', '1200', '--test-limit', '100', '--batch-size', '16', '--epochs', '1', '--kernels', 'wasm'];
     expect(cli(['--out', full!, ...args]).code).toBe(0);
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/train.ts', '--out', cut!, ...args]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('run directory')) setTimeout(() => child.kill('SIGINT'), 300);
+      if (out.includes('run directory')) setTimeout(() => child.kill('SIGINT'), 500);
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(130);
@@ -104,7 +105,7 @@ describe('train CLI: runs', () => {
     const resumed = cli(['--resume', join(cut!, 'checkpoint.safetensors')]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(paramsOf(cut!)).toEqual(paramsOf(full!));
-  });
+  }, 300_000);
 
   it('a bad checkpoint is a clear error, exit 2', () => {
     const d = join(tmp(), 'r');

