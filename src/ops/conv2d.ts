@@ -52,8 +52,10 @@ const geometry = (x: Tensor, w: Tensor, stride: number, pad: Padding): ConvGeome
 };
 
 // Row (b, oy, ox) of the unrolled matrix holds the receptive field in
-// (ky, kx, ci) order, which is the row order of the HWIO filters.
-const im2col = (g: ConvGeometry, x: Readonly<Data>, cols: Data): void => {
+// (ky, kx, ci) order, which is the row order of the HWIO filters. The same
+// walk runs both ways: `gather` copies the image into the rows (im2col);
+// otherwise the rows are added back where they came from (col2im, its adjoint).
+const unroll = (g: ConvGeometry, image: Data | Readonly<Data>, cols: Data | Readonly<Data>, gather: boolean): void => {
   const { n, h, w, c, kh, kw, stride, pad, ho, wo } = g;
   const rowLen = kh * kw * c;
   let r = 0;
@@ -65,32 +67,10 @@ const im2col = (g: ConvGeometry, x: Readonly<Data>, cols: Data): void => {
           const iy = oy * stride + ky - pad.top;
           for (let kx = 0; kx < kw; kx++, q += c) {
             const ix = ox * stride + kx - pad.left;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue; // cols is zero-filled
-            const src = ((b * h + iy) * w + ix) * c;
-            for (let ci = 0; ci < c; ci++) cols[q + ci] = x[src + ci]!;
-          }
-        }
-      }
-    }
-  }
-};
-
-// The adjoint of im2col: every unrolled entry is added back where it came from.
-const col2im = (g: ConvGeometry, cols: Readonly<Data>, dx: Data): void => {
-  const { n, h, w, c, kh, kw, stride, pad, ho, wo } = g;
-  const rowLen = kh * kw * c;
-  let r = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++, r += rowLen) {
-        let q = r;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * stride + ky - pad.top;
-          for (let kx = 0; kx < kw; kx++, q += c) {
-            const ix = ox * stride + kx - pad.left;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const dst = ((b * h + iy) * w + ix) * c;
-            for (let ci = 0; ci < c; ci++) dx[dst + ci] += cols[q + ci]!;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue; // padding: cols stay zero
+            const p = ((b * h + iy) * w + ix) * c;
+            if (gather) for (let ci = 0; ci < c; ci++) (cols as Data)[q + ci] = image[p + ci]!;
+            else for (let ci = 0; ci < c; ci++) (image as Data)[p + ci] += cols[q + ci]!;
           }
         }
       }
@@ -108,7 +88,7 @@ export const conv2d = (
   const rows = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.c;
   const cols = alloc(dtype, rows * k);
-  im2col(g, x.data, cols);
+  unroll(g, x.data, cols, true);
   const y = alloc(dtype, rows * g.o);
   kernels.gemm(false, false, rows, g.o, k, cols, w.data, y, false);
   const outShape = [g.n, g.ho, g.wo, g.o];
@@ -121,7 +101,7 @@ export const conv2d = (
       const dcols = alloc(dtype, rows * k);
       kernels.gemm(false, true, rows, k, g.o, dy.data, w.data, dcols, false);
       const dx = alloc(dtype, x.data.length);
-      col2im(g, dcols, dx);
+      unroll(g, dx, dcols, false);
       return { x: tensor(x.shape, dx), w: tensor(w.shape, dw) };
     },
   };
