@@ -1,6 +1,9 @@
-// Kernel set by name, for the CLI and the benchmark.
+// Kernel set by name, for the CLI, the workers and the benchmark.
 
 import { jsKernels, referenceKernels, type Kernels } from '../ops/kernels/index.ts';
+import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 
-export const kernelsByName = (name: 'wasm' | 'js' | 'reference'): Kernels =>
-  name === 'reference' ? referenceKernels : jsKernels;
+export type KernelName = 'wasm' | 'js' | 'reference';
+
+export const kernelsByName = (name: KernelName): Kernels =>
+  name === 'reference' ? referenceKernels : name === 'js' ? jsKernels : createWasmKernels();
