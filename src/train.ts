@@ -40,8 +40,14 @@ const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
 };
 
 const loadData = async (dir: string | null) => {
-  const d = await loadMnist(dir ?? defaultMnistDir())();
-  return E.isLeft(d) ? fail(formatDataError(d.left)) : d.right;
+  const path = dir ?? defaultMnistDir();
+  const d = await loadMnist(path)();
+  if (E.isLeft(d)) return fail(formatDataError(d.left));
+  const { rows, cols } = d.right.train;
+  if (rows !== 28 || cols !== 28 || d.right.test.rows !== 28 || d.right.test.cols !== 28) {
+    fail(`${path}: images are ${rows}x${cols}; this network takes 28x28`);
+  }
+  return d.right;
 };
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
@@ -50,7 +56,8 @@ const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').r
 
 const describeConfig = (c: TrainConfig): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
-  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, kernels ${c.kernels}, threads ${c.threads}` +
+  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, kernels ${c.kernels}, ` +
+  (c.batchSize > 1 ? `threads ${c.threads}` : 'one thread (batch 1)') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
 

@@ -1,0 +1,70 @@
+// Checkpoints: a round trip predicts identically and resumes with the same
+// state; every kind of bad checkpoint is a clear error, never a wrong model.
+
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { key, uniform } from '../src/core/random.ts';
+import { tensor } from '../src/core/tensor.ts';
+import { leaves, MNIST_SHAPE, type SeedParams } from '../src/graph/index.ts';
+import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.ts';
+import { presets, type TrainConfig } from '../src/cli/config.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/train/checkpoint.ts';
+import { networkFor, optimizerFor } from '../src/train/recipe.ts';
+
+const config: TrainConfig = { ...presets.default, seed: 1, trainLimit: null, testLimit: null, threads: 1, kernels: 'js' };
+const net = networkFor(config);
+const params: SeedParams = net.init(key(1), MNIST_SHAPE);
+const opt = optimizerFor(config);
+const ck: Checkpoint = {
+  config,
+  state: { params, opt: opt.init(params), epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25, history: [] },
+};
+const bytes = encodeCheckpoint(ck);
+
+const errorOf = (b: Uint8Array): string => {
+  const r = decodeCheckpoint(b);
+  if (E.isRight(r)) throw new Error('expected an error');
+  return r.left;
+};
+
+/** Re-encodes the checkpoint's tensors after `edit`, keeping its metadata. */
+const tamper = (edit: (t: Array<[string, ReturnType<typeof tensor>]>) => Array<[string, ReturnType<typeof tensor>]>): Uint8Array => {
+  const f = decodeSafetensors(bytes);
+  if (E.isLeft(f)) throw new Error(f.left);
+  return encodeSafetensors(edit([...f.right.tensors.entries()]), f.right.metadata);
+};
+
+describe('checkpoints', () => {
+  it('round trip: same parameters, state and predictions', () => {
+    const back = decodeCheckpoint(bytes);
+    if (E.isLeft(back)) throw new Error(back.left);
+    expect(back.right.config).toEqual(config);
+    expect(back.right.state).toMatchObject({ epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25 });
+    expect(leaves(back.right.state.params).map(([p, t]) => [p, Array.from(t.data)])).toEqual(leaves(params).map(([p, t]) => [p, Array.from(t.data)]));
+    expect(leaves(back.right.state.opt).map(([p]) => p)).toEqual(leaves(ck.state.opt).map(([p]) => p));
+    const x = tensor([3, 28, 28, 1], Float32Array.from(uniform(key(2), 3 * 784)));
+    expect(Array.from(net.apply(back.right.state.params, x).out.data)).toEqual(Array.from(net.apply(params, x).out.data));
+  });
+
+  it('names the tensor that is missing or has the wrong shape', () => {
+    expect(errorOf(tamper((t) => t.filter(([n]) => n !== 'params.conv2.w')))).toMatch(/missing tensor "params.conv2.w"/);
+    expect(errorOf(tamper((t) => t.map(([n, v]) => [n, n === 'params.dense2.b' ? tensor([5, 2], Float32Array.from(v.data)) : v])))).toMatch(
+      /tensor "params.dense2.b" has shape \[5, 2\], expected \[10\]/,
+    );
+    expect(errorOf(tamper((t) => [...t, ['params.extra', tensor([1], new Float32Array(1))]]))).toMatch(/unexpected tensor "params.extra"/);
+  });
+
+  it('rejects truncated files, lying headers and foreign metadata', () => {
+    expect(errorOf(bytes.subarray(0, 5))).toBeTruthy();
+    expect(errorOf(bytes.subarray(0, bytes.length - 4))).toBeTruthy();
+    const lying = bytes.slice();
+    new DataView(lying.buffer).setUint32(0, 1e6, true); // header length past the end of the file
+    expect(errorOf(lying)).toBeTruthy();
+    const f = decodeSafetensors(bytes);
+    if (E.isLeft(f)) throw new Error(f.left);
+    const foreign = encodeSafetensors([...f.right.tensors.entries()], { ...f.right.metadata, architecture: 'resnet50' });
+    expect(errorOf(foreign)).toMatch(/architecture "resnet50"/);
+    const noConfig = encodeSafetensors([...f.right.tensors.entries()], { ...f.right.metadata, config: '{"preset":"huge"}' });
+    expect(errorOf(noConfig)).toMatch(/metadata is invalid at config/);
+  });
+});
