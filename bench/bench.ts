@@ -1,6 +1,8 @@
 // `npm run bench`: training and inference throughput and per-op GFLOP/s on
-// the seed network's real shapes. Medians over repetitions after warm-up;
-// speed lives here, never in unit tests. `--quick` for a short run.
+// the seed network's real shapes, and the same network in TensorFlow.js
+// (WASM backend) measured in the same run. Medians over repetitions after
+// warm-up; speed lives here, never in unit tests. `--quick` for a short run,
+// `--no-tfjs` to skip TensorFlow.js, `--kernels=js` to time the JS kernels.
 
 import { availableParallelism } from 'node:os';
 import { key, uniform } from '../src/core/random.ts';
@@ -10,6 +12,7 @@ import { conv2d, dense, maxPool2d, padAll, type Kernels } from '../src/ops/index
 import { kernelsByName } from '../src/cli/kernels.ts';
 import { localGradients, type GradientSource } from '../src/train/gradients.ts';
 import { parallelGradients } from '../src/node/data-parallel.ts';
+import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
 
 const quick = process.argv.includes('--quick');
 const kernelName = (process.argv.find((a) => a.startsWith('--kernels='))?.split('=')[1] ?? 'wasm') as 'wasm' | 'js' | 'reference';
@@ -44,6 +47,9 @@ const row = (...cells: string[]): void => {
 const net = seedNetwork({ init: 'he' });
 const params0: SeedParams = net.init(key(0), MNIST_SHAPE);
 
+const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
+const memory: string[] = [];
+
 const trainRate = async (batch: number, threads: number): Promise<number> => {
   const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
   const source: GradientSource<SeedParams> =
@@ -52,6 +58,7 @@ const trainRate = async (batch: number, threads: number): Promise<number> => {
   const b = batchOf(batch, 1);
   let params = params0;
   let state = opt.init(params0);
+  const rss0 = rssMiB();
   const sec = await time(async () => {
     for (let i = 0; i < steps; i++) {
       const g = await source.grad(params, b.x, b.labels);
@@ -60,15 +67,19 @@ const trainRate = async (batch: number, threads: number): Promise<number> => {
       state = next.state;
     }
   }, quick ? 2 : 3);
+  memory.push(`batch ${batch}, ${threads} thread(s): RSS ${rss0.toFixed(0)} MiB before ${((quick ? 3 : 4) * steps * batch).toLocaleString('en-US')} training images, ${rssMiB().toFixed(0)} MiB after`);
   await source.close();
   return (steps * batch) / sec;
 };
 
 const main = async (): Promise<void> => {
   console.error(`kernels: ${kernels.name}; ${availableParallelism()} cores; node ${process.version}${quick ? '; quick' : ''}`);
+  const ours = new Map<string, number>();
   for (const batch of [1, 64]) {
     for (const threads of batch === 1 ? [1] : [1, 2]) {
-      row('train', `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${(await trainRate(batch, threads)).toFixed(0)} images/s`);
+      const rate = await trainRate(batch, threads);
+      ours.set(`train ${batch} ${threads}`, rate);
+      row('train', `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${rate.toFixed(0)} images/s`);
     }
   }
   for (const batch of [1, 256]) {
@@ -77,6 +88,7 @@ const main = async (): Promise<void> => {
     const sec = await time(() => {
       for (let i = 0; i < n; i++) net.apply(params0, b.x, kernels);
     });
+    ours.set(`infer ${batch} 1`, (n * batch) / sec);
     row('infer', `batch ${batch}`, '1 thread', `${((n * batch) / sec).toFixed(0)} images/s`);
   }
   // Per op at the network's shapes, batch 64.
@@ -101,10 +113,17 @@ const main = async (): Promise<void> => {
   const pool = { size: 3, stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 } };
   const pf = maxPool2d(xp, pool);
   await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, pool).backward(pf.out));
-  const rss = process.memoryUsage().rss / 2 ** 20;
+  if (!process.argv.includes('--no-tfjs')) {
+    for (const f of await tfjsFigures({ quick })) {
+      const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));
+      row(`tfjs-wasm ${f.what}`, `batch ${f.batch}`, '1 thread', `${f.imagesPerSecond.toFixed(0)} images/s (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)`);
+    }
+  }
   console.log(`\n| what | shape | threads / time | rate |\n|---|---|---|---|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\nkernels ${kernels.name}, ${availableParallelism()} cores, node ${process.version}; RSS at the end ${rss.toFixed(0)} MiB`);
+  console.log(`\nkernels ${kernels.name}, ${availableParallelism()} cores, node ${process.version}`);
+  for (const m of memory) console.log(`memory: ${m}`);
+  if (!process.argv.includes('--no-tfjs')) console.log(`\nTensorFlow.js: ${TFJS_NOTE}`);
 };
 
 await main();
