@@ -51,7 +51,7 @@ const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 const memory: string[] = [];
 
 const trainRate = async (batch: number, threads: number): Promise<number> => {
-  const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
+  const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam', kernels);
   const source: GradientSource<SeedParams> =
     threads > 1 ? parallelGradients(params0, { init: 'he', kernels: kernelName }, threads) : localGradients(net, kernels);
   const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
@@ -111,8 +111,8 @@ const main = async (): Promise<void> => {
   await op('dense1 forward', 2 * 64 * 3136 * 100, () => dense(xd, wd, bd, kernels as Kernels));
   const xp = tensor([64, 28, 28, 16], Float32Array.from(uniform(key(7), 64 * 12544)));
   const pool = { size: 3, stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 } };
-  const pf = maxPool2d(xp, pool);
-  await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, pool).backward(pf.out));
+  const pf = maxPool2d(xp, pool, kernels);
+  await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, pool, kernels).backward(pf.out));
   if (!process.argv.includes('--no-tfjs')) {
     for (const f of await tfjsFigures({ quick })) {
       const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));

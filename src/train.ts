@@ -93,7 +93,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       : localGradients(net, kernels);
   const setup = {
     gradients,
-    optimizer: optimizerFor(config),
+    optimizer: optimizerFor(config, kernels),
     schedule: scheduleFor(config),
     batchSize: config.batchSize,
     shuffle: config.shuffle,

@@ -1,16 +1,18 @@
 // The fast GEMM kernels (blocked JS, WASM SIMD) against the reference triple
 // loop, on awkward shapes, every transpose combination, with and without
 // accumulate; inputs must come back untouched. Also checks that the committed
-// WASM bytes are a fresh assembly of gemm.wat.
+// WASM bytes are fresh assemblies of gemm.wat and elementwise.wat.
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { assembleGemmWat, bytesPath, renderBytesModule } from '../scripts/build-wasm.ts';
+import { assembleGemmWat, assembleWat, bytesPath, bytesPathOf, renderBytesModule } from '../scripts/build-wasm.ts';
 import { gemmJs } from '../src/ops/kernels/gemm-js.ts';
 import { gemmReference } from '../src/ops/kernels/gemm-reference.ts';
 import type { Gemm } from '../src/ops/kernels/types.ts';
-import { decodeBase64, gemmWasmBase64, gemmWasmBytes } from '../src/ops/kernels/wasm/gemm-wasm-bytes.ts';
+import { gemmWasmBase64, gemmWasmBytes } from '../src/ops/kernels/wasm/gemm-wasm-bytes.ts';
+import { decodeBase64 } from '../src/ops/kernels/wasm/base64.ts';
 import { createWasmKernels } from '../src/ops/kernels/wasm/gemm-wasm.ts';
+import { elementwiseWasmBase64, elementwiseWasmBytes } from '../src/ops/kernels/wasm/elementwise-wasm-bytes.ts';
 
 // A small deterministic PRNG (mulberry32) so failures reproduce.
 const prng = (seed: number): (() => number) => () => {
@@ -166,5 +168,12 @@ describe('wasm kernel set', () => {
     expect(Buffer.from(gemmWasmBytes()).toString('base64')).toBe(Buffer.from(fresh).toString('base64'));
     expect(gemmWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
     expect(readFileSync(bytesPath, 'utf8')).toBe(renderBytesModule(fresh));
+  });
+
+  it('committed module bytes equal a fresh build of elementwise.wat', async () => {
+    const fresh = await assembleWat('elementwise');
+    expect(Buffer.from(elementwiseWasmBytes()).toString('base64')).toBe(Buffer.from(fresh).toString('base64'));
+    expect(elementwiseWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
+    expect(readFileSync(bytesPathOf('elementwise'), 'utf8')).toBe(renderBytesModule(fresh, 'elementwise'));
   });
 });

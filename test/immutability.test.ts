@@ -33,7 +33,7 @@ describe('immutability', () => {
     expect(snapshot(m)).toEqual(mSnap);
   });
 
-  for (const opt of (['sgd', 'momentum', 'adam'] as const).map(optimizerByName)) {
+  for (const opt of (['sgd', 'momentum', 'adam'] as const).map((name) => optimizerByName(name))) {
     it(`network forward, backward and a ${opt.name} step leave params, state, grads and batch untouched`, () => {
       const net = seedNetwork({ widths: [2, 3, 4, 5] });
       const params = net.init(key(1), MNIST_SHAPE);

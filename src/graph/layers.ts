@@ -7,6 +7,7 @@ import { sizeOf, zeros, type Shape, type Tensor } from '../core/tensor.ts';
 import { bias as biasOp } from '../ops/bias.ts';
 import { conv2d, padAll, windowOutput, type Padding } from '../ops/conv2d.ts';
 import { dense as denseOp } from '../ops/dense.ts';
+import type { Kernels } from '../ops/kernels/index.ts';
 import { maxPool2d } from '../ops/max-pool2d.ts';
 import { relu as reluOp } from '../ops/relu.ts';
 import { flatten as flattenOp } from '../ops/reshape.ts';
@@ -60,8 +61,8 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init }: ConvS
 export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'untied bias', outShape: s, params: sizeOf(s), macs: 0 }] }),
   init: (_, s) => ({ b: zeros(s) }),
-  apply: (p, x) => {
-    const op = untiedBiasOp(x, p.b);
+  apply: (p, x, kernels) => {
+    const op = untiedBiasOp(x, p.b, kernels);
     return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { b: g.b } }; } };
   },
 });
@@ -70,28 +71,32 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
 export const bias = (): Layer<{ readonly b: Tensor }> => ({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'bias', outShape: s, params: s[s.length - 1]!, macs: 0 }] }),
   init: (_, s) => ({ b: zeros([s[s.length - 1]!]) }),
-  apply: (p, x) => {
-    const op = biasOp(x, p.b);
+  apply: (p, x, kernels) => {
+    const op = biasOp(x, p.b, kernels);
     return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { b: g.b } }; } };
   },
 });
 
 /** Wraps a parameterless op as a layer. */
-const stateless = (kind: string, outShape: (s: Shape) => Shape, f: (x: Tensor) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } }): Layer<NoParams> => ({
+const stateless = (
+  kind: string,
+  outShape: (s: Shape) => Shape,
+  f: (x: Tensor, kernels?: Kernels) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } },
+): Layer<NoParams> => ({
   describe: (s, name) => {
     const o = outShape(s);
     return { outShape: o, rows: [{ name, kind, outShape: o, params: 0, macs: 0 }] };
   },
   init: () => noParams,
-  apply: (_, x) => {
-    const op = f(x);
+  apply: (_, x, kernels) => {
+    const op = f(x, kernels);
     return { out: op.out, backward: (dy) => ({ x: op.backward(dy).x, params: noParams }) };
   },
 });
 
-export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, reluOp);
+export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, (x, kernels) => reluOp(x, kernels));
 
-export const flatten = (): Layer<NoParams> => stateless('flatten', (s) => [sizeOf(s)], flattenOp);
+export const flatten = (): Layer<NoParams> => stateless('flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
 
 export interface PoolSpec {
   readonly size: number;
@@ -107,7 +112,7 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
       const [h, w, c] = hwc('maxPool', s);
       return [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), c];
     },
-    (x) => maxPool2d(x, { size, stride, pad, padValue }),
+    (x, kernels) => maxPool2d(x, { size, stride, pad, padValue }, kernels),
   );
 
 /** Fully connected layer with bias; params { w: [in, units], b: [units] }. */

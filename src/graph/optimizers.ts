@@ -1,7 +1,9 @@
 // Optimizers as pure functions: (params, grads, state, lr) -> new params and
 // new state. Nothing passed in is written to; every step allocates new leaves.
+// The per-leaf update is a kernel, so a WASM kernel set speeds up the step.
 
-import { alloc, dtypeOf, tensor, zerosLike, type Data, type Tensor } from '../core/tensor.ts';
+import { tensor, zerosLike, type Tensor } from '../core/tensor.ts';
+import { jsKernels, type Kernels } from '../ops/kernels/index.ts';
 import { mapTree, zipTrees, type Tree } from './tree.ts';
 
 export interface Step<P extends Tree, S extends Tree> {
@@ -15,19 +17,25 @@ export interface Optimizer<S extends Tree> {
   readonly step: <P extends Tree>(params: P, grads: P, state: S, lr: number) => Step<P, S>;
 }
 
-const fresh = (like: Tensor): Data => alloc(dtypeOf(like), like.data.length);
+// A fused update yields several new leaves per parameter; they are kept by
+// path and then assembled into one tree each.
+const byPath = <T>(trees: readonly Tree[], f: (leaves: readonly Tensor[]) => T): Map<string, T> => {
+  const out = new Map<string, T>();
+  zipTrees(trees, (ls, path) => {
+    out.set(path, f(ls));
+    return ls[0]!;
+  });
+  return out;
+};
+const pick = <T extends Tree, R>(template: T, results: Map<string, R>, f: (r: R, like: Tensor) => Tensor): T =>
+  mapTree(template, (leaf, path) => f(results.get(path)!, leaf));
 
 /** The reference's rule: p <- p - lr * g. No state. */
-export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
+export const sgd = (kernels: Kernels = jsKernels): Optimizer<{ readonly [k: string]: never }> => ({
   name: 'sgd',
   init: () => ({}),
   step: (params, grads, state, lr) => ({
-    params: zipTrees([params, grads], ([p, g]) => {
-      const out = fresh(p!);
-      const pd = p!.data, gd = g!.data;
-      for (let i = 0; i < out.length; i++) out[i] = pd[i]! - lr * gd[i]!;
-      return tensor(p!.shape, out);
-    }),
+    params: zipTrees([params, grads], ([p, g]) => tensor(p!.shape, kernels.sgd(p!.data, g!.data, lr))),
     state,
   }),
 });
@@ -35,59 +43,42 @@ export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
 type MomentumState = { readonly velocity: Tree };
 
 /** Heavy-ball momentum: v <- mu v + g; p <- p - lr v. */
-export const momentum = (mu = 0.9): Optimizer<MomentumState> => ({
+export const momentum = (mu = 0.9, kernels: Kernels = jsKernels): Optimizer<MomentumState> => ({
   name: 'momentum',
   init: (params) => ({ velocity: mapTree(params, zerosLike) }),
   step: (params, grads, state, lr) => {
-    const velocity = zipTrees<Tree>([state.velocity, grads], ([v, g]) => {
-      const out = fresh(v!);
-      const vd = v!.data, gd = g!.data;
-      for (let i = 0; i < out.length; i++) out[i] = mu * vd[i]! + gd[i]!;
-      return tensor(v!.shape, out);
-    });
-    const next = zipTrees<typeof params>([params, velocity], ([p, v]) => {
-      const out = fresh(p!);
-      const pd = p!.data, vd = v!.data;
-      for (let i = 0; i < out.length; i++) out[i] = pd[i]! - lr * vd[i]!;
-      return tensor(p!.shape, out);
-    });
-    return { params: next, state: { velocity } };
+    const r = byPath([params, state.velocity, grads], ([p, v, g]) => kernels.momentum(p!.data, v!.data, g!.data, mu, lr));
+    return {
+      params: pick(params, r, (x, p) => tensor(p.shape, x.p)),
+      state: { velocity: pick(state.velocity, r, (x, v) => tensor(v.shape, x.v)) },
+    };
   },
 });
 
 type AdamState = { readonly m: Tree; readonly v: Tree; readonly t: Tensor };
 
 /** Adam (Kingma & Ba) with bias correction; the step count is a tensor so that checkpoints keep it. */
-export const adam = (beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Optimizer<AdamState> => ({
+export const adam = (beta1 = 0.9, beta2 = 0.999, eps = 1e-8, kernels: Kernels = jsKernels): Optimizer<AdamState> => ({
   name: 'adam',
   init: (params) => ({ m: mapTree(params, zerosLike), v: mapTree(params, zerosLike), t: tensor([1], new Float32Array(1)) }),
   step: (params, grads, state, lr) => {
     const t = state.t.data[0]! + 1;
-    const c1 = 1 - beta1 ** t;
-    const c2 = 1 - beta2 ** t;
-    const m = zipTrees<Tree>([state.m, grads], ([m0, g]) => {
-      const out = fresh(m0!);
-      const md = m0!.data, gd = g!.data;
-      for (let i = 0; i < out.length; i++) out[i] = beta1 * md[i]! + (1 - beta1) * gd[i]!;
-      return tensor(m0!.shape, out);
-    });
-    const v = zipTrees<Tree>([state.v, grads], ([v0, g]) => {
-      const out = fresh(v0!);
-      const vd = v0!.data, gd = g!.data;
-      for (let i = 0; i < out.length; i++) out[i] = beta2 * vd[i]! + (1 - beta2) * gd[i]! * gd[i]!;
-      return tensor(v0!.shape, out);
-    });
-    const next = zipTrees<typeof params>([params, m, v], ([p, mm, vv]) => {
-      const out = fresh(p!);
-      const pd = p!.data, md = mm!.data, vd = vv!.data;
-      for (let i = 0; i < out.length; i++) out[i] = pd[i]! - (lr * (md[i]! / c1)) / (Math.sqrt(vd[i]! / c2) + eps);
-      return tensor(p!.shape, out);
-    });
-    return { params: next, state: { m, v, t: tensor([1], Float32Array.of(t)) } };
+    const h = { lr, beta1, beta2, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t, eps };
+    const r = byPath([params, state.m, state.v, grads], ([p, m, v, g]) => kernels.adam(p!.data, m!.data, v!.data, g!.data, h));
+    return {
+      params: pick(params, r, (x, p) => tensor(p.shape, x.p)),
+      state: {
+        m: pick(state.m, r, (x, m) => tensor(m.shape, x.m)),
+        v: pick(state.v, r, (x, v) => tensor(v.shape, x.v)),
+        t: tensor([1], Float32Array.of(t)),
+      },
+    };
   },
 });
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
-export const optimizerByName = (name: OptimizerName): Optimizer<Tree> =>
-  (name === 'sgd' ? sgd() : name === 'momentum' ? momentum() : adam()) as unknown as Optimizer<Tree>;
+/** An optimizer by name, with its updates on `kernels`. */
+export const optimizerByName = (name: OptimizerName, kernels: Kernels = jsKernels): Optimizer<Tree> =>
+  (name === 'sgd' ? sgd(kernels) : name === 'momentum' ? momentum(0.9, kernels) : adam(0.9, 0.999, 1e-8, kernels)) as unknown as Optimizer<Tree>;
+

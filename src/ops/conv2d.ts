@@ -1,11 +1,11 @@
 // 2-D convolution (cross-correlation, as every framework computes it), NHWC
 // input and HWIO filters, any stride and per-side zero padding, no bias.
 // All three products run as one GEMM over the whole batch: the input is
-// unrolled (im2col) so that filters become a [kh*kw*cin, cout] matrix.
+// unrolled (im2col, a kernel) so that filters become a [kh*kw*cin, cout] matrix.
 
 import { ShapeError, expectRank, expectSameShape, showShape } from '../core/shape.ts';
-import { alloc, dtypeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
-import { jsKernels, type Kernels } from './kernels/index.ts';
+import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
+import { jsKernels, type Kernels, type WindowGeometry } from './kernels/index.ts';
 import type { Op } from './op.ts';
 
 export interface Padding {
@@ -51,32 +51,9 @@ const geometry = (x: Tensor, w: Tensor, stride: number, pad: Padding): ConvGeome
   return { n, h, w: wd, c, kh, kw, o, stride, pad, ho, wo };
 };
 
-// Row (b, oy, ox) of the unrolled matrix holds the receptive field in
-// (ky, kx, ci) order, which is the row order of the HWIO filters. The same
-// walk runs both ways: `gather` copies the image into the rows (im2col);
-// otherwise the rows are added back where they came from (col2im, its adjoint).
-const unroll = (g: ConvGeometry, image: Data | Readonly<Data>, cols: Data | Readonly<Data>, gather: boolean): void => {
-  const { n, h, w, c, kh, kw, stride, pad, ho, wo } = g;
-  const rowLen = kh * kw * c;
-  let r = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++, r += rowLen) {
-        let q = r;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * stride + ky - pad.top;
-          for (let kx = 0; kx < kw; kx++, q += c) {
-            const ix = ox * stride + kx - pad.left;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue; // padding: cols stay zero
-            const p = ((b * h + iy) * w + ix) * c;
-            if (gather) for (let ci = 0; ci < c; ci++) (cols as Data)[q + ci] = image[p + ci]!;
-            else for (let ci = 0; ci < c; ci++) (image as Data)[p + ci] += cols[q + ci]!;
-          }
-        }
-      }
-    }
-  }
-};
+const windows = (g: ConvGeometry): WindowGeometry => ({
+  n: g.n, h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride: g.stride, padTop: g.pad.top, padLeft: g.pad.left, ho: g.ho, wo: g.wo,
+});
 
 export const conv2d = (
   x: Tensor,
@@ -87,8 +64,8 @@ export const conv2d = (
   const dtype = dtypeOf(x);
   const rows = g.n * g.ho * g.wo;
   const k = g.kh * g.kw * g.c;
-  const cols = alloc(dtype, rows * k);
-  unroll(g, x.data, cols, true);
+  const wg = windows(g);
+  const cols = kernels.im2col(wg, x.data);
   const y = alloc(dtype, rows * g.o);
   kernels.gemm(false, false, rows, g.o, k, cols, w.data, y, false);
   const outShape = [g.n, g.ho, g.wo, g.o];
@@ -100,9 +77,7 @@ export const conv2d = (
       kernels.gemm(true, false, k, g.o, rows, cols, dy.data, dw, false);
       const dcols = alloc(dtype, rows * k);
       kernels.gemm(false, true, rows, k, g.o, dy.data, w.data, dcols, false);
-      const dx = alloc(dtype, x.data.length);
-      unroll(g, dx, dcols, false);
-      return { x: tensor(x.shape, dx), w: tensor(w.shape, dw) };
+      return { x: tensor(x.shape, kernels.col2im(wg, dcols)), w: tensor(w.shape, dw) };
     },
   };
 };

@@ -2,12 +2,13 @@
 
 import type { TrainConfig } from '../cli/config.ts';
 import { optimizerByName, seedNetwork, warmupCosine, type Schedule } from '../graph/index.ts';
+import type { Kernels } from '../ops/kernels/index.ts';
 
 export const ARCHITECTURE = 'seed-cnn-v1';
 
 export const networkFor = (c: Pick<TrainConfig, 'init'>) => seedNetwork({ init: c.init });
 
-export const optimizerFor = (c: Pick<TrainConfig, 'optimizer'>) => optimizerByName(c.optimizer);
+export const optimizerFor = (c: Pick<TrainConfig, 'optimizer'>, kernels?: Kernels) => optimizerByName(c.optimizer, kernels);
 
 /**
  * seed: the reference's per-epoch warm-up + cosine (3 warm-up epochs, the rest

@@ -23,7 +23,49 @@ export type Gemm = (
   accumulate: boolean,
 ) => void;
 
-export interface Kernels {
+/** Where the windows of a conv or pool lie over an NHWC batch. */
+export interface WindowGeometry {
+  readonly n: number; readonly h: number; readonly w: number; readonly c: number;
+  readonly kh: number; readonly kw: number; readonly stride: number;
+  readonly padTop: number; readonly padLeft: number;
+  readonly ho: number; readonly wo: number;
+}
+
+/**
+ * The elementwise kernels. Each returns fresh arrays (of the input's dtype)
+ * and never writes to its inputs.
+ */
+export interface Elementwise {
+  /** max(x, 0), with 0 for NaN and -0. */
+  readonly relu: (x: Readonly<Data>) => Data;
+  /** dy where y > 0, else 0. */
+  readonly reluBackward: (y: Readonly<Data>, dy: Readonly<Data>) => Data;
+  /** x [rows, m] + b [m] broadcast over rows. */
+  readonly addRows: (x: Readonly<Data>, b: Readonly<Data>) => Data;
+  /** The column sums of dy [rows, m], summed in row order. */
+  readonly sumRows: (dy: Readonly<Data>, m: number) => Data;
+  /** im2col: [n*ho*wo, kh*kw*c] receptive fields, zeros where padded. */
+  readonly im2col: (g: WindowGeometry, image: Readonly<Data>) => Data;
+  /** col2im, the adjoint of im2col: rows added back into a fresh image. */
+  readonly col2im: (g: WindowGeometry, cols: Readonly<Data>) => Data;
+  /** Max over kh x kw windows; argmax indexes x, -1 for a padded cell; ties to the first. */
+  readonly maxPool: (g: WindowGeometry, x: Readonly<Data>, padValue: number) => { readonly y: Data; readonly argmax: Int32Array };
+  /** Scatters dy to dx[argmax] (dx has xLength entries). */
+  readonly maxPoolBackward: (argmax: Int32Array, dy: Readonly<Data>, xLength: number) => Data;
+  /** p - lr g. */
+  readonly sgd: (p: Readonly<Data>, g: Readonly<Data>, lr: number) => Data;
+  /** v' = mu v + g; p' = p - lr v'. */
+  readonly momentum: (p: Readonly<Data>, v: Readonly<Data>, g: Readonly<Data>, mu: number, lr: number) => { readonly p: Data; readonly v: Data };
+  /** One Adam step with bias corrections c1 = 1 - b1^t, c2 = 1 - b2^t. */
+  readonly adam: (p: Readonly<Data>, m: Readonly<Data>, v: Readonly<Data>, g: Readonly<Data>, h: AdamHyper) => { readonly p: Data; readonly m: Data; readonly v: Data };
+}
+
+export interface AdamHyper {
+  readonly lr: number; readonly beta1: number; readonly beta2: number;
+  readonly c1: number; readonly c2: number; readonly eps: number;
+}
+
+export interface Kernels extends Elementwise {
   readonly name: string;
   readonly gemm: Gemm;
 }

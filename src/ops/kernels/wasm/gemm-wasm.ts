@@ -1,22 +1,14 @@
-// The WebAssembly SIMD kernel set: GEMM by the f32x4 micro-kernel in gemm.wat.
+// The WebAssembly SIMD kernel set: GEMM by the f32x4 micro-kernel in gemm.wat,
+// the elementwise kernels by elementwise.wat (elementwise-wasm.ts).
 // Each kernel set owns one instance; its memory is private scratch: operands
 // are copied in, the module computes C in place there, C is copied out.
 // Float64 operands (gradient checks only) fall back to the JS kernel.
 
 import { gemmJs } from '../gemm-js.ts';
 import type { Gemm, Kernels } from '../types.ts';
+import { createWasmElementwise } from './elementwise-wasm.ts';
 import { gemmWasmBytes } from './gemm-wasm-bytes.ts';
-
-// The slice of the WebAssembly JS API used here, typed locally: the library is
-// typechecked both with the DOM lib and with Node's types, which differ on it.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
+import { instantiate, type WasmMemory } from './instantiate.ts';
 
 interface GemmExports {
   readonly memory: WasmMemory;
@@ -34,9 +26,7 @@ const align = (bytes: number): number => (bytes + 63) & ~63;
 
 /** Compiles and instantiates the module synchronously; returns its GEMM. */
 export const createWasmGemm = (): Gemm => {
-  const api = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
-  const instance = new api.Instance(new api.Module(gemmWasmBytes()), {});
-  const wasm = instance.exports as unknown as GemmExports;
+  const wasm = instantiate(gemmWasmBytes()) as GemmExports;
   const memory = wasm.memory;
   let heap = new Float32Array(memory.buffer);
 
@@ -69,5 +59,5 @@ export const createWasmGemm = (): Gemm => {
   };
 };
 
-/** The WASM SIMD kernel set (name 'wasm'). */
-export const createWasmKernels = (): Kernels => ({ name: 'wasm', gemm: createWasmGemm() });
+/** The WASM SIMD kernel set (name 'wasm'): GEMM and the elementwise kernels, one instance each. */
+export const createWasmKernels = (): Kernels => ({ ...createWasmElementwise(), name: 'wasm', gemm: createWasmGemm() });

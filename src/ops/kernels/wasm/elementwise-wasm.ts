@@ -1,0 +1,152 @@
+// The elementwise kernels on elementwise.wat (f32x4 SIMD). One instance per
+// kernel set; its memory is private scratch: operands are copied in with
+// TypedArray.set, updated in place there, and copied out with slice (which
+// also gives the fresh output array). Float64 data, and pool pad values that
+// float32 cannot hold, take the TypeScript loops.
+
+import type { Data } from '../../../core/tensor.ts';
+import { elementwiseJs } from '../elementwise-js.ts';
+import type { Elementwise, WindowGeometry } from '../types.ts';
+import { elementwiseWasmBytes } from './elementwise-wasm-bytes.ts';
+import { instantiate, type WasmMemory } from './instantiate.ts';
+
+interface Exports {
+  readonly memory: WasmMemory;
+  readonly relu: (x: number, y: number, n: number) => void;
+  readonly relu_back: (y: number, dy: number, dx: number, n: number) => void;
+  readonly add_rows: (x: number, b: number, y: number, rows: number, m: number) => void;
+  readonly sum_rows: (dy: number, db: number, rows: number, m: number) => void;
+  readonly unroll: (img: number, cols: number, gather: number, ...g: number[]) => void;
+  readonly max_pool: (x: number, y: number, am: number, ...g: number[]) => void;
+  readonly max_pool_back: (am: number, dy: number, dx: number, count: number) => void;
+  readonly sgd: (p: number, g: number, n: number, lr: number) => void;
+  readonly momentum: (p: number, v: number, g: number, n: number, mu: number, lr: number) => void;
+  readonly adam: (p: number, m: number, v: number, g: number, n: number, ...h: number[]) => void;
+}
+
+const PAGE = 65536;
+const f32 = (...xs: readonly Readonly<Data>[]): boolean => xs.every((x) => x instanceof Float32Array);
+const geometryArgs = (g: WindowGeometry): number[] => [g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo];
+
+export const createWasmElementwise = (): Elementwise => {
+  const wasm = instantiate(elementwiseWasmBytes()) as Exports;
+  const memory = wasm.memory;
+  let heap = new Float32Array(memory.buffer);
+  let ints = new Int32Array(memory.buffer);
+
+  /** Byte offsets of consecutive blocks of the given element counts, with room for all of them. */
+  const layout = (...counts: number[]): number[] => {
+    const offs: number[] = [];
+    let end = 0;
+    for (const n of counts) {
+      offs.push(end);
+      end += (n * 4 + 15) & ~15;
+    }
+    const have = memory.buffer.byteLength;
+    if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
+    if (heap.buffer !== memory.buffer) {
+      heap = new Float32Array(memory.buffer);
+      ints = new Int32Array(memory.buffer);
+    }
+    return offs;
+  };
+  const put = (x: Readonly<Data>, off: number): void => heap.set(x as Float32Array, off >> 2);
+  const take = (off: number, n: number): Float32Array => heap.slice(off >> 2, (off >> 2) + n);
+
+  return {
+    relu: (x) => {
+      if (!f32(x)) return elementwiseJs.relu(x);
+      const [xo] = layout(x.length) as [number];
+      put(x, xo);
+      wasm.relu(xo, xo, x.length);
+      return take(xo, x.length);
+    },
+    reluBackward: (y, dy) => {
+      if (!f32(y, dy)) return elementwiseJs.reluBackward(y, dy);
+      const [yo, dyo] = layout(y.length, y.length) as [number, number];
+      put(y, yo);
+      put(dy, dyo);
+      wasm.relu_back(yo, dyo, dyo, y.length);
+      return take(dyo, y.length);
+    },
+    addRows: (x, b) => {
+      if (!f32(x, b) || b.length === 0) return elementwiseJs.addRows(x, b);
+      const [xo, bo] = layout(x.length, b.length) as [number, number];
+      put(x, xo);
+      put(b, bo);
+      wasm.add_rows(xo, bo, xo, Math.ceil(x.length / b.length), b.length);
+      return take(xo, x.length);
+    },
+    sumRows: (dy, m) => {
+      if (!f32(dy) || m === 0) return elementwiseJs.sumRows(dy, m);
+      const [dyo, dbo] = layout(dy.length, m) as [number, number];
+      put(dy, dyo);
+      heap.fill(0, dbo >> 2, (dbo >> 2) + m);
+      wasm.sum_rows(dyo, dbo, Math.ceil(dy.length / m), m);
+      return take(dbo, m);
+    },
+    im2col: (g, image) => {
+      if (!f32(image)) return elementwiseJs.im2col(g, image);
+      const n = g.n * g.ho * g.wo * g.kh * g.kw * g.c;
+      const [io, co] = layout(image.length, n) as [number, number];
+      put(image, io);
+      wasm.unroll(io, co, 1, ...geometryArgs(g));
+      return take(co, n);
+    },
+    col2im: (g, cols) => {
+      if (!f32(cols)) return elementwiseJs.col2im(g, cols);
+      const n = g.n * g.h * g.w * g.c;
+      const [io, co] = layout(n, cols.length) as [number, number];
+      put(cols, co);
+      heap.fill(0, io >> 2, (io >> 2) + n);
+      wasm.unroll(io, co, 0, ...geometryArgs(g));
+      return take(io, n);
+    },
+    maxPool: (g, x, padValue) => {
+      if (!f32(x) || Math.fround(padValue) !== padValue) return elementwiseJs.maxPool(g, x, padValue);
+      const n = g.n * g.ho * g.wo * g.c;
+      const [xo, yo, ao] = layout(x.length, n, n) as [number, number, number];
+      put(x, xo);
+      wasm.max_pool(xo, yo, ao, ...geometryArgs(g), padValue);
+      return { y: take(yo, n), argmax: ints.slice(ao >> 2, (ao >> 2) + n) };
+    },
+    maxPoolBackward: (argmax, dy, xLength) => {
+      if (!f32(dy)) return elementwiseJs.maxPoolBackward(argmax, dy, xLength);
+      const [ao, dyo, dxo] = layout(argmax.length, argmax.length, xLength) as [number, number, number];
+      ints.set(argmax, ao >> 2);
+      put(dy.length === argmax.length ? dy : dy.subarray(0, argmax.length), dyo);
+      heap.fill(0, dxo >> 2, (dxo >> 2) + xLength);
+      wasm.max_pool_back(ao, dyo, dxo, argmax.length);
+      return take(dxo, xLength);
+    },
+    sgd: (p, g, lr) => {
+      if (!f32(p, g)) return elementwiseJs.sgd(p, g, lr);
+      const [po, go] = layout(p.length, p.length) as [number, number];
+      put(p, po);
+      put(g, go);
+      wasm.sgd(po, go, p.length, lr);
+      return take(po, p.length);
+    },
+    momentum: (p, v, g, mu, lr) => {
+      if (!f32(p, v, g)) return elementwiseJs.momentum(p, v, g, mu, lr);
+      const n = p.length;
+      const [po, vo, go] = layout(n, n, n) as [number, number, number];
+      put(p, po);
+      put(v, vo);
+      put(g, go);
+      wasm.momentum(po, vo, go, n, mu, lr);
+      return { p: take(po, n), v: take(vo, n) };
+    },
+    adam: (p, m, v, g, h) => {
+      if (!f32(p, m, v, g)) return elementwiseJs.adam(p, m, v, g, h);
+      const n = p.length;
+      const [po, mo, vo, go] = layout(n, n, n, n) as [number, number, number, number];
+      put(p, po);
+      put(m, mo);
+      put(v, vo);
+      put(g, go);
+      wasm.adam(po, mo, vo, go, n, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps, h.lr);
+      return { p: take(po, n), m: take(mo, n), v: take(vo, n) };
+    },
+  };
+};

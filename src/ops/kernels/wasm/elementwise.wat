@@ -1,0 +1,379 @@
+;; Elementwise kernels with f32x4 SIMD: ReLU, broadcast add and column sums
+;; (biases), im2col/col2im, max pooling and the optimizer updates.
+;; Pointers are byte offsets into this module's memory, counts are elements.
+;; The host copies operands in, calls one function, and copies results out;
+;; outputs may alias inputs (updates run in place on those private copies).
+;; Every loop keeps the element order of the TypeScript kernels, so sums
+;; round exactly as theirs do.
+(module
+  (memory (export "memory") 1)
+
+  ;; d[0..n) = s[0..n)
+  (func $copy (param $d i32) (param $s i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $d) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $end)))
+      (v128.store (local.get $d) (v128.load (local.get $s)))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $d) (local.get $end)))
+      (f32.store (local.get $d) (f32.load (local.get $s)))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+      (br $l))))
+
+  ;; d[0..n) += s[0..n)
+  (func $addto (param $d i32) (param $s i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $d) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $end)))
+      (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (v128.load (local.get $s))))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $d) (local.get $end)))
+      (f32.store (local.get $d) (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+      (br $l))))
+
+  ;; d[0..n) = 0
+  (func $zero (param $d i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $d) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $d) (i32.const 16)) (local.get $end)))
+      (v128.store (local.get $d) (v128.const i32x4 0 0 0 0))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $d) (local.get $end)))
+      (f32.store (local.get $d) (f32.const 0))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (br $l))))
+
+  ;; y = x > 0 ? x : 0 (pmax(0, x) is exactly that, NaN and -0 included)
+  (func (export "relu") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $v f32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $y) (i32.const 16)) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $x))))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $y) (local.get $end)))
+      (local.set $v (f32.load (local.get $x)))
+      (f32.store (local.get $y) (select (local.get $v) (f32.const 0) (f32.gt (local.get $v) (f32.const 0))))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $l))))
+
+  ;; dx = y > 0 ? dy : 0
+  (func (export "relu_back") (param $y i32) (param $dy i32) (param $dx i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dx) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $dx) (i32.const 16)) (local.get $end)))
+      (v128.store (local.get $dx)
+        (v128.and (v128.load (local.get $dy)) (f32x4.gt (v128.load (local.get $y)) (v128.const f32x4 0 0 0 0))))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $dx) (local.get $end)))
+      (f32.store (local.get $dx)
+        (select (f32.load (local.get $dy)) (f32.const 0) (f32.gt (f32.load (local.get $y)) (f32.const 0))))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $y (i32.add (local.get $y) (i32.const 4)))
+      (br $l))))
+
+  ;; y[r, :] = x[r, :] + b for each of rows rows of length m
+  (func (export "add_rows") (param $x i32) (param $b i32) (param $y i32) (param $rows i32) (param $m i32)
+    (local $r i32) (local $j i32) (local $bp i32)
+    (block $rb (loop $rl
+      (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $bp (local.get $b))
+      (local.set $j (i32.const 0))
+      (block $b1 (loop $l
+        (br_if $b1 (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $m)))
+        (v128.store (local.get $y) (f32x4.add (v128.load (local.get $x)) (v128.load (local.get $bp))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $l)))
+      (block $b1 (loop $l
+        (br_if $b1 (i32.ge_u (local.get $j) (local.get $m)))
+        (f32.store (local.get $y) (f32.add (f32.load (local.get $x)) (f32.load (local.get $bp))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (local.set $bp (i32.add (local.get $bp) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $l)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rl))))
+
+  ;; db = sum over rows of dy[r, :], row by row; db starts zeroed by the host
+  (func (export "sum_rows") (param $dy i32) (param $db i32) (param $rows i32) (param $m i32)
+    (local $r i32)
+    (block $rb (loop $rl
+      (br_if $rb (i32.ge_u (local.get $r) (local.get $rows)))
+      (call $addto (local.get $db) (local.get $dy) (local.get $m))
+      (local.set $dy (i32.add (local.get $dy) (i32.shl (local.get $m) (i32.const 2))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rl))))
+
+  ;; im2col when gather, else col2im (image += rows, image zeroed by the host).
+  ;; Per output cell and filter row, the in-bounds kx form one contiguous run
+  ;; in both the image and the row, moved in one go.
+  (func (export "unroll")
+    (param $img i32) (param $cols i32) (param $gather i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $kh i32) (param $kw i32)
+    (param $stride i32) (param $padTop i32) (param $padLeft i32) (param $ho i32) (param $wo i32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $iy i32)
+    (local $q i32) (local $kx0 i32) (local $kx1 i32) (local $x0 i32) (local $src i32) (local $seg i32)
+    (local.set $seg (i32.mul (local.get $kw) (local.get $c)))
+    (local.set $q (local.get $cols))
+    (block $bb (loop $bl
+      (br_if $bb (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $oy (i32.const 0))
+      (block $yb (loop $yl
+        (br_if $yb (i32.ge_u (local.get $oy) (local.get $ho)))
+        (local.set $ox (i32.const 0))
+        (block $xb (loop $xl
+          (br_if $xb (i32.ge_u (local.get $ox) (local.get $wo)))
+          ;; ix = x0 + kx; valid kx in [kx0, kx1)
+          (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $stride)) (local.get $padLeft)))
+          (local.set $kx0 (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))))
+          (local.set $kx1 (i32.sub (local.get $w) (local.get $x0)))
+          (if (i32.gt_s (local.get $kx1) (local.get $kw)) (then (local.set $kx1 (local.get $kw))))
+          (if (i32.lt_s (local.get $kx1) (local.get $kx0)) (then (local.set $kx1 (local.get $kx0))))
+          (local.set $ky (i32.const 0))
+          (block $kb (loop $kl
+            (br_if $kb (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $iy (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $stride)) (local.get $ky)) (local.get $padTop)))
+            (if (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $h)))
+              (then
+                (local.set $src (i32.add (local.get $img) (i32.shl
+                  (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy)) (local.get $w))
+                                    (i32.add (local.get $x0) (local.get $kx0))) (local.get $c))
+                  (i32.const 2))))
+                (if (local.get $gather)
+                  (then
+                    (call $zero (local.get $q) (i32.mul (local.get $kx0) (local.get $c)))
+                    (call $copy
+                      (i32.add (local.get $q) (i32.shl (i32.mul (local.get $kx0) (local.get $c)) (i32.const 2)))
+                      (local.get $src)
+                      (i32.mul (i32.sub (local.get $kx1) (local.get $kx0)) (local.get $c)))
+                    (call $zero
+                      (i32.add (local.get $q) (i32.shl (i32.mul (local.get $kx1) (local.get $c)) (i32.const 2)))
+                      (i32.mul (i32.sub (local.get $kw) (local.get $kx1)) (local.get $c))))
+                  (else
+                    (call $addto
+                      (local.get $src)
+                      (i32.add (local.get $q) (i32.shl (i32.mul (local.get $kx0) (local.get $c)) (i32.const 2)))
+                      (i32.mul (i32.sub (local.get $kx1) (local.get $kx0)) (local.get $c))))))
+              (else
+                (if (local.get $gather) (then (call $zero (local.get $q) (local.get $seg))))))
+            (local.set $q (i32.add (local.get $q) (i32.shl (local.get $seg) (i32.const 2))))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $kl)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xl)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
+  ;; Max over windows, channels innermost. A lane takes the cell when it is the
+  ;; window's first or strictly greater, so ties keep the first maximum.
+  ;; am holds the input index, or -1 for a padded cell.
+  (func (export "max_pool")
+    (param $x i32) (param $y i32) (param $am i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $kh i32) (param $kw i32)
+    (param $stride i32) (param $padTop i32) (param $padLeft i32) (param $ho i32) (param $wo i32) (param $pad f32)
+    (local $b i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32)
+    (local $o i32) (local $i0 i32) (local $ci i32) (local $inside i32) (local $first i32)
+    (local $yp i32) (local $ap i32) (local $v v128) (local $yv v128) (local $mask v128) (local $idx v128)
+    (local $s f32) (local $si i32)
+    (block $bb (loop $bl
+      (br_if $bb (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $oy (i32.const 0))
+      (block $yb (loop $yl
+        (br_if $yb (i32.ge_u (local.get $oy) (local.get $ho)))
+        (local.set $ox (i32.const 0))
+        (block $xb (loop $xl
+          (br_if $xb (i32.ge_u (local.get $ox) (local.get $wo)))
+          (local.set $first (i32.const -1))
+          (local.set $ky (i32.const 0))
+          (block $kyb (loop $kyl
+            (br_if $kyb (i32.ge_u (local.get $ky) (local.get $kh)))
+            (local.set $iy (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $stride)) (local.get $ky)) (local.get $padTop)))
+            (local.set $kx (i32.const 0))
+            (block $kxb (loop $kxl
+              (br_if $kxb (i32.ge_u (local.get $kx) (local.get $kw)))
+              (local.set $ix (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $stride)) (local.get $kx)) (local.get $padLeft)))
+              (local.set $inside (i32.and
+                (i32.and (i32.ge_s (local.get $iy) (i32.const 0)) (i32.lt_s (local.get $iy) (local.get $h)))
+                (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $w)))))
+              (local.set $i0 (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $iy)) (local.get $w)) (local.get $ix)) (local.get $c)))
+              (local.set $yp (i32.add (local.get $y) (i32.shl (local.get $o) (i32.const 2))))
+              (local.set $ap (i32.add (local.get $am) (i32.shl (local.get $o) (i32.const 2))))
+              (local.set $ci (i32.const 0))
+              (block $cb (loop $cl
+                (br_if $cb (i32.gt_u (i32.add (local.get $ci) (i32.const 4)) (local.get $c)))
+                (if (local.get $inside)
+                  (then
+                    (local.set $v (v128.load (i32.add (local.get $x) (i32.shl (i32.add (local.get $i0) (local.get $ci)) (i32.const 2)))))
+                    (local.set $idx (i32x4.add (i32x4.splat (i32.add (local.get $i0) (local.get $ci))) (v128.const i32x4 0 1 2 3))))
+                  (else
+                    (local.set $v (f32x4.splat (local.get $pad)))
+                    (local.set $idx (v128.const i32x4 -1 -1 -1 -1))))
+                (local.set $yv (v128.load (local.get $yp)))
+                (local.set $mask (v128.or (f32x4.gt (local.get $v) (local.get $yv)) (i32x4.splat (local.get $first))))
+                (v128.store (local.get $yp) (v128.bitselect (local.get $v) (local.get $yv) (local.get $mask)))
+                (v128.store (local.get $ap) (v128.bitselect (local.get $idx) (v128.load (local.get $ap)) (local.get $mask)))
+                (local.set $yp (i32.add (local.get $yp) (i32.const 16)))
+                (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+                (local.set $ci (i32.add (local.get $ci) (i32.const 4)))
+                (br $cl)))
+              (block $cb (loop $cl
+                (br_if $cb (i32.ge_u (local.get $ci) (local.get $c)))
+                (if (local.get $inside)
+                  (then
+                    (local.set $si (i32.add (local.get $i0) (local.get $ci)))
+                    (local.set $s (f32.load (i32.add (local.get $x) (i32.shl (local.get $si) (i32.const 2))))))
+                  (else
+                    (local.set $si (i32.const -1))
+                    (local.set $s (local.get $pad))))
+                (if (i32.or (local.get $first) (f32.gt (local.get $s) (f32.load (local.get $yp))))
+                  (then
+                    (f32.store (local.get $yp) (local.get $s))
+                    (i32.store (local.get $ap) (local.get $si))))
+                (local.set $yp (i32.add (local.get $yp) (i32.const 4)))
+                (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+                (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+                (br $cl)))
+              (local.set $first (i32.const 0))
+              (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+              (br $kxl)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $kyl)))
+          (local.set $o (i32.add (local.get $o) (local.get $c)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xl)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl))))
+
+  ;; dx[am[i]] += dy[i] where am[i] >= 0, in order; dx zeroed by the host
+  (func (export "max_pool_back") (param $am i32) (param $dy i32) (param $dx i32) (param $count i32)
+    (local $i i32) (local $a i32) (local $p i32)
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $i) (local.get $count)))
+      (local.set $a (i32.load (i32.add (local.get $am) (i32.shl (local.get $i) (i32.const 2)))))
+      (if (i32.ge_s (local.get $a) (i32.const 0))
+        (then
+          (local.set $p (i32.add (local.get $dx) (i32.shl (local.get $a) (i32.const 2))))
+          (f32.store (local.get $p)
+            (f32.add (f32.load (local.get $p)) (f32.load (i32.add (local.get $dy) (i32.shl (local.get $i) (i32.const 2))))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  ;; p -= lr g, in place
+  (func (export "sgd") (param $p i32) (param $g i32) (param $n i32) (param $lr f32)
+    (local $end i32) (local $lrv v128)
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+      (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $lrv) (v128.load (local.get $g)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (f32.load (local.get $g)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (br $l))))
+
+  ;; v = mu v + g; p -= lr v, in place
+  (func (export "momentum") (param $p i32) (param $v i32) (param $g i32) (param $n i32) (param $mu f32) (param $lr f32)
+    (local $end i32) (local $nv v128) (local $s f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+      (local.set $nv (f32x4.add (f32x4.mul (f32x4.splat (local.get $mu)) (v128.load (local.get $v))) (v128.load (local.get $g))))
+      (v128.store (local.get $v) (local.get $nv))
+      (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (f32x4.splat (local.get $lr)) (local.get $nv))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $s (f32.add (f32.mul (local.get $mu) (f32.load (local.get $v))) (f32.load (local.get $g))))
+      (f32.store (local.get $v) (local.get $s))
+      (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (local.get $s))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (br $l))))
+
+  ;; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/c1) / (sqrt(v/c2) + eps),
+  ;; in place; ob1 = 1 - b1 and ob2 = 1 - b2 come from the host in float64.
+  (func (export "adam")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $n i32)
+    (param $b1 f32) (param $ob1 f32) (param $b2 f32) (param $ob2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $lr f32)
+    (local $end i32) (local $gv v128) (local $mv v128) (local $vv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+      (local.set $gv (v128.load (local.get $g)))
+      (local.set $mv (f32x4.add (f32x4.mul (f32x4.splat (local.get $b1)) (v128.load (local.get $m)))
+                                (f32x4.mul (f32x4.splat (local.get $ob1)) (local.get $gv))))
+      (local.set $vv (f32x4.add (f32x4.mul (f32x4.splat (local.get $b2)) (v128.load (local.get $v)))
+                                (f32x4.mul (f32x4.mul (f32x4.splat (local.get $ob2)) (local.get $gv)) (local.get $gv))))
+      (v128.store (local.get $m) (local.get $mv))
+      (v128.store (local.get $v) (local.get $vv))
+      (v128.store (local.get $p)
+        (f32x4.sub (v128.load (local.get $p))
+          (f32x4.div
+            (f32x4.mul (f32x4.splat (local.get $lr)) (f32x4.div (local.get $mv) (f32x4.splat (local.get $c1))))
+            (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (f32x4.splat (local.get $c2)))) (f32x4.splat (local.get $eps))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $m (i32.add (local.get $m) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $gs (f32.load (local.get $g)))
+      (local.set $ms (f32.add (f32.mul (local.get $b1) (f32.load (local.get $m))) (f32.mul (local.get $ob1) (local.get $gs))))
+      (local.set $vs (f32.add (f32.mul (local.get $b2) (f32.load (local.get $v)))
+                              (f32.mul (f32.mul (local.get $ob2) (local.get $gs)) (local.get $gs))))
+      (f32.store (local.get $m) (local.get $ms))
+      (f32.store (local.get $v) (local.get $vs))
+      (f32.store (local.get $p)
+        (f32.sub (f32.load (local.get $p))
+          (f32.div
+            (f32.mul (local.get $lr) (f32.div (local.get $ms) (local.get $c1)))
+            (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $m (i32.add (local.get $m) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (br $l))))
+)
