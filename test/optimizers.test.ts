@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromArray } from '../src/core/tensor.ts';
 import { adam, constant, momentum, sgd, stepDecay, warmupCosine } from '../src/graph/index.ts';
+import { scheduleFor } from '../src/train/recipe.ts';
 
 const p = { w: fromArray([2], [1, -2], 'float64') };
 const g = { w: fromArray([2], [0.5, -4], 'float64') };
@@ -40,5 +41,15 @@ describe('schedules', () => {
     expect(s(0.5)).toBeCloseTo(0.5, 12);
     expect(s(1)).toBe(1);
     expect(s(3)).toBeCloseTo(0, 12);
+  });
+  it('a decay of one epoch or less stays at the peak instead of jumping to the final rate', () => {
+    for (const decay of [1, 0.5]) {
+      const s = warmupCosine({ max: 1, init: 0, final: 0.01, warmup: 1, decay });
+      expect(s(0)).toBe(0);
+      expect(s(1)).toBe(1);
+    }
+    // The seed recipe at 1 and 2 epochs: the last epoch trains at the peak, not at 1e-5.
+    expect(scheduleFor({ preset: 'seed', lr: 1e-3, epochs: 1 })(0)).toBe(1e-3);
+    expect(scheduleFor({ preset: 'seed', lr: 1e-3, epochs: 2 })(1)).toBe(1e-3);
   });
 });

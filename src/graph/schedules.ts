@@ -18,14 +18,15 @@ export interface WarmupCosineSpec {
 /**
  * Linear warm-up from `init` to `max` over `warmup` epochs, then a quarter
  * cosine from `max` to `final`. The reference divides by (decay - 1), so its
- * last epoch lands exactly on `final`; this keeps that formula.
+ * last epoch lands exactly on `final`; this keeps that formula. A decay of one
+ * epoch or less has no room to fall: it stays at `max`.
  */
 export const warmupCosine =
   ({ max, init, final, warmup, decay, continuous = false }: WarmupCosineSpec): Schedule =>
   (epoch) => {
     const e = continuous ? epoch : Math.floor(epoch);
     if (e < warmup) return ((max - init) * e) / warmup + init;
-    const progress = decay > 1 ? (e - warmup) / (decay - 1) : 1;
+    const progress = decay > 1 ? (e - warmup) / (decay - 1) : 0;
     return (max - final) * Math.max(0, Math.cos((progress * Math.PI) / 2)) + final;
   };
 
