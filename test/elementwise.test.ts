@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { tensor, type Data, type Tensor } from '../src/core/tensor.ts';
 import { adam, momentum, optimizerByName, sgd } from '../src/graph/index.ts';
-import { bias, conv2d, jsKernels, maxPool2d, padAll, relu, untiedBias, type Kernels } from '../src/ops/index.ts';
+import { bias, conv2d, jsKernels, maxPool2d, referenceKernels, padAll, relu, untiedBias, type Kernels } from '../src/ops/index.ts';
 import type { WindowGeometry } from '../src/ops/kernels/index.ts';
 import { createWasmKernels } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 
@@ -102,6 +102,19 @@ describe('im2col and col2im kernels', () => {
     same(cols, js.im2col(g, image));
     const dcols = rand(cols.length, 9);
     same(untouched([dcols], () => wasm.col2im(g, dcols)), js.col2im(g, dcols));
+  });
+});
+
+describe('fused convolution kernels (unrolled matrix kept in the WASM heap)', () => {
+  it.each(windows.flatMap((g) => [1, 5, 16].map((o) => [JSON.stringify(g), o, g] as const)))('%s, %i filters', (_, o, g) => {
+    const k = g.kh * g.kw * g.c;
+    const x = rand(g.n * g.h * g.w * g.c, g.c + g.h), w = rand(k * o, o), dy = rand(g.n * g.ho * g.wo * o, 3);
+    const y = untouched([x, w], () => wasm.convForward(g, x, w, o));
+    close(y, referenceKernels.convForward(g, x, w, o), 1e-5);
+    const got = untouched([x, w, dy], () => wasm.convBackward(g, x, w, dy, o));
+    const want = referenceKernels.convBackward(g, x, w, dy, o);
+    close(got.dx, want.dx, 1e-5);
+    close(got.dw, want.dw, 1e-4);
   });
 });
 

@@ -1,10 +1,11 @@
 // 2-D convolution (cross-correlation, as every framework computes it), NHWC
 // input and HWIO filters, any stride and per-side zero padding, no bias.
-// All three products run as one GEMM over the whole batch: the input is
-// unrolled (im2col, a kernel) so that filters become a [kh*kw*cin, cout] matrix.
+// All three products run as one GEMM each over the whole batch: the input is
+// unrolled (im2col) so that filters become a [kh*kw*cin, cout] matrix; the
+// kernel set does it (kernels/conv-js.ts, and fused in wasm/conv-wasm.ts).
 
 import { ShapeError, expectRank, expectSameShape, showShape } from '../core/shape.ts';
-import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
+import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels, type Kernels, type WindowGeometry } from './kernels/index.ts';
 import type { Op } from './op.ts';
 
@@ -61,23 +62,15 @@ export const conv2d = (
   { stride = 1, pad = padAll(0), kernels = jsKernels }: Conv2dOptions = {},
 ): Op<Tensor, { readonly x: Tensor; readonly w: Tensor }> => {
   const g = geometry(x, w, stride, pad);
-  const dtype = dtypeOf(x);
-  const rows = g.n * g.ho * g.wo;
-  const k = g.kh * g.kw * g.c;
   const wg = windows(g);
-  const cols = kernels.im2col(wg, x.data);
-  const y = alloc(dtype, rows * g.o);
-  kernels.gemm(false, false, rows, g.o, k, cols, w.data, y, false);
+  const y = kernels.convForward(wg, x.data, w.data, g.o);
   const outShape = [g.n, g.ho, g.wo, g.o];
   return {
     out: tensor(outShape, y),
     backward: (dy) => {
       expectSameShape('conv2d backward', 'output gradient', dy.shape, outShape);
-      const dw = alloc(dtype, k * g.o);
-      kernels.gemm(true, false, k, g.o, rows, cols, dy.data, dw, false);
-      const dcols = alloc(dtype, rows * k);
-      kernels.gemm(false, true, rows, k, g.o, dy.data, w.data, dcols, false);
-      return { x: tensor(x.shape, kernels.col2im(wg, dcols)), w: tensor(w.shape, dw) };
+      const { dx, dw } = kernels.convBackward(wg, x.data, w.data, dy.data, g.o);
+      return { x: tensor(x.shape, dx), w: tensor(w.shape, dw) };
     },
   };
 };

@@ -1,12 +1,13 @@
 // The kernel sets that ship: `reference` (obvious loops, the oracle) and `js`
 // (register-blocked, the default).
 
+import { convByIm2col } from './conv-js.ts';
 import { elementwiseJs } from './elementwise-js.ts';
 import { gemmJs } from './gemm-js.ts';
 import { gemmReference } from './gemm-reference.ts';
 import type { Kernels } from './types.ts';
 
-export type { AdamHyper, Elementwise, Gemm, Kernels, WindowGeometry } from './types.ts';
+export type { AdamHyper, Convolution, Elementwise, Gemm, Kernels, WindowGeometry } from './types.ts';
 
-export const referenceKernels: Kernels = { ...elementwiseJs, name: 'reference', gemm: gemmReference };
-export const jsKernels: Kernels = { ...elementwiseJs, name: 'js', gemm: gemmJs };
+export const referenceKernels: Kernels = { ...elementwiseJs, ...convByIm2col(gemmReference, elementwiseJs), name: 'reference', gemm: gemmReference };
+export const jsKernels: Kernels = { ...elementwiseJs, ...convByIm2col(gemmJs, elementwiseJs), name: 'js', gemm: gemmJs };

@@ -65,7 +65,17 @@ export interface AdamHyper {
   readonly c1: number; readonly c2: number; readonly eps: number;
 }
 
-export interface Kernels extends Elementwise {
+/**
+ * A convolution's products over the whole batch: NHWC image, HWIO filters
+ * [kh, kw, c, o], output [n, ho, wo, o]. Fresh outputs, inputs untouched.
+ */
+export interface Convolution {
+  readonly convForward: (g: WindowGeometry, x: Readonly<Data>, w: Readonly<Data>, o: number) => Data;
+  /** The input and filter gradients for output gradient dy. */
+  readonly convBackward: (g: WindowGeometry, x: Readonly<Data>, w: Readonly<Data>, dy: Readonly<Data>, o: number) => { readonly dx: Data; readonly dw: Data };
+}
+
+export interface Kernels extends Elementwise, Convolution {
   readonly name: string;
   readonly gemm: Gemm;
 }

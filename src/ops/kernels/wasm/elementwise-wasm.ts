@@ -1,17 +1,16 @@
-// The elementwise kernels on elementwise.wat (f32x4 SIMD). One instance per
-// kernel set; its memory is private scratch: operands are copied in with
-// TypedArray.set, updated in place there, and copied out with slice (which
-// also gives the fresh output array). Float64 data, and pool pad values that
+// The elementwise kernels on elementwise.wat (f32x4 SIMD), on the kernel
+// set's heap: operands are copied in with TypedArray.set, updated in place
+// there, and copied out with slice (which also gives the fresh output array). Float64 data, and pool pad values that
 // float32 cannot hold, take the TypeScript loops.
 
 import type { Data } from '../../../core/tensor.ts';
 import { elementwiseJs } from '../elementwise-js.ts';
 import type { Elementwise, WindowGeometry } from '../types.ts';
 import { elementwiseWasmBytes } from './elementwise-wasm-bytes.ts';
-import { instantiate, type WasmMemory } from './instantiate.ts';
+import type { Heap } from './heap.ts';
+import { instantiate } from './instantiate.ts';
 
-interface Exports {
-  readonly memory: WasmMemory;
+export interface ElementwiseExports {
   readonly relu: (x: number, y: number, n: number) => void;
   readonly relu_back: (y: number, dy: number, dx: number, n: number) => void;
   readonly add_rows: (x: number, b: number, y: number, rows: number, m: number) => void;
@@ -24,36 +23,17 @@ interface Exports {
   readonly adam: (p: number, m: number, v: number, g: number, n: number, ...h: number[]) => void;
 }
 
-const PAGE = 65536;
 const f32 = (...xs: readonly Readonly<Data>[]): boolean => xs.every((x) => x instanceof Float32Array);
-const geometryArgs = (g: WindowGeometry): number[] => [g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo];
+export const geometryArgs = (g: WindowGeometry): number[] => [g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo];
 
-export const createWasmElementwise = (): Elementwise => {
-  const wasm = instantiate(elementwiseWasmBytes()) as Exports;
-  const memory = wasm.memory;
-  let heap = new Float32Array(memory.buffer);
-  let ints = new Int32Array(memory.buffer);
+export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwise; readonly raw: ElementwiseExports } => {
+  const wasm = instantiate(elementwiseWasmBytes(), heap.memory) as ElementwiseExports;
+  const layout = heap.layout;
+  const put = (x: Readonly<Data>, off: number): void => heap.f32().set(x as Float32Array, off >> 2);
+  const take = (off: number, n: number): Float32Array => heap.f32().slice(off >> 2, (off >> 2) + n);
+  const fill0 = (off: number, n: number): void => void heap.f32().fill(0, off >> 2, (off >> 2) + n);
 
-  /** Byte offsets of consecutive blocks of the given element counts, with room for all of them. */
-  const layout = (...counts: number[]): number[] => {
-    const offs: number[] = [];
-    let end = 0;
-    for (const n of counts) {
-      offs.push(end);
-      end += (n * 4 + 15) & ~15;
-    }
-    const have = memory.buffer.byteLength;
-    if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
-    if (heap.buffer !== memory.buffer) {
-      heap = new Float32Array(memory.buffer);
-      ints = new Int32Array(memory.buffer);
-    }
-    return offs;
-  };
-  const put = (x: Readonly<Data>, off: number): void => heap.set(x as Float32Array, off >> 2);
-  const take = (off: number, n: number): Float32Array => heap.slice(off >> 2, (off >> 2) + n);
-
-  return {
+  const kernels: Elementwise = {
     relu: (x) => {
       if (!f32(x)) return elementwiseJs.relu(x);
       const [xo] = layout(x.length) as [number];
@@ -81,7 +61,7 @@ export const createWasmElementwise = (): Elementwise => {
       if (!f32(dy) || m === 0) return elementwiseJs.sumRows(dy, m);
       const [dyo, dbo] = layout(dy.length, m) as [number, number];
       put(dy, dyo);
-      heap.fill(0, dbo >> 2, (dbo >> 2) + m);
+      fill0(dbo, m);
       wasm.sum_rows(dyo, dbo, Math.ceil(dy.length / m), m);
       return take(dbo, m);
     },
@@ -98,7 +78,7 @@ export const createWasmElementwise = (): Elementwise => {
       const n = g.n * g.h * g.w * g.c;
       const [io, co] = layout(n, cols.length) as [number, number];
       put(cols, co);
-      heap.fill(0, io >> 2, (io >> 2) + n);
+      fill0(io, n);
       wasm.unroll(io, co, 0, ...geometryArgs(g));
       return take(io, n);
     },
@@ -108,14 +88,14 @@ export const createWasmElementwise = (): Elementwise => {
       const [xo, yo, ao] = layout(x.length, n, n) as [number, number, number];
       put(x, xo);
       wasm.max_pool(xo, yo, ao, ...geometryArgs(g), padValue);
-      return { y: take(yo, n), argmax: ints.slice(ao >> 2, (ao >> 2) + n) };
+      return { y: take(yo, n), argmax: heap.i32().slice(ao >> 2, (ao >> 2) + n) };
     },
     maxPoolBackward: (argmax, dy, xLength) => {
       if (!f32(dy)) return elementwiseJs.maxPoolBackward(argmax, dy, xLength);
       const [ao, dyo, dxo] = layout(argmax.length, argmax.length, xLength) as [number, number, number];
-      ints.set(argmax, ao >> 2);
+      heap.i32().set(argmax, ao >> 2);
       put(dy.length === argmax.length ? dy : dy.subarray(0, argmax.length), dyo);
-      heap.fill(0, dxo >> 2, (dxo >> 2) + xLength);
+      fill0(dxo, xLength);
       wasm.max_pool_back(ao, dyo, dxo, argmax.length);
       return take(dxo, xLength);
     },
@@ -149,4 +129,5 @@ export const createWasmElementwise = (): Elementwise => {
       return { p: take(po, n), m: take(mo, n), v: take(vo, n) };
     },
   };
+  return { kernels, raw: wasm };
 };

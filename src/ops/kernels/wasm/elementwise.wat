@@ -1,12 +1,12 @@
 ;; Elementwise kernels with f32x4 SIMD: ReLU, broadcast add and column sums
 ;; (biases), im2col/col2im, max pooling and the optimizer updates.
-;; Pointers are byte offsets into this module's memory, counts are elements.
+;; Pointers are byte offsets into the imported memory (heap.ts), counts are elements.
 ;; The host copies operands in, calls one function, and copies results out;
 ;; outputs may alias inputs (updates run in place on those private copies).
 ;; Every loop keeps the element order of the TypeScript kernels, so sums
 ;; round exactly as theirs do.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
 
   ;; d[0..n) = s[0..n)
   (func $copy (param $d i32) (param $s i32) (param $n i32)

@@ -1,6 +1,7 @@
 ;; WebAssembly SIMD (f32x4) GEMM: C = op(A) op(B), or C += op(A) op(B).
 ;;
-;; All pointers are byte offsets into the exported memory. A, B and C are dense
+;; All pointers are byte offsets into the imported memory (shared with the
+;; other kernel modules, see heap.ts). A, B and C are dense
 ;; row-major float32 matrices laid out exactly as the `Gemm` type describes:
 ;; A is [m, k] (or [k, m] when transA), B is [k, n] (or [n, k] when transB),
 ;; C is [m, n]. `ws` points at scratch of at least `workspace(m, n, k)` bytes.
@@ -15,7 +16,7 @@
 ;; Fewer than 4 rows (a dense layer at batch 1) take `$rows`, which walks B as
 ;; it is stored and never packs it.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
 
   (global $KC i32 (i32.const 256))
   (global $MC i32 (i32.const 128)) ;; multiple of 4

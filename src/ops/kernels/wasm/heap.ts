@@ -1,0 +1,50 @@
+// The scratch memory the WASM kernel modules of one kernel set share. Operands
+// are copied in, modules work on them in place (one module's output can be
+// the next one's input without leaving the heap: a fused convolution never
+// copies its unrolled matrix out), and results are copied out into fresh
+// arrays. Nothing in it outlives a kernel call.
+
+import { newMemory, type WasmMemory } from './instantiate.ts';
+
+const PAGE = 65536;
+
+export interface Heap {
+  readonly memory: WasmMemory;
+  /**
+   * Byte offsets of consecutive 64-byte aligned blocks of the given sizes
+   * (in 4-byte elements), growing the memory to hold them all. Views taken
+   * before a call to `layout` may be stale; take them after.
+   */
+  readonly layout: (...counts: number[]) => number[];
+  readonly f32: () => Float32Array;
+  readonly i32: () => Int32Array;
+}
+
+export const createHeap = (): Heap => {
+  const memory = newMemory();
+  let f32 = new Float32Array(memory.buffer);
+  let i32 = new Int32Array(memory.buffer);
+  const fresh = (): void => {
+    if (f32.buffer !== memory.buffer) {
+      f32 = new Float32Array(memory.buffer);
+      i32 = new Int32Array(memory.buffer);
+    }
+  };
+  return {
+    memory,
+    layout: (...counts) => {
+      const offs: number[] = [];
+      let end = 0;
+      for (const n of counts) {
+        offs.push(end);
+        end += (n * 4 + 63) & ~63;
+      }
+      const have = memory.buffer.byteLength;
+      if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
+      fresh();
+      return offs;
+    },
+    f32: () => (fresh(), f32),
+    i32: () => (fresh(), i32),
+  };
+};
