@@ -12,9 +12,13 @@ type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explici
 
 export type SerialParams<L extends Record<string, AnyLayer>> = { readonly [K in keyof L]: ParamsOf<L[K]> };
 
-export const serial = <L extends Record<string, AnyLayer>>(layers: L): Layer<SerialParams<L>> => {
+/** A serial pipeline keeps its named layers, so that tools can run it layer by layer (explain.ts). */
+export type Serial<L extends Record<string, AnyLayer>> = Layer<SerialParams<L>> & { readonly layers: L };
+
+export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L> => {
   const entries = Object.entries(layers);
   return {
+    layers,
     describe: (inShape, prefix) => {
       let shape: Shape = inShape;
       const rows: LayerRow[] = [];

@@ -1,0 +1,55 @@
+// Looking inside a network for one input: the output of every layer of a
+// serial pipeline (feature maps, pooled maps), and saliency: the gradient of
+// one class's logit with respect to the input pixels, from the network's own
+// backward closures. Used by the `explain` command and the demo page.
+
+import type { Tensor } from '../core/tensor.ts';
+import { alloc, dtypeOf, tensor } from '../core/tensor.ts';
+import type { Kernels } from '../ops/kernels/index.ts';
+import type { Layer } from './layer.ts';
+import type { Serial, SerialParams } from './serial.ts';
+import type { Tree } from './tree.ts';
+
+type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface LayerOutput {
+  readonly name: string;
+  /** [n, ...outShape] */
+  readonly out: Tensor;
+}
+
+/** Every layer's output, in order; the last is the logits. */
+export const trace = <L extends Record<string, AnyLayer>>(
+  net: Serial<L>,
+  params: SerialParams<L>,
+  x: Tensor,
+  kernels?: Kernels,
+): readonly LayerOutput[] => {
+  const outs: LayerOutput[] = [];
+  let h = x;
+  for (const [name, layer] of Object.entries(net.layers)) {
+    h = layer.apply(params[name as keyof L], h, kernels).out;
+    outs.push({ name, out: h });
+  }
+  return outs;
+};
+
+export interface Saliency {
+  readonly logits: Tensor;
+  /** d logit[cls] / d input, the input's shape: one map per example. */
+  readonly gradient: Tensor;
+}
+
+/**
+ * The gradient of logit `cls` of every example with respect to its input.
+ * The cotangent is one-hot at `cls`, so one backward pass gives it for the
+ * whole batch (examples do not interact).
+ */
+export const saliency = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, cls: number, kernels?: Kernels): Saliency => {
+  const fwd = net.apply(params, x, kernels);
+  const [n, classes] = fwd.out.shape as [number, number];
+  if (!(Number.isInteger(cls) && cls >= 0 && cls < classes)) throw new RangeError(`saliency: class ${cls} is not in 0..${classes - 1}`);
+  const dy = alloc(dtypeOf(fwd.out), n * classes);
+  for (let i = 0; i < n; i++) dy[i * classes + cls] = 1;
+  return { logits: fwd.out, gradient: fwd.backward(tensor([n, classes], dy)).x };
+};
