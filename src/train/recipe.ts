@@ -1,21 +1,22 @@
 // What a config means: the network, optimizer and schedule it trains with.
+// Free of Node APIs (the demo page trains with it); the parts of a config it
+// reads are typed structurally, so it needs nothing from the CLI.
 
-import type { TrainConfig } from '../cli/config.ts';
-import { optimizerByName, seedNetwork, warmupCosine, type Schedule } from '../graph/index.ts';
+import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 
-export const ARCHITECTURE = 'seed-cnn-v1';
+export { ARCHITECTURE } from './weights.ts';
 
-export const networkFor = (c: Pick<TrainConfig, 'init'>) => seedNetwork({ init: c.init });
+export const networkFor = (c: { readonly init: InitScheme }) => seedNetwork({ init: c.init });
 
-export const optimizerFor = (c: Pick<TrainConfig, 'optimizer'>, kernels?: Kernels) => optimizerByName(c.optimizer, kernels);
+export const optimizerFor = (c: { readonly optimizer: OptimizerName }, kernels?: Kernels) => optimizerByName(c.optimizer, kernels);
 
 /**
  * seed: the reference's per-epoch warm-up + cosine (3 warm-up epochs, the rest
  * decay; exactly SEED.md's nine values at 9 epochs). default: the same shape
  * per step, with a short warm-up, ending at 1% of the peak.
  */
-export const scheduleFor = (c: Pick<TrainConfig, 'preset' | 'lr' | 'epochs'>): Schedule => {
+export const scheduleFor = (c: { readonly preset: 'seed' | 'default'; readonly lr: number; readonly epochs: number }): Schedule => {
   if (c.preset === 'seed') {
     const warmup = Math.min(3, c.epochs - 1);
     return warmupCosine({ max: c.lr, init: 1e-5, final: 1e-5, warmup, decay: c.epochs - warmup });

@@ -1,0 +1,73 @@
+// The IDX format (MNIST's): parsing and checking every part of it, pure over
+// bytes and free of Node APIs, so a web page parses the same way. Errors are
+// values naming the file and what is wrong.
+
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+
+export interface DataError {
+  readonly file: string;
+  readonly message: string;
+}
+
+export const formatDataError = (e: DataError): string => `${e.file}: ${e.message}`;
+
+export interface IdxImages {
+  readonly count: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly pixels: Uint8Array;
+}
+
+export interface IdxLabels {
+  readonly count: number;
+  readonly labels: Uint8Array;
+}
+
+export const IMAGES_MAGIC = 0x00000803;
+export const LABELS_MAGIC = 0x00000801;
+
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
+const header = (file: string, b: Uint8Array, magic: number, dims: number): E.Either<DataError, number[]> => {
+  const kind = magic === IMAGES_MAGIC ? 'images' : 'labels';
+  const need = 4 + 4 * dims;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  // Fewer than 4 bytes cannot hold a magic number: report it as a truncated header.
+  const found = b.length >= 4 ? v.getUint32(0, false) : magic;
+  if (found !== magic) return E.left({ file, message: `wrong magic number ${hex(found)} (expected ${hex(magic)} for ${kind})` });
+  if (b.length < need) return E.left({ file, message: `truncated header (${b.length} bytes, an IDX ${kind} header has ${need})` });
+  return E.right(Array.from({ length: dims }, (_, i) => v.getUint32(4 + 4 * i, false)));
+};
+
+const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: number, what: string): E.Either<DataError, void> => {
+  const want = headerBytes + body;
+  if (b.length < want) return E.left({ file, message: `truncated: ${what} need ${want} bytes, the data has ${b.length}` });
+  if (b.length > want) return E.left({ file, message: `${b.length - want} unexpected trailing bytes after ${what}` });
+  return E.right(undefined);
+};
+
+export const parseImages = (file: string, b: Uint8Array): E.Either<DataError, IdxImages> =>
+  pipe(
+    header(file, b, IMAGES_MAGIC, 3),
+    E.chain(([count = 0, rows = 0, cols = 0]) => {
+      if (rows === 0 || cols === 0) return E.left({ file, message: `zero-sized images (${rows} rows x ${cols} cols)` });
+      return pipe(
+        checkLength(file, b, 16, count * rows * cols, `${count} images of ${rows}x${cols}`),
+        E.map(() => ({ count, rows, cols, pixels: b.slice(16) })),
+      );
+    }),
+  );
+
+export const parseLabels = (file: string, b: Uint8Array): E.Either<DataError, IdxLabels> =>
+  pipe(
+    header(file, b, LABELS_MAGIC, 1),
+    E.chain(([count = 0]) => pipe(checkLength(file, b, 8, count, `${count} labels`), E.map(() => count))),
+    E.chain((count) => {
+      const labels = b.slice(8);
+      const bad = labels.findIndex((l) => l > 9);
+      return bad >= 0
+        ? E.left({ file, message: `label ${labels[bad]} at index ${bad} is not a digit 0-9` })
+        : E.right({ count, labels });
+    }),
+  );

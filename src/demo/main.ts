@@ -1,0 +1,257 @@
+// The demo page: draw a digit, see what the network sees and computes, which
+// pixels move its decision (saliency from our own backward closures), train
+// it from scratch in a worker, and browse its test-set mistakes.
+
+import * as E from 'fp-ts/lib/Either.js';
+import { tensor } from '../core/tensor.ts';
+import { saliency, trace, type SeedParams } from '../graph/index.ts';
+import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { softmax } from '../ops/softmax.ts';
+import { preprocess } from '../image/preprocess.ts';
+import { networkFor } from '../train/recipe.ts';
+import { decodeWeights, encodeWeights } from '../train/weights.ts';
+import { createPad } from './pad.ts';
+import { fromLeavesMessage, toLeaves } from './params.ts';
+import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
+import { drawCurves, drawDigit, drawSaliency, drawTiles, type Series } from './views.ts';
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`missing #${id}`);
+  return el as T;
+};
+
+const kernels = createWasmKernels();
+const net = networkFor({ init: 'he' });
+
+let params: SeedParams | null = null;
+let shipped: SeedParams | null = null;
+let input: Uint8Array | null = null;
+let chosen: number | null = null;
+
+const setModel = (p: SeedParams, name: string): void => {
+  params = p;
+  $('model-name').textContent = name;
+  drawFilters($('filters'), p);
+  render();
+};
+
+/** conv1's HWIO [3, 3, 1, 16] filters are, in memory, one [1, 3, 3, 16] image of 16 channels. */
+const drawFilters = (canvas: HTMLCanvasElement, p: SeedParams): void => drawTiles(canvas, tensor([1, 3, 3, 16], p.conv1.w.data as Float32Array), 16, 12, true);
+
+// --- prediction and the views of the current input ---
+
+const bars = $('bars');
+const barRows = Array.from({ length: 10 }, (_, c) => {
+  const row = document.createElement('div');
+  row.className = 'bar';
+  row.dataset.class = String(c);
+  row.innerHTML = `<span>${c}</span><div><div class="fill" style="width:0"></div></div><span class="pct">0.0%</span>`;
+  row.addEventListener('click', () => {
+    chosen = c;
+    render();
+  });
+  bars.appendChild(row);
+  return row;
+});
+
+const render = (): void => {
+  $('seen').style.width = '112px';
+  if (input === null) drawDigit($('seen'), new Uint8Array(784), 4);
+  if (params === null || input === null || input.every((v) => v === 0)) {
+    $('prediction').textContent = '–';
+    $('prediction').dataset.digit = '';
+    barRows.forEach((r) => {
+      r.querySelector<HTMLElement>('.fill')!.style.width = '0';
+      r.querySelector('.pct')!.textContent = '';
+      r.classList.remove('top', 'selected');
+      r.dataset.prob = '0';
+    });
+    return;
+  }
+  drawDigit($('seen'), input, 4);
+  const x = tensor([1, 28, 28, 1], Float32Array.from(input, (v) => v / 255));
+  const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
+  const probs = softmax(outs.get('dense2')!).out.data;
+  let top = 0;
+  for (let c = 1; c < 10; c++) if (probs[c]! > probs[top]!) top = c;
+  const cls = chosen ?? top;
+  $('prediction').textContent = `${top} (${(100 * probs[top]!).toFixed(1)}%)`;
+  $('prediction').dataset.digit = String(top);
+  barRows.forEach((r, c) => {
+    r.querySelector<HTMLElement>('.fill')!.style.width = `${(100 * probs[c]!).toFixed(1)}%`;
+    r.querySelector('.pct')!.textContent = `${(100 * probs[c]!).toFixed(1)}%`;
+    r.classList.toggle('top', c === top);
+    r.classList.toggle('selected', c === cls);
+    r.dataset.prob = String(probs[c]);
+  });
+  $('saliency-class').textContent = String(cls);
+  drawSaliency($('saliency'), input, saliency(net, params, x, cls, kernels).gradient.data, 8);
+  drawTiles($('map-relu1'), outs.get('relu1')!, 8, 2);
+  drawTiles($('map-pool1'), outs.get('pool1')!, 8, 3);
+  drawTiles($('map-relu2'), outs.get('relu2')!, 16, 3);
+  drawTiles($('map-pool2'), outs.get('pool2')!, 16, 5);
+  drawTiles($('map-relu3'), outs.get('relu3')!, 16, 5);
+};
+
+const pad = createPad($('pad'), (image) => {
+  input = preprocess(image);
+  render();
+});
+$('clear').addEventListener('click', () => {
+  input = null;
+  chosen = null;
+  pad.clear();
+  render();
+});
+
+// --- models: the shipped checkpoint, files, and the weights being trained ---
+
+const loadBytes = (bytes: Uint8Array, name: string): boolean => {
+  const r = decodeWeights(bytes);
+  if (E.isLeft(r)) {
+    $('model-error').textContent = `${name}: ${r.left}`;
+    return false;
+  }
+  $('model-error').textContent = '';
+  setModel(r.right, name);
+  return true;
+};
+
+fetch('model.safetensors')
+  .then(async (r) => {
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    if (loadBytes(new Uint8Array(await r.arrayBuffer()), 'shipped (default recipe)')) shipped = params;
+  })
+  .catch((err: unknown) => {
+    $('model-error').textContent = `the shipped model did not load: ${(err as Error).message}`;
+  });
+
+$<HTMLInputElement>('model-file').addEventListener('change', async (e) => {
+  const file = (e.target as HTMLInputElement).files?.[0];
+  if (file === undefined) return;
+  loadBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+  (e.target as HTMLInputElement).value = '';
+});
+$('model-reset').addEventListener('click', () => {
+  if (shipped !== null) {
+    $('model-error').textContent = '';
+    setModel(shipped, 'shipped (default recipe)');
+  }
+});
+
+// --- training in the worker ---
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (m: ToWorker): void => worker.postMessage(m);
+const lossPoints: Array<[number, number]> = [];
+const accPoints: Array<[number, number]> = [];
+const testPoints: Array<[number, number]> = [];
+let epochsPlanned = 2;
+
+const buttons = (training: boolean, canResume: boolean): void => {
+  $<HTMLButtonElement>('train').disabled = training;
+  $<HTMLButtonElement>('stop').disabled = !training;
+  $<HTMLButtonElement>('resume').disabled = training || !canResume;
+};
+
+const drawTraining = (): void =>
+  drawCurves($('curves'), epochsPlanned, 'epochs', [
+    { label: 'train loss', color: '#d2562c', points: lossPoints, yMax: 2.5 } satisfies Series,
+    { label: 'train accuracy', color: '#4a78c2', points: accPoints, yMax: 1 },
+    { label: 'test accuracy', color: '#2a9a4a', points: testPoints, yMax: 1 },
+  ]);
+
+$('train').addEventListener('click', () => {
+  epochsPlanned = Number($<HTMLSelectElement>('epochs').value);
+  lossPoints.length = 0;
+  accPoints.length = 0;
+  testPoints.length = 0;
+  drawTraining();
+  buttons(true, false);
+  send({ kind: 'train', epochs: epochsPlanned, seed: Date.now() % 1_000_000 });
+});
+$('stop').addEventListener('click', () => send({ kind: 'stop' }));
+$('resume').addEventListener('click', () => {
+  buttons(true, false);
+  send({ kind: 'resume' });
+});
+$('download').addEventListener('click', () => {
+  if (params === null) return;
+  const blob = new Blob([encodeWeights(params, `downloaded from the demo page: ${$('model-name').textContent ?? ''}`) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = 'mnist-cnn-weights.safetensors';
+  a.click();
+  URL.revokeObjectURL(a.href);
+});
+
+const mistakesBox = $('mistakes');
+const showMistakes = (accuracy: number, list: readonly Mistake[]): void => {
+  $('scan-status').textContent = `test accuracy ${(100 * accuracy).toFixed(2)}%: ${list.length} mistakes, most confident first`;
+  mistakesBox.replaceChildren(
+    ...list.slice(0, 200).map((m) => {
+      const card = document.createElement('div');
+      card.className = 'mistake';
+      const c = document.createElement('canvas');
+      drawDigit(c, m.pixels, 2);
+      card.append(c, `#${m.index}: true ${m.label}, predicted ${m.predicted} (${(100 * m.probs[m.predicted]!).toFixed(1)}%)`);
+      m.probs.forEach((p, d) => {
+        const row = document.createElement('div');
+        row.className = `p${d === m.label ? ' right' : d === m.predicted ? ' wrong' : ''}`;
+        row.innerHTML = `<span>${d}</span><div style="width:${(100 * p).toFixed(1)}%"></div>`;
+        card.append(row);
+      });
+      return card;
+    }),
+  );
+};
+$('scan').addEventListener('click', () => {
+  if (params === null) return;
+  $<HTMLButtonElement>('scan').disabled = true;
+  send({ kind: 'mistakes', params: toLeaves(params) });
+});
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  switch (m.kind) {
+    case 'status':
+      $('train-status').textContent = m.text;
+      $('scan-status').textContent = m.text.startsWith('scanning') ? m.text : $('scan-status').textContent;
+      break;
+    case 'progress': {
+      const at = m.epoch + m.step / m.steps;
+      lossPoints.push([at, m.loss]);
+      accPoints.push([at, m.accuracy]);
+      drawTraining();
+      const p = fromLeavesMessage(m.params);
+      drawFilters($('train-filters'), p);
+      $('train-status').textContent =
+        `epoch ${m.epoch + 1}/${m.epochs}, step ${m.step}/${m.steps}, loss ${m.loss.toFixed(4)}, lr ${m.lr.toExponential(2)}, ${m.imagesPerSecond.toFixed(0)} images/s`;
+      $('train-status').dataset.loss = String(m.loss);
+      $('train-status').dataset.step = String(m.epoch * m.steps + m.step);
+      setModel(p, `trained in this page (epoch ${m.epoch + 1}, step ${m.step})`);
+      break;
+    }
+    case 'epoch':
+      testPoints.push([m.epoch + 1, m.testAccuracy]);
+      drawTraining();
+      break;
+    case 'stopped':
+      buttons(false, !m.finished);
+      $('train-status').textContent += m.finished ? ' — finished.' : ' — stopped.';
+      break;
+    case 'mistakes':
+      $<HTMLButtonElement>('scan').disabled = false;
+      showMistakes(m.accuracy, m.mistakes);
+      break;
+    case 'error':
+      buttons(false, false);
+      $<HTMLButtonElement>('scan').disabled = false;
+      $('train-status').textContent = `error: ${m.message}`;
+      break;
+  }
+};
+
+drawTraining();
+render();

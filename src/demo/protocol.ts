@@ -1,0 +1,37 @@
+// Messages between the page and its worker (training and test-set scans run
+// off the main thread, so drawing and predicting never freeze). Parameters
+// travel as [path, Float32Array] leaves; structured clone copies them.
+
+export type Leaves = ReadonlyArray<readonly [string, Float32Array]>;
+
+export type ToWorker =
+  /** Train from scratch with the CLI's default recipe for `epochs` epochs. */
+  | { readonly kind: 'train'; readonly epochs: number; readonly seed: number }
+  | { readonly kind: 'stop' }
+  | { readonly kind: 'resume' }
+  /** Scan the test set with these weights; answer with the mistakes. */
+  | { readonly kind: 'mistakes'; readonly params: Leaves };
+
+export interface Mistake {
+  readonly index: number;
+  readonly label: number;
+  readonly predicted: number;
+  readonly probs: readonly number[];
+  /** The 28x28 test image. */
+  readonly pixels: Uint8Array;
+}
+
+export type FromWorker =
+  | { readonly kind: 'status'; readonly text: string }
+  | {
+      readonly kind: 'progress';
+      readonly epoch: number; readonly epochs: number; readonly step: number; readonly steps: number;
+      /** Mean training loss and accuracy over the steps since the last report. */
+      readonly loss: number; readonly accuracy: number;
+      readonly lr: number; readonly imagesPerSecond: number;
+      readonly params: Leaves;
+    }
+  | { readonly kind: 'epoch'; readonly epoch: number; readonly testAccuracy: number; readonly testLoss: number }
+  | { readonly kind: 'stopped'; readonly finished: boolean }
+  | { readonly kind: 'mistakes'; readonly accuracy: number; readonly mistakes: readonly Mistake[] }
+  | { readonly kind: 'error'; readonly message: string };

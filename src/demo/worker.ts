@@ -1,0 +1,122 @@
+// The page's worker: trains the network from scratch with the CLI's own loop
+// (runEpoch) and default recipe, reporting progress and weights as it goes,
+// and scans the test set for mistakes. Stop takes effect between two steps;
+// resume continues from that exact state.
+
+import { key } from '../core/random.ts';
+import { MNIST_SHAPE, type SeedParams } from '../graph/index.ts';
+import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { softmax } from '../ops/softmax.ts';
+import { makeBatch, type Images } from '../train/batches.ts';
+import { evaluate } from '../train/evaluate.ts';
+import { localGradients } from '../train/gradients.ts';
+import { runEpoch, stepsPerEpoch, type RunState } from '../train/loop.ts';
+import { networkFor, optimizerFor, scheduleFor } from '../train/recipe.ts';
+import { fetchSplit } from './mnist-fetch.ts';
+import { fromLeavesMessage, toLeaves } from './params.ts';
+import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
+
+interface WorkerScope {
+  postMessage(message: FromWorker): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+const post = (m: FromWorker): void => scope.postMessage(m);
+
+// The CLI's default preset (src/cli/config.ts): He init, Adam, batch 64, peak 2e-3.
+const RECIPE = { preset: 'default', init: 'he', optimizer: 'adam', lr: 2e-3, batchSize: 64, shuffle: true } as const;
+const REPORT_MS = 250;
+
+const kernels = createWasmKernels();
+const net = networkFor(RECIPE);
+let train: Promise<Images> | null = null;
+let test: Promise<Images> | null = null;
+const trainSet = (): Promise<Images> => (train ??= fetchSplit('train'));
+const testSet = (): Promise<Images> => (test ??= fetchSplit('t10k'));
+
+interface Run {
+  state: RunState<SeedParams>;
+  readonly epochs: number;
+  readonly seed: number;
+  stop: boolean;
+  running: boolean;
+}
+let run: Run | null = null;
+
+const continueRun = async (r: Run): Promise<void> => {
+  r.running = true;
+  r.stop = false;
+  const data = await trainSet();
+  const setup = {
+    gradients: localGradients(net, kernels),
+    optimizer: optimizerFor(RECIPE, kernels),
+    schedule: scheduleFor({ ...RECIPE, epochs: r.epochs }),
+    batchSize: RECIPE.batchSize,
+    shuffle: RECIPE.shuffle,
+    seed: r.seed,
+  };
+  const steps = stepsPerEpoch(data.count, RECIPE.batchSize);
+  let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
+  while (r.state.epoch < r.epochs && !r.stop) {
+    r.state = await runEpoch(setup, data, r.state, {
+      shouldStop: () => r.stop,
+      onStep: (s) => {
+        const now = performance.now();
+        if (now - last.t < REPORT_MS && s.step < steps) return;
+        const images = Math.min(data.count, s.step * RECIPE.batchSize) - Math.min(data.count, last.step * RECIPE.batchSize);
+        post({
+          kind: 'progress', epoch: s.epoch, epochs: r.epochs, step: s.step, steps,
+          loss: (s.lossSum - last.lossSum) / Math.max(1, images), accuracy: (s.correct - last.correct) / Math.max(1, images),
+          lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000),
+          params: toLeaves(s.params),
+        });
+        last = { t: now, step: s.step, lossSum: s.lossSum, correct: s.correct };
+      },
+    });
+    if (r.state.step >= steps) {
+      const e = evaluate(net, r.state.params, await testSet(), kernels);
+      post({ kind: 'epoch', epoch: r.state.epoch, testAccuracy: e.accuracy, testLoss: e.loss });
+      r.state = { ...r.state, epoch: r.state.epoch + 1, step: 0, lossSum: 0, correct: 0, seconds: 0 };
+      last = { t: performance.now(), step: 0, lossSum: 0, correct: 0 };
+    }
+  }
+  r.running = false;
+  post({ kind: 'stopped', finished: r.state.epoch >= r.epochs });
+};
+
+const mistakes = async (params: SeedParams): Promise<void> => {
+  const data = await testSet();
+  const e = evaluate(net, params, data, kernels);
+  const wrong: Mistake[] = [];
+  for (let i = 0; i < data.count; i++) {
+    if (e.predictions[i] === data.labels[i]) continue;
+    const { x } = makeBatch(data, null, i, i + 1);
+    const probs = Array.from(softmax(net.apply(params, x, kernels).out).out.data);
+    wrong.push({ index: i, label: data.labels[i]!, predicted: e.predictions[i]!, probs, pixels: data.pixels.slice(i * 784, i * 784 + 784) });
+  }
+  wrong.sort((a, b) => b.probs[b.predicted]! - a.probs[a.predicted]!);
+  post({ kind: 'mistakes', accuracy: e.accuracy, mistakes: wrong });
+};
+
+const fail = (err: unknown): void => post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  if (m.kind === 'train') {
+    if (run?.running) return;
+    const params = net.init(key(m.seed), MNIST_SHAPE);
+    run = {
+      state: { params, opt: optimizerFor(RECIPE, kernels).init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [] },
+      epochs: m.epochs, seed: m.seed, stop: false, running: false,
+    };
+    post({ kind: 'status', text: 'loading MNIST…' });
+    continueRun(run).catch(fail);
+  } else if (m.kind === 'stop') {
+    if (run !== null) run.stop = true;
+  } else if (m.kind === 'resume') {
+    if (run !== null && !run.running && run.state.epoch < run.epochs) continueRun(run).catch(fail);
+  } else {
+    post({ kind: 'status', text: 'scanning the 10,000 test images…' });
+    mistakes(fromLeavesMessage(m.params)).catch(fail);
+  }
+};

@@ -1,0 +1,48 @@
+// The trained weights alone: what inference (evaluate, predict, explain, the
+// demo page) needs from a file. A weights file is a safetensors file with the
+// "params.*" tensors and a short __metadata__; a full training checkpoint is
+// also accepted (its optimizer state and run state are ignored). Either way
+// every parameter is checked against the network's own shapes. Free of Node
+// APIs: the demo page loads files with it.
+
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { key } from '../core/random.ts';
+import type { Tensor } from '../core/tensor.ts';
+import { fromLeaves, leaves, MNIST_SHAPE, seedNetwork, type SeedParams } from '../graph/index.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors } from '../io/safetensors.ts';
+
+/** The network a file's tensors belong to. */
+export const ARCHITECTURE = 'seed-cnn-v1';
+
+/** The format tag of every file this program writes. */
+export const FORMAT = 'mnist-cnn-ts/1';
+
+/** The parameter shapes do not depend on the initialisation. */
+const template = (): SeedParams => seedNetwork({ init: 'he' }).init(key(0), MNIST_SHAPE);
+
+export const encodeWeights = (params: SeedParams, note = ''): Uint8Array =>
+  encodeSafetensors(
+    leaves(params).map(([p, x]) => [`params.${p}`, x] as const),
+    { format: FORMAT, architecture: ARCHITECTURE, kind: 'weights', ...(note === '' ? {} : { note }) },
+  );
+
+export const decodeWeights = (bytes: Uint8Array): E.Either<string, SeedParams> =>
+  pipe(
+    decodeSafetensors(bytes),
+    E.chain((file) => {
+      const m = file.metadata;
+      if (m.format !== FORMAT) return E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`);
+      if (m.architecture !== ARCHITECTURE) return E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`);
+      const shapes = template();
+      const params = new Map<string, Tensor>([...file.tensors].filter(([name]) => name.startsWith('params.')));
+      return pipe(
+        expectTensors(params, leaves(shapes).map(([p, x]) => [`params.${p}`, x.shape] as const)),
+        E.chain((found) => {
+          const bad = [...found].find(([, x]) => !x.data.every(Number.isFinite));
+          return bad === undefined ? E.right(found) : E.left(`tensor "${bad[0]}" holds a non-finite value`);
+        }),
+        E.map((found) => fromLeaves(shapes, (p) => found.get(`params.${p}`)!)),
+      );
+    }),
+  );
