@@ -13,7 +13,8 @@ import { decodeWeights, encodeWeights } from '../train/weights.ts';
 import { createPad } from './pad.ts';
 import { fromLeavesMessage, toLeaves } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
-import { drawCurves, drawDigit, drawSaliency, drawTiles, type Series } from './views.ts';
+import { digitRaster, saliencyRaster, tilesRaster } from '../image/maps.ts';
+import { drawCurves, paint, type Series } from './views.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -37,7 +38,7 @@ const setModel = (p: SeedParams, name: string): void => {
 };
 
 /** conv1's HWIO [3, 3, 1, 16] filters are, in memory, one [1, 3, 3, 16] image of 16 channels. */
-const drawFilters = (canvas: HTMLCanvasElement, p: SeedParams): void => drawTiles(canvas, tensor([1, 3, 3, 16], p.conv1.w.data as Float32Array), 16, 12, true);
+const drawFilters = (canvas: HTMLCanvasElement, p: SeedParams): void => paint(canvas, tilesRaster(tensor([1, 3, 3, 16], p.conv1.w.data as Float32Array), 16, 12, true));
 
 // --- prediction and the views of the current input ---
 
@@ -57,7 +58,7 @@ const barRows = Array.from({ length: 10 }, (_, c) => {
 
 const render = (): void => {
   $('seen').style.width = '112px';
-  if (input === null) drawDigit($('seen'), new Uint8Array(784), 4);
+  if (input === null) paint($('seen'), digitRaster(new Uint8Array(784), 4));
   if (params === null || input === null || input.every((v) => v === 0)) {
     $('prediction').textContent = '–';
     $('prediction').dataset.digit = '';
@@ -69,7 +70,7 @@ const render = (): void => {
     });
     return;
   }
-  drawDigit($('seen'), input, 4);
+  paint($('seen'), digitRaster(input, 4));
   const x = tensor([1, 28, 28, 1], Float32Array.from(input, (v) => v / 255));
   const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
   const probs = softmax(outs.get('dense2')!).out.data;
@@ -86,12 +87,12 @@ const render = (): void => {
     r.dataset.prob = String(probs[c]);
   });
   $('saliency-class').textContent = String(cls);
-  drawSaliency($('saliency'), input, saliency(net, params, x, cls, kernels).gradient.data, 8);
-  drawTiles($('map-relu1'), outs.get('relu1')!, 8, 2);
-  drawTiles($('map-pool1'), outs.get('pool1')!, 8, 3);
-  drawTiles($('map-relu2'), outs.get('relu2')!, 16, 3);
-  drawTiles($('map-pool2'), outs.get('pool2')!, 16, 5);
-  drawTiles($('map-relu3'), outs.get('relu3')!, 16, 5);
+  paint($('saliency'), saliencyRaster(input, saliency(net, params, x, cls, kernels).gradient.data, 8));
+  paint($('map-relu1'), tilesRaster(outs.get('relu1')!, 8, 2));
+  paint($('map-pool1'), tilesRaster(outs.get('pool1')!, 8, 3));
+  paint($('map-relu2'), tilesRaster(outs.get('relu2')!, 16, 3));
+  paint($('map-pool2'), tilesRaster(outs.get('pool2')!, 16, 5));
+  paint($('map-relu3'), tilesRaster(outs.get('relu3')!, 16, 5));
 };
 
 const pad = createPad($('pad'), (image) => {
@@ -144,6 +145,7 @@ $('model-reset').addEventListener('click', () => {
 
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 const send = (m: ToWorker): void => worker.postMessage(m);
+send({ kind: 'data', url: new URL('mnist/', location.href).href });
 const lossPoints: Array<[number, number]> = [];
 const accPoints: Array<[number, number]> = [];
 const testPoints: Array<[number, number]> = [];
@@ -187,14 +189,17 @@ $('download').addEventListener('click', () => {
 });
 
 const mistakesBox = $('mistakes');
+const MISTAKES_SHOWN = 48;
 const showMistakes = (accuracy: number, list: readonly Mistake[]): void => {
-  $('scan-status').textContent = `test accuracy ${(100 * accuracy).toFixed(2)}%: ${list.length} mistakes, most confident first`;
+  const shown = Math.min(list.length, MISTAKES_SHOWN);
+  $('scan-status').textContent =
+    `test accuracy ${(100 * accuracy).toFixed(2)}%: ${list.length} mistakes; the ${shown} most confident, true class green, predicted red`;
   mistakesBox.replaceChildren(
-    ...list.slice(0, 200).map((m) => {
+    ...list.slice(0, shown).map((m) => {
       const card = document.createElement('div');
       card.className = 'mistake';
       const c = document.createElement('canvas');
-      drawDigit(c, m.pixels, 2);
+      paint(c, digitRaster(m.pixels, 2));
       card.append(c, `#${m.index}: true ${m.label}, predicted ${m.predicted} (${(100 * m.probs[m.predicted]!).toFixed(1)}%)`);
       m.probs.forEach((p, d) => {
         const row = document.createElement('div');

@@ -6,9 +6,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { formatDataError, parseImages, parseLabels } from '../data/idx-format.ts';
 import type { Images } from '../train/batches.ts';
 
-const fetchBytes = async (name: string): Promise<Uint8Array> => {
-  const r = await fetch(`mnist/${name}`);
-  if (!r.ok) throw new Error(`mnist/${name}: HTTP ${r.status}`);
+const fetchBytes = async (base: string, name: string): Promise<Uint8Array> => {
+  const r = await fetch(new URL(name, base));
+  if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
   return new Uint8Array(await r.arrayBuffer());
 };
 
@@ -17,9 +17,10 @@ const orThrow = <A>(e: E.Either<{ readonly file: string; readonly message: strin
   return e.right;
 };
 
-export const fetchSplit = async (prefix: 'train' | 't10k'): Promise<Images> => {
+/** A split from the IDX files under `base` (a URL ending in /). */
+export const fetchSplit = async (base: string, prefix: 'train' | 't10k'): Promise<Images> => {
   const imgName = `${prefix}-images-idx3-ubyte`, lblName = `${prefix}-labels-idx1-ubyte`;
-  const [img, lbl] = await Promise.all([fetchBytes(imgName), fetchBytes(lblName)]);
+  const [img, lbl] = await Promise.all([fetchBytes(base, imgName), fetchBytes(base, lblName)]);
   const images = orThrow(parseImages(imgName, img));
   const labels = orThrow(parseLabels(lblName, lbl));
   if (images.count !== labels.count) throw new Error(`${imgName}: ${images.count} images but ${labels.count} labels`);

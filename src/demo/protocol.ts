@@ -5,6 +5,8 @@
 export type Leaves = ReadonlyArray<readonly [string, Float32Array]>;
 
 export type ToWorker =
+  /** Where the MNIST files are (the page's URL + "mnist/"); sent first. */
+  | { readonly kind: 'data'; readonly url: string }
   /** Train from scratch with the CLI's default recipe for `epochs` epochs. */
   | { readonly kind: 'train'; readonly epochs: number; readonly seed: number }
   | { readonly kind: 'stop' }

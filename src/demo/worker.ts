@@ -29,10 +29,11 @@ const REPORT_MS = 250;
 
 const kernels = createWasmKernels();
 const net = networkFor(RECIPE);
+let dataUrl = '';
 let train: Promise<Images> | null = null;
 let test: Promise<Images> | null = null;
-const trainSet = (): Promise<Images> => (train ??= fetchSplit('train'));
-const testSet = (): Promise<Images> => (test ??= fetchSplit('t10k'));
+const trainSet = (): Promise<Images> => (train ??= fetchSplit(dataUrl, 'train'));
+const testSet = (): Promise<Images> => (test ??= fetchSplit(dataUrl, 't10k'));
 
 interface Run {
   state: RunState<SeedParams>;
@@ -102,7 +103,9 @@ const fail = (err: unknown): void => post({ kind: 'error', message: err instance
 
 scope.onmessage = (e) => {
   const m = e.data;
-  if (m.kind === 'train') {
+  if (m.kind === 'data') {
+    dataUrl = m.url;
+  } else if (m.kind === 'train') {
     if (run?.running) return;
     const params = net.init(key(m.seed), MNIST_SHAPE);
     run = {

@@ -1,0 +1,66 @@
+// The `explain` command: for one picture, the pictures the demo page shows,
+// as PNG files: the 28x28 input the network saw, conv1's filters, the maps
+// after every conv block and pool, and the saliency of every class.
+
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import * as A from 'fp-ts/lib/Array.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import { join } from 'node:path';
+import { tensor } from '../core/tensor.ts';
+import { saliency, trace, type SeedNetwork, type SeedParams } from '../graph/index.ts';
+import type { Kernels } from '../ops/kernels/index.ts';
+import { softmax } from '../ops/softmax.ts';
+import { digitRaster, saliencyRaster, tilesRaster } from '../image/maps.ts';
+import { preprocess } from '../image/preprocess.ts';
+import type { Raster } from '../image/raster.ts';
+import { makeDirectory, readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
+import { decodePng, encodePng } from '../node/png.ts';
+
+/** The pictures of one input, by file name. */
+export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, kernels?: Kernels): {
+  readonly probabilities: Float32Array;
+  readonly pictures: ReadonlyArray<readonly [string, Raster]>;
+} => {
+  const x = tensor([1, 28, 28, 1], Float32Array.from(input, (v) => v / 255));
+  const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
+  const probabilities = Float32Array.from(softmax(outs.get('dense2')!).out.data);
+  const maps = (['relu1', 'pool1', 'relu2', 'pool2', 'relu3'] as const).map((name) => {
+    const t = outs.get(name)!;
+    return [`${name}.png`, tilesRaster(t, t.shape[3]! <= 16 ? 8 : 16, Math.max(2, Math.round(56 / t.shape[1]!)))] as const;
+  });
+  const saliencies = Array.from({ length: 10 }, (_, c) =>
+    [`saliency-${c}.png`, saliencyRaster(input, saliency(net, params, x, c, kernels).gradient.data, 8)] as const);
+  return {
+    probabilities,
+    pictures: [
+      ['input.png', digitRaster(input, 8)],
+      ['filters.png', tilesRaster(tensor([1, 3, 3, params.conv1.w.shape[3]!], params.conv1.w.data as Float32Array), 8, 12, true)],
+      ...maps,
+      ...saliencies,
+    ],
+  };
+};
+
+/** Reads the PNG, writes the pictures into `outDir`, and returns the lines to print. */
+export const explainFile = (net: SeedNetwork, params: SeedParams, image: string, outDir: string, kernels?: Kernels): TE.TaskEither<string, string[]> =>
+  pipe(
+    readFileBytes(image),
+    TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${image}: ${m}`))),
+    TE.map((img) => explainPictures(net, params, preprocess(img), kernels)),
+    TE.chainFirst(() => makeDirectory(outDir)),
+    TE.chain(({ probabilities, pictures }) =>
+      pipe(
+        [...pictures],
+        A.traverse(TE.ApplicativeSeq)(([name, raster]) => writeFileAtomic(join(outDir, name), encodePng(raster))),
+        TE.map(() => {
+          const top = Array.from(probabilities, (p, label) => ({ label, p })).sort((a, b) => b.p - a.p);
+          return [
+            `${image}: ${top.slice(0, 3).map((t) => `${t.label} (${(100 * t.p).toFixed(1)}%)`).join(', ')}`,
+            `wrote ${pictures.length} pictures to ${outDir}: ${pictures.map(([n]) => n).join(', ')}`,
+            `saliency-${top[0]!.label}.png is the predicted class's: red where more ink raises its score, blue where it lowers it`,
+          ];
+        }),
+      ),
+    ),
+  );
