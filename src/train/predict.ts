@@ -1,6 +1,5 @@
 // predict: PNG files -> MNIST-style 28x28 input -> top-3 classes.
 
-import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
@@ -12,7 +11,7 @@ import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
 import { preprocess } from '../image/preprocess.ts';
 import { decodePng, encodePng } from '../node/png.ts';
-import { readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
+import { makeDirectory, readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
 
 export interface Prediction {
   readonly file: string;
@@ -57,9 +56,8 @@ export const predictFiles = <P extends Tree>(
         }),
         TE.chainFirst((pred) => {
           if (saveDir === null) return TE.right(undefined);
-          mkdirSync(saveDir, { recursive: true });
           const out = join(saveDir, `${basename(pred.file, extname(pred.file))}-28x28.png`);
-          return writeFileAtomic(out, encodePng(grayRaster(pred.input)));
+          return pipe(makeDirectory(saveDir), TE.chain(() => writeFileAtomic(out, encodePng(grayRaster(pred.input)))));
         }),
         TE.map((pred) => `${pred.file}: ` + pred.top.map((t) => `${t.label} (${(100 * t.probability).toFixed(1)}%)`).join(', ')),
       ),
