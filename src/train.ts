@@ -17,7 +17,7 @@ import { readFileBytes, writeFileAtomic } from './node/atomic-write.ts';
 import { take } from './train/batches.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './train/checkpoint.ts';
 import { evaluate } from './train/evaluate.ts';
-import { runEpoch, type EpochMetrics, type RunState } from './train/loop.ts';
+import { runEpoch, stepsPerEpoch, type EpochMetrics, type RunState } from './train/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from './train/recipe.ts';
 import { formatConfusion, writeReports } from './train/report.ts';
 import { predictFiles } from './train/predict.ts';
@@ -82,6 +82,10 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const data = await loadData(cmd.dataDir);
   const trainSet = take(data.train, config.trainLimit);
   const testSet = take(data.test, config.testLimit);
+  const steps = stepsPerEpoch(trainSet.count, config.batchSize);
+  if (state !== null && state.step > steps) {
+    fail(`${cmd.resume}: the checkpoint is at step ${state.step} of epoch ${state.epoch}, but an epoch of these ${trainSet.count} images has ${steps} steps (another --data-dir?)`);
+  }
   mkdirSync(dir, { recursive: true });
 
   const net = networkFor(config);
@@ -116,8 +120,11 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   process.on('SIGINT', onSigint);
   const ckPath = join(dir, 'checkpoint.safetensors');
   const save = async (s: RunState<SeedParams>): Promise<void> => {
-    orFail(await writeFileAtomic(ckPath, encodeCheckpoint({ config, state: s }))());
+    const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
+    orFail(await writeFileAtomic(ckPath, bytes)());
   };
+  const diverged = (what: string, value: number, where: string): never =>
+    fail(`training diverged: ${what} is ${value} at ${where}; last good checkpoint kept at ${ckPath}`);
   const bar = progressBar(process.stdout);
   const started = performance.now();
   let last = null as ReturnType<typeof evaluate> | null;
@@ -126,10 +133,12 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       const before = state.step;
       const epochStart = state;
       state = await runEpoch(setup, trainSet, state, {
-        shouldStop: () => interrupted,
-        onStep: (s, steps) => bar.update(`epoch ${s.epoch}`, s.step, steps, (s.step - before) * config.batchSize, s.seconds - epochStart.seconds),
+        // A non-finite loss stops the epoch; that state is never saved.
+        shouldStop: (s) => interrupted || !Number.isFinite(s.lossSum),
+        onStep: (s) => bar.update(`epoch ${s.epoch}`, s.step, steps, (s.step - before) * config.batchSize, s.seconds - epochStart.seconds),
       });
       bar.clear();
+      if (!Number.isFinite(state.lossSum)) diverged('loss', state.lossSum, `epoch ${state.epoch} step ${state.step - 1}`);
       if (interrupted) {
         await save(state);
         console.log(`interrupted at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
@@ -137,8 +146,8 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
         return 130;
       }
       last = evaluate(net, state.params, testSet, kernels);
+      if (!Number.isFinite(last.loss)) diverged('test loss', last.loss, `the end of epoch ${state.epoch}`);
       // The rate of the epoch's last step (the seed schedule is constant within an epoch).
-      const steps = Math.ceil(trainSet.count / config.batchSize);
       const lr = setup.schedule(state.epoch + (steps - 1) / steps);
       const m: EpochMetrics = {
         epoch: state.epoch,
@@ -148,7 +157,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
         testLoss: last.loss,
         testAccuracy: last.accuracy,
         seconds: state.seconds,
-        imagesPerSecond: trainSet.count / state.seconds,
+        imagesPerSecond: state.seconds > 0 ? trainSet.count / state.seconds : 0,
       };
       console.log(
         `epoch ${m.epoch}  lr ${m.lr.toExponential(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${pct(m.trainAccuracy)}  ` +

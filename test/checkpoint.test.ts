@@ -9,17 +9,24 @@ import { leaves, MNIST_SHAPE, type SeedParams } from '../src/graph/index.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/io/safetensors.ts';
 import { presets, type TrainConfig } from '../src/cli/config.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/train/checkpoint.ts';
+import type { EpochMetrics } from '../src/train/loop.ts';
 import { networkFor, optimizerFor } from '../src/train/recipe.ts';
 
 const config: TrainConfig = { ...presets.default, seed: 1, trainLimit: null, testLimit: null, threads: 1, kernels: 'js' };
 const net = networkFor(config);
 const params: SeedParams = net.init(key(1), MNIST_SHAPE);
 const opt = optimizerFor(config);
-const ck: Checkpoint = {
-  config,
-  state: { params, opt: opt.init(params), epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25, history: [] },
+const metrics = (epoch: number): EpochMetrics => ({
+  epoch, lr: 1e-3, trainLoss: 0.5, trainAccuracy: 0.9, testLoss: 0.4, testAccuracy: 0.91, seconds: 2, imagesPerSecond: 3000,
+});
+const state = { params, opt: opt.init(params), epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25, history: [metrics(0), metrics(1)] };
+const ck: Checkpoint = { config, state };
+const encode = (c: Checkpoint): Uint8Array => {
+  const b = encodeCheckpoint(c);
+  if (E.isLeft(b)) throw new Error(b.left);
+  return b.right;
 };
-const bytes = encodeCheckpoint(ck);
+const bytes = encode(ck);
 
 const errorOf = (b: Uint8Array): string => {
   const r = decodeCheckpoint(b);
@@ -39,7 +46,7 @@ describe('checkpoints', () => {
     const back = decodeCheckpoint(bytes);
     if (E.isLeft(back)) throw new Error(back.left);
     expect(back.right.config).toEqual(config);
-    expect(back.right.state).toMatchObject({ epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25 });
+    expect(back.right.state).toMatchObject({ epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25, history: state.history });
     expect(leaves(back.right.state.params).map(([p, t]) => [p, Array.from(t.data)])).toEqual(leaves(params).map(([p, t]) => [p, Array.from(t.data)]));
     expect(leaves(back.right.state.opt).map(([p]) => p)).toEqual(leaves(ck.state.opt).map(([p]) => p));
     const x = tensor([3, 28, 28, 1], Float32Array.from(uniform(key(2), 3 * 784)));
@@ -66,5 +73,30 @@ describe('checkpoints', () => {
     expect(errorOf(foreign)).toMatch(/architecture "resnet50"/);
     const noConfig = encodeSafetensors([...f.right.tensors.entries()], { ...f.right.metadata, config: '{"preset":"huge"}' });
     expect(errorOf(noConfig)).toMatch(/metadata is invalid at config/);
+  });
+
+  it('refuses to write what it could not read back: a NaN or infinite number, a fraction where a count goes', () => {
+    const whyNot = (c: Checkpoint): string => {
+      const r = encodeCheckpoint(c);
+      if (E.isRight(r)) throw new Error('expected an error');
+      return r.left;
+    };
+    expect(whyNot({ config, state: { ...state, lossSum: NaN } })).toBe('checkpoint metadata is invalid at lossSum: must be a finite number >= 0, got NaN');
+    expect(whyNot({ config, state: { ...state, history: [metrics(0), { ...metrics(1), testLoss: Infinity }] } })).toMatch(/at history\.1\.testLoss: .* got Infinity/);
+    expect(whyNot({ config, state: { ...state, step: 1.5 } })).toMatch(/at step: must be an integer >= 0/);
+    expect(whyNot({ config: { ...config, batchSize: 0 }, state })).toMatch(/at config\.batchSize: must be an integer >= 1/);
+  });
+
+  it('rejects counts that are not whole numbers, and positions past the end of the run', () => {
+    const f = decodeSafetensors(bytes);
+    if (E.isLeft(f)) throw new Error(f.left);
+    const withMeta = (m: Record<string, string>): Uint8Array => encodeSafetensors([...f.right.tensors.entries()], { ...f.right.metadata, ...m });
+    expect(errorOf(withMeta({ step: '-1' }))).toMatch(/at step: must be an integer >= 0, got -1/);
+    expect(errorOf(withMeta({ lossSum: 'null' }))).toMatch(/at lossSum: must be a finite number >= 0, got null/);
+    expect(errorOf(withMeta({ config: JSON.stringify({ ...config, epochs: 2.5 }) }))).toMatch(/at config\.epochs: must be an integer >= 1/);
+    expect(errorOf(withMeta({ config: JSON.stringify({ ...config, threads: 0 }) }))).toMatch(/at config\.threads/);
+    expect(errorOf(withMeta({ config: JSON.stringify({ ...config, epochs: 1 }) }))).toBe('checkpoint is at epoch 2 of a 1-epoch run');
+    expect(errorOf(withMeta({ config: JSON.stringify({ ...config, epochs: 2 }) }))).toBe('checkpoint is at step 17 after the last epoch');
+    expect(errorOf(withMeta({ history: '[]' }))).toBe('checkpoint is at epoch 2 but its history holds 0 epochs');
   });
 });

@@ -54,6 +54,14 @@ describe('train CLI: bad input', () => {
 });
 
 describe('train CLI: runs', () => {
+  it('a diverging run stops with one line and saves nothing unreadable', () => {
+    const d = join(tmp(), 'r');
+    const r = cli(['--out', d, '--epochs', '1', '--optimizer', 'adam', '--lr', '1e20', ...small]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^error: training diverged: loss is NaN at epoch 0 step \\d+; last good checkpoint kept at ${join(d, 'checkpoint.safetensors')}$`));
+    expect(existsSync(join(d, 'checkpoint.safetensors'))).toBe(false); // diverged within the first epoch: nothing saved yet
+  });
+
   it('trains, writes the run files, evaluates and predicts', () => {
     const d = join(tmp(), 'run');
     const r = cli(['--out', d, '--epochs', '1', ...small]);

@@ -9,43 +9,50 @@ import * as t from 'io-ts';
 
 export type Preset = 'default' | 'seed';
 
-const IntFromString = (name: string, min: number) =>
-  new t.Type<number, string, unknown>(
+/** A number that `ok` accepts; `name` completes "must be ...". */
+const numberCodec = (name: string, ok: (n: number) => boolean) =>
+  new t.Type<number, number, unknown>(
     name,
-    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min,
+    (u): u is number => typeof u === 'number' && ok(u),
+    (u, c) => (typeof u === 'number' && ok(u) ? t.success(u) : t.failure(u, c, `must be ${name}`)),
+    t.identity,
+  );
+
+export const IntAtLeast = (min: number) => numberCodec(`an integer >= ${min}`, (n) => Number.isSafeInteger(n) && n >= min);
+export const PositiveNumber = numberCodec('a positive number', (n) => Number.isFinite(n) && n > 0);
+export const NonNegativeNumber = numberCodec('a finite number >= 0', (n) => Number.isFinite(n) && n >= 0);
+
+/** A flag's text read as a number, then checked by `codec`. */
+const fromString = (codec: t.Type<number, number, unknown>, parse: (s: string) => number) =>
+  new t.Type<number, string, unknown>(
+    codec.name,
+    codec.is,
     (u, c) => {
-      const n = typeof u === 'string' && /^-?\d+$/.test(u.trim()) ? Number(u) : NaN;
-      return Number.isSafeInteger(n) && n >= min ? t.success(n) : t.failure(u, c, `must be an integer >= ${min}`);
+      const n = typeof u === 'string' ? parse(u.trim()) : NaN;
+      return codec.is(n) ? t.success(n) : t.failure(u, c, `must be ${codec.name}`);
     },
     String,
   );
 
-const PositiveNumberFromString = new t.Type<number, string, unknown>(
-  'PositiveNumber',
-  (u): u is number => typeof u === 'number' && u > 0,
-  (u, c) => {
-    const n = typeof u === 'string' && u.trim() !== '' ? Number(u) : NaN;
-    return Number.isFinite(n) && n > 0 ? t.success(n) : t.failure(u, c, 'must be a positive number');
-  },
-  String,
-);
+const IntFromString = (min: number) => fromString(IntAtLeast(min), (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
+const PositiveNumberFromString = fromString(PositiveNumber, (s) => (s === '' ? NaN : Number(s)));
 
 const Flags = t.partial({
   preset: t.keyof({ default: null, seed: null }),
-  epochs: IntFromString('epochs', 1),
-  'batch-size': IntFromString('batch size', 1),
+  epochs: IntFromString(1),
+  'batch-size': IntFromString(1),
   lr: PositiveNumberFromString,
   optimizer: t.keyof({ sgd: null, momentum: null, adam: null }),
-  seed: IntFromString('seed', 0),
-  'train-limit': IntFromString('train limit', 1),
-  'test-limit': IntFromString('test limit', 1),
-  threads: IntFromString('threads', 1),
+  seed: IntFromString(0),
+  'train-limit': IntFromString(1),
+  'test-limit': IntFromString(1),
+  threads: IntFromString(1),
   kernels: t.keyof({ wasm: null, js: null, reference: null }),
   'data-dir': t.string,
   out: t.string,
   resume: t.string,
   'save-input': t.string,
-  'stop-after': IntFromString('stop after', 1),
+  'stop-after': IntFromString(1),
 });
 type Flags = t.TypeOf<typeof Flags>;
 
@@ -68,16 +75,16 @@ export interface TrainConfig {
 /** The config as stored in checkpoints; resuming validates it with this codec. */
 export const TrainConfigCodec = t.type({
   preset: t.keyof({ default: null, seed: null }),
-  epochs: t.number,
-  batchSize: t.number,
-  lr: t.number,
+  epochs: IntAtLeast(1),
+  batchSize: IntAtLeast(1),
+  lr: PositiveNumber,
   optimizer: t.keyof({ sgd: null, momentum: null, adam: null }),
   init: t.keyof({ seed: null, he: null }),
   shuffle: t.boolean,
-  seed: t.number,
-  trainLimit: t.union([t.number, t.null]),
-  testLimit: t.union([t.number, t.null]),
-  threads: t.number,
+  seed: IntAtLeast(0),
+  trainLimit: t.union([IntAtLeast(1), t.null]),
+  testLimit: t.union([IntAtLeast(1), t.null]),
+  threads: IntAtLeast(1),
   kernels: t.keyof({ wasm: null, js: null, reference: null }),
 });
 

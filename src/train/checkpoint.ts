@@ -10,56 +10,78 @@ import { key } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { decodeSafetensors, encodeSafetensors, expectTensors } from '../io/safetensors.ts';
-import { TrainConfigCodec, type TrainConfig } from '../cli/config.ts';
-import type { EpochMetrics, RunState } from './loop.ts';
+import { IntAtLeast, NonNegativeNumber, TrainConfigCodec, type TrainConfig } from '../cli/config.ts';
+import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
 export const FORMAT = 'mnist-cnn-ts/1';
 
 const Metrics = t.type({
-  epoch: t.number, lr: t.number, trainLoss: t.number, trainAccuracy: t.number,
-  testLoss: t.number, testAccuracy: t.number, seconds: t.number, imagesPerSecond: t.number,
+  epoch: IntAtLeast(0), lr: NonNegativeNumber, trainLoss: NonNegativeNumber, trainAccuracy: NonNegativeNumber,
+  testLoss: NonNegativeNumber, testAccuracy: NonNegativeNumber, seconds: NonNegativeNumber, imagesPerSecond: NonNegativeNumber,
 });
 
+// Non-finite numbers are refused both ways: JSON would turn them into null.
 const Meta = t.type({
   format: t.literal(FORMAT),
   architecture: t.literal(ARCHITECTURE),
   config: TrainConfigCodec,
-  epoch: t.number,
-  step: t.number,
-  lossSum: t.number,
-  correct: t.number,
-  seconds: t.number,
+  epoch: IntAtLeast(0),
+  step: IntAtLeast(0),
+  lossSum: NonNegativeNumber,
+  correct: IntAtLeast(0),
+  seconds: NonNegativeNumber,
   history: t.array(Metrics),
 });
+type Meta = t.TypeOf<typeof Meta>;
+
+const JSON_FIELDS = ['config', 'history', 'epoch', 'step', 'lossSum', 'correct', 'seconds'] as const;
+
+const firstError = (errs: t.Errors): string => {
+  const e = errs[0];
+  if (e === undefined) return 'checkpoint metadata is invalid';
+  const at = e.context.map((c) => c.key).filter(Boolean).join('.');
+  const value = typeof e.value === 'number' || e.value === null ? `, got ${String(e.value)}` : '';
+  return `checkpoint metadata is invalid at ${at}${e.message === undefined ? '' : `: ${e.message}`}${value}`;
+};
+
+/** Where a run stands must fit its config: finished epochs in the history, no step past the last epoch. */
+const consistent = (m: Meta): E.Either<string, Meta> =>
+  m.epoch > m.config.epochs
+    ? E.left(`checkpoint is at epoch ${m.epoch} of a ${m.config.epochs}-epoch run`)
+    : m.history.length !== m.epoch
+      ? E.left(`checkpoint is at epoch ${m.epoch} but its history holds ${m.history.length} epochs`)
+      : m.epoch === m.config.epochs && m.step !== 0
+        ? E.left(`checkpoint is at step ${m.step} after the last epoch`)
+        : E.right(m);
 
 export interface Checkpoint {
   readonly config: TrainConfig;
   readonly state: RunState<SeedParams>;
 }
 
-export const encodeCheckpoint = ({ config, state }: Checkpoint): Uint8Array => {
-  const tensors: Array<readonly [string, Tensor]> = [
-    ...leaves(state.params).map(([p, x]) => [`params.${p}`, x] as const),
-    ...leaves(state.opt).map(([p, x]) => [`opt.${p}`, x] as const),
-  ];
-  const meta: Record<string, string> = {
-    format: FORMAT,
-    architecture: ARCHITECTURE,
-    config: JSON.stringify(config),
-    epoch: String(state.epoch),
-    step: String(state.step),
-    lossSum: String(state.lossSum),
-    correct: String(state.correct),
-    seconds: String(state.seconds),
-    history: JSON.stringify(state.history),
-  };
-  return encodeSafetensors(tensors, meta);
+/** The checkpoint's bytes, or why they could not be read back (a NaN loss, say): such a file is never written. */
+export const encodeCheckpoint = ({ config, state }: Checkpoint): E.Either<string, Uint8Array> => {
+  const { epoch, step, lossSum, correct, seconds, history } = state;
+  return pipe(
+    Meta.decode({ format: FORMAT, architecture: ARCHITECTURE, config, epoch, step, lossSum, correct, seconds, history }),
+    E.mapLeft(firstError),
+    E.chain(consistent),
+    E.map((meta) => {
+      const tensors: Array<readonly [string, Tensor]> = [
+        ...leaves(state.params).map(([p, x]) => [`params.${p}`, x] as const),
+        ...leaves(state.opt).map(([p, x]) => [`opt.${p}`, x] as const),
+      ];
+      const text: Record<string, string> = { format: FORMAT, architecture: ARCHITECTURE };
+      for (const k of JSON_FIELDS) text[k] = JSON.stringify(meta[k]);
+      return encodeSafetensors(tensors, text);
+    }),
+  );
 };
 
-const parseMeta = (m: Record<string, string>): E.Either<string, t.TypeOf<typeof Meta>> => {
+const parseMeta = (m: Record<string, string>): E.Either<string, Meta> => {
   const raw: Record<string, unknown> = { ...m };
-  for (const k of ['config', 'history', 'epoch', 'step', 'lossSum', 'correct', 'seconds']) {
+  for (const k of JSON_FIELDS) {
     const v = m[k];
     if (v === undefined) return E.left(`checkpoint metadata has no "${k}"`);
     try {
@@ -70,10 +92,7 @@ const parseMeta = (m: Record<string, string>): E.Either<string, t.TypeOf<typeof 
   }
   if (m.format !== FORMAT) return E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`);
   if (m.architecture !== ARCHITECTURE) return E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`);
-  return pipe(
-    Meta.decode(raw),
-    E.mapLeft((errs) => `checkpoint metadata is invalid at ${errs[0]?.context.map((c) => c.key).filter(Boolean).join('.') ?? '?'}`),
-  );
+  return pipe(Meta.decode(raw), E.mapLeft(firstError), E.chain(consistent));
 };
 
 export const decodeCheckpoint = (bytes: Uint8Array): E.Either<string, Checkpoint> =>
@@ -81,7 +100,7 @@ export const decodeCheckpoint = (bytes: Uint8Array): E.Either<string, Checkpoint
     decodeSafetensors(bytes),
     E.chain((file) => pipe(parseMeta(file.metadata), E.map((meta) => ({ file, meta })))),
     E.chain(({ file, meta }) => {
-      const config = meta.config as TrainConfig;
+      const config: TrainConfig = meta.config;
       const template = networkFor(config).init(key(0), MNIST_SHAPE);
       const optTemplate: Tree = optimizerFor(config).init(template);
       const expected = [
@@ -100,7 +119,7 @@ export const decodeCheckpoint = (bytes: Uint8Array): E.Either<string, Checkpoint
             lossSum: meta.lossSum,
             correct: meta.correct,
             seconds: meta.seconds,
-            history: meta.history as EpochMetrics[],
+            history: meta.history,
           };
           return { config, state };
         }),

@@ -55,7 +55,7 @@ export const runEpoch = async <P extends Tree>(
   setup: LoopSetup<P>,
   data: Images,
   start: RunState<P>,
-  hooks: { readonly shouldStop: () => boolean; readonly onStep?: (s: RunState<P>, steps: number) => void },
+  hooks: { readonly shouldStop: (s: RunState<P>) => boolean; readonly onStep?: (s: RunState<P>, steps: number) => void },
 ): Promise<RunState<P>> => {
   const { gradients, optimizer, schedule, batchSize } = setup;
   const steps = stepsPerEpoch(data.count, batchSize);
@@ -63,7 +63,7 @@ export const runEpoch = async <P extends Tree>(
   const t0 = performance.now();
   let lastYield = t0;
   let s = start;
-  while (s.step < steps && !hooks.shouldStop()) {
+  while (s.step < steps && !hooks.shouldStop(s)) {
     const from = s.step * batchSize;
     const to = Math.min(data.count, from + batchSize);
     const batch = makeBatch(data, order, from, to);
