@@ -2,16 +2,15 @@
 // Everything fallible (flags, data files, checkpoints, writes) ends in one
 // clear line on stderr and exit code 2; Ctrl-C saves a checkpoint and stops.
 
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { formatTable, MNIST_SHAPE, summarize } from './graph/index.ts';
 import { key } from './core/random.ts';
 import { parseCommand, usage, type Command, type TrainConfig } from './cli/config.ts';
 import { kernelsByName } from './cli/kernels.ts';
 import { progressBar } from './cli/progress.ts';
-import { defaultMnistDir, loadMnist } from './data/mnist.ts';
+import { loadMnist, mnistPackageDir } from './data/mnist.ts';
 import { formatDataError } from './data/idx.ts';
 import { readFileBytes, writeFileAtomic } from './node/atomic-write.ts';
 import { take } from './train/batches.ts';
@@ -23,6 +22,7 @@ import { formatConfusion, writeReports } from './train/report.ts';
 import { predictFiles } from './train/predict.ts';
 import { localGradients } from './train/gradients.ts';
 import { parallelGradients } from './node/data-parallel.ts';
+import { claimDirectory, claimFreshDirectory } from './node/run-dir.ts';
 import type { SeedParams } from './graph/index.ts';
 
 class Fatal extends Error {}
@@ -40,7 +40,7 @@ const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
 };
 
 const loadData = async (dir: string | null) => {
-  const path = dir ?? defaultMnistDir();
+  const path = dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
   const d = await loadMnist(path)();
   if (E.isLeft(d)) return fail(formatDataError(d.left));
   const { rows, cols } = d.right.train;
@@ -54,77 +54,95 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
-const describeConfig = (c: TrainConfig): string =>
+const describeConfig = (c: TrainConfig, threads: number): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
   `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, kernels ${c.kernels}, ` +
-  (c.batchSize > 1 ? `threads ${c.threads}` : 'one thread (batch 1)') +
+  (threads > 1 ? `threads ${threads}` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
 
-const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> => {
-  let config = cmd.config;
-  let state: RunState<SeedParams> | null = null;
-  let dir: string;
-  if (cmd.resume !== null) {
-    const ck = await loadCheckpoint(cmd.resume);
-    const allowed = ['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir', 'stop-after'];
-    const stray = cmd.given.find((g) => !allowed.includes(g));
-    if (stray !== undefined) fail(`--${stray} cannot change when resuming (the run keeps its own config)`);
-    config = { ...ck.config, epochs: cmd.given.includes('epochs') ? cmd.config.epochs : ck.config.epochs, threads: cmd.config.threads, kernels: cmd.config.kernels };
-    state = ck.state;
-    dir = cmd.out ?? dirname(cmd.resume);
-  } else {
-    dir = cmd.out ?? join('runs', timestamp());
-    if (existsSync(dir) && readdirSync(dir).length > 0) {
-      fail(`${dir} already holds files; choose another --out, or continue that run with --resume ${join(dir, 'checkpoint.safetensors')}`);
-    }
+/** The run's config and where it starts: a new run, or the checkpoint's own config with only what may change. */
+const startingPoint = async (cmd: Extract<Command, { kind: 'train' }>): Promise<{ config: TrainConfig; state: RunState<SeedParams> | null }> => {
+  if (cmd.resume === null) return { config: cmd.config, state: null };
+  const ck = await loadCheckpoint(cmd.resume);
+  const given = (flag: string): boolean => cmd.given.includes(flag);
+  const stray = cmd.given.find((g) => !['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir', 'stop-after'].includes(g));
+  if (stray !== undefined) fail(`--${stray} cannot change when resuming (the run keeps its own config)`);
+  if (given('epochs') && cmd.config.epochs !== ck.config.epochs) {
+    fail(`--epochs cannot change when resuming: the learning-rate schedule spans the run's ${ck.config.epochs} epochs (--stop-after K stops sooner)`);
   }
+  return {
+    config: { ...ck.config, threads: given('threads') ? cmd.config.threads : ck.config.threads, kernels: given('kernels') ? cmd.config.kernels : ck.config.kernels },
+    state: ck.state,
+  };
+};
+
+/** A resumed run's own directory, or one this run creates (or finds empty) now, so no two runs share one. */
+const runDirectory = async (out: string | null, ownDir: string | null): Promise<string> => {
+  if (out === null) return ownDir ?? orFail(await claimFreshDirectory(join('runs', timestamp()))());
+  if (ownDir !== null && resolve(out) === resolve(ownDir)) return ownDir;
+  const busy = `${out} already holds files; choose another --out, or continue that run with --resume ${join(out, 'checkpoint.safetensors')}`;
+  orFail(await claimDirectory(out, busy)());
+  return out;
+};
+
+const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> => {
+  const start = await startingPoint(cmd);
+  const config = start.config;
   const data = await loadData(cmd.dataDir);
   const trainSet = take(data.train, config.trainLimit);
   const testSet = take(data.test, config.testLimit);
   const steps = stepsPerEpoch(trainSet.count, config.batchSize);
-  if (state !== null && state.step > steps) {
-    fail(`${cmd.resume}: the checkpoint is at step ${state.step} of epoch ${state.epoch}, but an epoch of these ${trainSet.count} images has ${steps} steps (another --data-dir?)`);
+  if (start.state !== null && start.state.step > steps) {
+    fail(`${cmd.resume}: the checkpoint is at step ${start.state.step} of epoch ${start.state.epoch}, but an epoch of these ${trainSet.count} images has ${steps} steps (another --data-dir?)`);
   }
-  mkdirSync(dir, { recursive: true });
+
+  const ownDir = cmd.resume === null ? null : dirname(cmd.resume);
+  const dir = await runDirectory(cmd.out, ownDir);
+  const claimed = dir !== ownDir;
 
   const net = networkFor(config);
   const kernels = kernelsByName(config.kernels);
   const template = net.init(key(config.seed), MNIST_SHAPE);
-  const gradients =
-    config.threads > 1 && config.batchSize > 1
-      ? parallelGradients(template, { init: config.init, kernels: config.kernels }, config.threads)
-      : localGradients(net, kernels);
-  const setup = {
-    gradients,
-    optimizer: optimizerFor(config, kernels),
-    schedule: scheduleFor(config),
-    batchSize: config.batchSize,
-    shuffle: config.shuffle,
-    seed: config.seed,
+  // No more workers than images in a step.
+  const threads = Math.min(config.threads, config.batchSize, trainSet.count);
+  const optimizer = optimizerFor(config, kernels);
+  let state: RunState<SeedParams> = start.state ?? {
+    params: template, opt: optimizer.init(template), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [],
   };
-  if (state === null) {
-    const params = template;
-    state = { params, opt: setup.optimizer.init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [] };
-  }
   console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
-  console.log(describeConfig(config));
+  console.log(describeConfig(config, threads));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
   if (cmd.resume !== null) console.log(`resuming at epoch ${state.epoch}, step ${state.step}`);
 
+  const ckPath = join(dir, 'checkpoint.safetensors');
   let interrupted = false;
+  let saving = false;
   const onSigint = (): void => {
-    if (interrupted) console.error('\nstill finishing the step and saving the checkpoint...');
+    if (interrupted && saving) {
+      console.error(`\nstopped during the save; ${ckPath} is the one saved before`);
+      process.exit(130);
+    }
+    if (interrupted) console.error('\nstill finishing the step, then saving the checkpoint...');
     interrupted = true;
   };
-  process.on('SIGINT', onSigint);
-  const ckPath = join(dir, 'checkpoint.safetensors');
-  const save = async (s: RunState<SeedParams>): Promise<void> => {
+  // A new directory gets its first checkpoint at once, created only if absent: this claims it against another run.
+  const save = async (s: RunState<SeedParams>, exclusive = false): Promise<void> => {
     const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
-    orFail(await writeFileAtomic(ckPath, bytes)());
+    saving = true;
+    try {
+      orFail(await writeFileAtomic(ckPath, bytes, { exclusive })());
+    } finally {
+      saving = false;
+    }
   };
   const diverged = (what: string, value: number, where: string): never =>
     fail(`training diverged: ${what} is ${value} at ${where}; last good checkpoint kept at ${ckPath}`);
+  if (claimed) await save(state, true);
+
+  const gradients = threads > 1 ? parallelGradients(template, { init: config.init, kernels: config.kernels }, threads) : localGradients(net, kernels);
+  const setup = { gradients, optimizer, schedule: scheduleFor(config), batchSize: config.batchSize, shuffle: config.shuffle, seed: config.seed };
+  process.on('SIGINT', onSigint);
   const bar = progressBar(process.stdout);
   const started = performance.now();
   let last = null as ReturnType<typeof evaluate> | null;

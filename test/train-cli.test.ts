@@ -51,16 +51,53 @@ describe('train CLI: bad input', () => {
     expect(r.stderr).toMatch(/already holds files/);
     expect(readFileSync(join(d, 'precious.txt'), 'utf8')).toBe('keep me');
   });
+
+  it('--out naming a file, or a path through one: one line, exit 2', () => {
+    const f = join(tmp(), 'a-file');
+    writeFileSync(f, 'keep me');
+    for (const out of [f, join(f, 'run')]) {
+      const r = cli(['--out', out, ...small]);
+      expect(r.code, out).toBe(2);
+      expect(r.stderr.trim().split('\n'), out).toHaveLength(1);
+      expect(r.stderr).toMatch(/^error: .*a-file/);
+    }
+    expect(readFileSync(f, 'utf8')).toBe('keep me');
+  });
 });
 
 describe('train CLI: runs', () => {
-  it('a diverging run stops with one line and saves nothing unreadable', () => {
+  it('a diverging run stops with one line, keeping the last good checkpoint', () => {
     const d = join(tmp(), 'r');
     const r = cli(['--out', d, '--epochs', '1', '--optimizer', 'adam', '--lr', '1e20', ...small]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(new RegExp(`^error: training diverged: loss is NaN at epoch 0 step \\d+; last good checkpoint kept at ${join(d, 'checkpoint.safetensors')}$`));
-    expect(existsSync(join(d, 'checkpoint.safetensors'))).toBe(false); // diverged within the first epoch: nothing saved yet
+    const c = decodeCheckpoint(new Uint8Array(readFileSync(join(d, 'checkpoint.safetensors'))));
+    expect(E.isRight(c) && c.right.state).toMatchObject({ epoch: 0, step: 0 });
   });
+
+  it('resuming keeps the run\'s kernels, threads and epochs, and claims another --out like a new run', () => {
+    const a = join(tmp(), 'r');
+    const js = ['--train-limit', '96', '--test-limit', '50', '--batch-size', '32', '--kernels', 'js', '--threads', '1'];
+    expect(cli(['--out', a, '--epochs', '2', '--stop-after', '1', ...js]).code).toBe(0);
+    const ck = join(a, 'checkpoint.safetensors');
+    const before = readFileSync(ck);
+    const epochs = cli(['--resume', ck, '--epochs', '3']);
+    expect(epochs.code).toBe(2);
+    expect(epochs.stderr).toMatch(/^error: --epochs cannot change when resuming/);
+    const busy = tmp();
+    writeFileSync(join(busy, 'precious.txt'), 'keep me');
+    const r = cli(['--resume', ck, '--out', busy]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already holds files/);
+    expect(readdirSync(busy)).toEqual(['precious.txt']);
+    const b = join(tmp(), 'elsewhere');
+    const moved = cli(['--resume', ck, '--out', b, '--epochs', '2']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/kernels js, one thread/);
+    expect(moved.stdout).toContain('resuming at epoch 1, step 0');
+    expect(readFileSync(ck)).toEqual(before);
+    expect(JSON.parse(readFileSync(join(b, 'metrics.json'), 'utf8'))).toHaveLength(2);
+  }, 300_000);
 
   it('trains, writes the run files, evaluates and predicts', () => {
     const d = join(tmp(), 'run');
@@ -80,6 +117,9 @@ describe('train CLI: runs', () => {
     expect(pr.code, pr.stderr).toBe(0);
     expect(pr.stdout).toMatch(/predictions\.png: \d \([\d.]+%\), \d \([\d.]+%\), \d \([\d.]+%\)/);
     expect(existsSync(join(d, 'seen', 'predictions-28x28.png'))).toBe(true);
+    const blocked = cli(['predict', join(d, 'checkpoint.safetensors'), join(d, 'predictions.png'), '--save-input', join(d, 'metrics.csv', 'seen')]);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr.trim()).toMatch(/^error: cannot create directory .*metrics\.csv.*: a file is in the way$/);
   });
 
   it('the same seed twice gives identical parameters; stop after epoch 1 and resume equals an uninterrupted run', () => {

