@@ -1,4 +1,4 @@
-// The training program: `tsx src/train.ts [train|evaluate|predict] [flags]`.
+// The training program: `tsx src/train.ts [train|evaluate|predict|explain|export] [flags]`.
 // Everything fallible (flags, data files, checkpoints, writes) ends in one
 // clear line on stderr and exit code 2; Ctrl-C saves a checkpoint and stops.
 
@@ -20,6 +20,8 @@ import { runEpoch, stepsPerEpoch, type EpochMetrics, type RunState } from './tra
 import { networkFor, optimizerFor, scheduleFor } from './train/recipe.ts';
 import { formatConfusion, writeReports } from './train/report.ts';
 import { predictFiles } from './train/predict.ts';
+import { explainFile } from './train/explain-files.ts';
+import { decodeWeights, encodeWeights } from './train/weights.ts';
 import { localGradients } from './train/gradients.ts';
 import { parallelGradients } from './node/data-parallel.ts';
 import { claimDirectory, claimFreshDirectory } from './node/run-dir.ts';
@@ -27,11 +29,20 @@ import type { SeedParams } from './graph/index.ts';
 
 class Fatal extends Error {}
 
+/** Inference does not depend on the initialisation scheme. */
+const INFERENCE_NET = networkFor({ init: 'he' });
+
 const fail = (message: string): never => {
   throw new Fatal(message);
 };
 
 const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e.right);
+
+/** The weights of a checkpoint or of a weights file (export, the demo page): all inference needs. */
+const loadWeights = async (path: string): Promise<SeedParams> => {
+  const w = decodeWeights(orFail(await readFileBytes(path)()));
+  return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
+};
 
 const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
   const bytes = orFail(await readFileBytes(path)());
@@ -201,19 +212,33 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
 };
 
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
-  const ck = await loadCheckpoint(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint);
   const data = await loadData(cmd.dataDir);
   const test = take(data.test, cmd.testLimit);
-  const r = evaluate(networkFor(ck.config), ck.state.params, test, kernelsByName(cmd.kernels));
-  console.log(`checkpoint ${cmd.checkpoint} (epoch ${ck.state.history.length}): test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
+  const r = evaluate(INFERENCE_NET, params, test, kernelsByName(cmd.kernels));
+  console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));
   return 0;
 };
 
 const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promise<number> => {
-  const ck = await loadCheckpoint(cmd.checkpoint);
-  const lines = orFail(await predictFiles(networkFor(ck.config), ck.state.params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
+  const params = await loadWeights(cmd.checkpoint);
+  const lines = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
   for (const l of lines) console.log(l);
+  return 0;
+};
+
+const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
+  const params = await loadWeights(cmd.checkpoint);
+  for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels))())) console.log(l);
+  return 0;
+};
+
+const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
+  const params = await loadWeights(cmd.checkpoint);
+  const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
+  orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true })());
+  console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);
   return 0;
 };
 
@@ -236,6 +261,10 @@ const main = async (): Promise<number> => {
         return await evaluateCommand(cmd);
       case 'predict':
         return await predictCommand(cmd);
+      case 'explain':
+        return await explainCommand(cmd);
+      case 'export':
+        return await exportCommand(cmd);
     }
   } catch (err) {
     if (err instanceof Fatal) {

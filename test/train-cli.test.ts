@@ -120,6 +120,20 @@ describe('train CLI: runs', () => {
     const blocked = cli(['predict', join(d, 'checkpoint.safetensors'), join(d, 'predictions.png'), '--save-input', join(d, 'metrics.csv', 'seen')]);
     expect(blocked.code).toBe(2);
     expect(blocked.stderr.trim()).toMatch(/^error: cannot create directory .*metrics\.csv.*: a file is in the way$/);
+    // export: the weights alone, which evaluate, predict and explain take as well; never over an existing file.
+    const w = join(d, 'weights.safetensors');
+    const ex = cli(['export', join(d, 'checkpoint.safetensors'), '--out', w]);
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(readFileSync(w).length).toBeLessThan(1_450_000);
+    expect(cli(['evaluate', w, '--test-limit', '200']).stdout).toBe(ev.stdout.replace(join(d, 'checkpoint.safetensors'), w));
+    const again = cli(['export', join(d, 'checkpoint.safetensors'), '--out', w]);
+    expect(again.code).toBe(2);
+    expect(again.stderr.trim()).toMatch(/^error: cannot write .*weights\.safetensors: already exists$/);
+    const xp = cli(['explain', w, join(d, 'predictions.png'), '--out', join(d, 'explain')]);
+    expect(xp.code, xp.stderr).toBe(0);
+    expect(readdirSync(join(d, 'explain')).sort()).toEqual(
+      ['filters.png', 'input.png', 'pool1.png', 'pool2.png', 'relu1.png', 'relu2.png', 'relu3.png', ...Array.from({ length: 10 }, (_, c) => `saliency-${c}.png`)].sort());
+    expect(cli(['explain', w, '--out', join(d, 'x')]).code).toBe(2);
   });
 
   it('the same seed twice gives identical parameters; stop after epoch 1 and resume equals an uninterrupted run', () => {

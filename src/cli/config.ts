@@ -99,7 +99,9 @@ export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[] }
   | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels'] }
-  | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] };
+  | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
+  | { readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'] }
+  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
 
 const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
@@ -119,7 +121,13 @@ const firstError = (errors: t.Errors): string => {
 const allowedFor: Record<string, readonly string[]> = {
   evaluate: ['data-dir', 'test-limit', 'kernels'],
   predict: ['save-input', 'kernels'],
+  explain: ['out', 'kernels'],
+  export: ['out'],
 };
+
+const COMMANDS = ['train', 'evaluate', 'predict', 'explain', 'export'] as const;
+type CommandName = (typeof COMMANDS)[number];
+const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[]).includes(s);
 
 /** Parses argv (without node and the script) into a command, or a one-line error. */
 export const parseCommand = (argv: readonly string[], defaultThreads: number): E.Either<string, Command> => {
@@ -137,9 +145,7 @@ export const parseCommand = (argv: readonly string[], defaultThreads: number): E
     E.chain((flags: Flags): E.Either<string, Command> => {
       const [sub, ...rest] = parsed.positionals;
       const cmd = sub === undefined || sub === 'train' ? 'train' : sub;
-      if (cmd !== 'train' && cmd !== 'evaluate' && cmd !== 'predict') {
-        return E.left(`unknown command "${sub}" (expected train, evaluate or predict; see --help)`);
-      }
+      if (!isCommand(cmd)) return E.left(`unknown command "${sub}" (expected ${COMMANDS.join(', ')}; see --help)`);
       if (cmd !== 'train') {
         const stray = Object.keys(flags).filter((k) => !allowedFor[cmd]!.includes(k));
         if (stray.length > 0) return E.left(`--${stray[0]} does not apply to ${cmd}`);
@@ -152,6 +158,14 @@ export const parseCommand = (argv: readonly string[], defaultThreads: number): E
       if (cmd === 'predict') {
         if (rest.length < 2) return E.left('predict needs a checkpoint and at least one image: predict CHECKPOINT IMAGE.png...');
         return E.right({ kind: 'predict', checkpoint: rest[0]!, images: rest.slice(1), saveInput: flags['save-input'] ?? null, kernels });
+      }
+      if (cmd === 'explain') {
+        if (rest.length !== 2 || flags.out === undefined) return E.left('explain needs a checkpoint, one image and --out: explain CHECKPOINT IMAGE.png --out DIR');
+        return E.right({ kind: 'explain', checkpoint: rest[0]!, image: rest[1]!, out: flags.out, kernels });
+      }
+      if (cmd === 'export') {
+        if (rest.length !== 1 || flags.out === undefined) return E.left('export needs one checkpoint and --out: export CHECKPOINT --out FILE.safetensors');
+        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out });
       }
       if (rest.length > 0) return E.left(`unexpected argument "${rest[0]}"`);
       const base = presets[flags.preset ?? 'default'];
@@ -178,6 +192,10 @@ Usage:
   tsx src/train.ts [train] [flags]            train (default recipe unless --preset seed)
   tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N]
   tsx src/train.ts predict CHECKPOINT IMAGE.png... [--save-input DIR]
+  tsx src/train.ts explain CHECKPOINT IMAGE.png --out DIR
+                          the input seen, filters, feature maps and every class's saliency, as PNGs
+  tsx src/train.ts export CHECKPOINT --out FILE.safetensors
+                          the weights alone (1.4 MB): what evaluate, predict, explain and the demo page need
 
 Training flags:
   --preset default|seed   default: fast recipe (batch 64, Adam, He init, 6 epochs)

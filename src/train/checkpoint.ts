@@ -14,7 +14,9 @@ import { IntAtLeast, NonNegativeNumber, TrainConfigCodec, type TrainConfig } fro
 import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
-export const FORMAT = 'mnist-cnn-ts/1';
+import { FORMAT } from './weights.ts';
+
+export { FORMAT };
 
 const Metrics = t.type({
   epoch: IntAtLeast(0), lr: NonNegativeNumber, trainLoss: NonNegativeNumber, trainAccuracy: NonNegativeNumber,
