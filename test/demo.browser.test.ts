@@ -2,13 +2,16 @@
 // The demo page in a real browser (Debian's chromium driven by playwright-core):
 // a drawn 7 is read as 7 with the shipped model, the maps and the saliency are
 // drawn, a bad checkpoint is refused while the page keeps predicting, training
-// in the worker lowers the loss while the main thread stays responsive, and
-// the test-set browser lists mistakes. Screenshots go to runs/browser-test/.
+// in the worker lowers the loss while the main thread stays responsive and its
+// weights download as a file the CLI loads, and the test-set browser lists
+// mistakes. Screenshots go to runs/browser-test/.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildDemo, serveDemo, type DemoServer } from '../src/node/demo-server.ts';
+import { decodeWeights } from '../src/train/weights.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'runs/browser-test';
@@ -118,6 +121,11 @@ describe('demo page', () => {
     await page.locator('#stop').click();
     await expect.poll(() => page.locator('#resume').isEnabled()).toBe(true);
     await page.locator('#train-panel').screenshot({ path: `${SHOTS}/training.png` });
+    // The weights trained so far download as a file the CLI's loader takes.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    const saved = `${SHOTS}/trained.safetensors`;
+    await download.saveAs(saved);
+    expect(E.isRight(decodeWeights(new Uint8Array(readFileSync(saved))))).toBe(true);
     const first = losses.slice(0, 3).reduce((a, b) => a + b) / 3, last = losses.slice(-3).reduce((a, b) => a + b) / 3;
     expect(first).toBeGreaterThan(1);
     expect(last).toBeLessThan(first * 0.6);

@@ -185,7 +185,8 @@ $('download').addEventListener('click', () => {
   a.href = URL.createObjectURL(blob);
   a.download = 'mnist-cnn-weights.safetensors';
   a.click();
-  URL.revokeObjectURL(a.href);
+  // Revoked later: the browser reads the blob after the click returns.
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
 });
 
 const mistakesBox = $('mistakes');

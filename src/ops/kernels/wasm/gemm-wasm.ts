@@ -20,8 +20,8 @@ interface GemmExports {
   ) => void;
 }
 
-/** GEMM on operands already in the heap (byte offsets); scratch is laid out after `end`. */
-export type GemmAt = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, b: number, c: number, end: number) => void;
+/** GEMM on operands already in the heap (byte offsets), C += when accumulating; scratch is laid out after `end`. */
+export type GemmAt = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, b: number, c: number, end: number, accumulate: boolean) => void;
 
 export interface WasmGemm {
   readonly gemm: Gemm;
@@ -33,10 +33,10 @@ export interface WasmGemm {
 export const createWasmGemm = (heap: Heap): WasmGemm => {
   const wasm = instantiate(gemmWasmBytes(), heap.memory) as GemmExports;
 
-  const gemmAt: GemmAt = (transA, transB, m, n, k, a, b, c, end) => {
+  const gemmAt: GemmAt = (transA, transB, m, n, k, a, b, c, end, accumulate) => {
     const ws = (end + 63) & ~63;
     heap.layout((ws + wasm.workspace(m, n, k)) / 4);
-    wasm.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, b, c, ws, 0);
+    wasm.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, a, b, c, ws, accumulate ? 1 : 0);
   };
 
   const gemm: Gemm = (transA, transB, m, n, k, a, b, c, accumulate) => {
