@@ -81,9 +81,10 @@ describe('demo page', () => {
       return n;
     });
     expect(coloured).toBeGreaterThan(50);
+    expect(await page.locator('#saliency-class').textContent()).toBe('7');
+    await page.screenshot({ path: `${SHOTS}/seven.png` });
     await page.locator('#bars .bar[data-class="1"]').click();
     expect(await page.locator('#saliency-class').textContent()).toBe('1');
-    await page.screenshot({ path: `${SHOTS}/seven.png` });
   }, 30_000);
 
   it('refuses a bad checkpoint with a message and keeps predicting', async () => {
