@@ -2,7 +2,7 @@
 // 127.0.0.1 (default port 5173; 0 picks a free one), printing the URL.
 
 import { parseArgs } from 'node:util';
-import { buildDemo, serveDemo } from '../src/node/demo-server.ts';
+import { buildDemo, hasShippedModel, serveDemo } from '../src/node/demo-server.ts';
 
 const fail = (message: string): never => {
   console.error(`error: ${message}`);
@@ -22,6 +22,9 @@ if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) fail(`--port must b
 try {
   console.log('building the page (src/demo) with Vite…');
   await buildDemo();
+  if (!hasShippedModel()) {
+    console.error('warning: models/default.safetensors is missing; the page starts without a model (load one, or: npx tsx src/train.ts export CHECKPOINT --out models/default.safetensors)');
+  }
   const server = await serveDemo(port);
   console.log(`demo: ${server.url}  (Ctrl-C to stop)`);
 } catch (err) {

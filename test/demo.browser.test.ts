@@ -15,17 +15,23 @@ import { decodeWeights } from '../src/train/weights.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'runs/browser-test';
+// Without a browser the test is skipped, loudly, unless REQUIRE_BROWSER is set (.ci/run sets it).
+const HAVE_BROWSER = existsSync(CHROMIUM);
+if (!HAVE_BROWSER) {
+  if (process.env.REQUIRE_BROWSER) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+  console.warn(`demo.browser.test.ts SKIPPED: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+}
 
 let server: DemoServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  if (!HAVE_BROWSER) return;
   mkdirSync(SHOTS, { recursive: true });
   await buildDemo();
   server = await serveDemo(0);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   page = await browser.newPage({ viewport: { width: 1150, height: 1400 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -64,7 +70,7 @@ const inked = (id: string): Promise<boolean> =>
 
 const predicted = (): Promise<string | undefined> => page.locator('#prediction').evaluate((el) => (el as HTMLElement).dataset.digit);
 
-describe('demo page', () => {
+describe.skipIf(!HAVE_BROWSER)('demo page', () => {
   it('reads a drawn 7 as 7 and draws the maps and the saliency', async () => {
     await draw(SEVEN);
     await page.waitForFunction(() => document.getElementById('prediction')?.dataset.digit !== '', undefined, { timeout: 10_000 });

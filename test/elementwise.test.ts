@@ -117,10 +117,11 @@ describe('fused convolution kernels (unrolled matrix kept in the WASM heap)', ()
     close(got.dw, want.dw, 1e-4);
   });
 
-  it('runs in chunks of images when the unrolled batch is large, with the same results', () => {
-    // 451 KB of unrolled input per image: one image per chunk, three chunks; dw accumulates over them.
-    const g = geometry(3, 28, 28, 16, 3, 3, 1, padAll(1)), o = 8;
-    const x = rand(3 * 28 * 28 * 16, 5), w = rand(144 * o, 6), dy = rand(3 * 28 * 28 * o, 7);
+  // 451 KB of unrolled input per 28x28x16 image: one image per chunk, three chunks;
+  // 113 KB per 14x14x16 image: chunks of 2, 2 and 1. dw accumulates over the chunks.
+  it.each([[3, 28], [5, 14]])('runs in chunks of images when the unrolled batch is large (%i images, %i pixels square)', (n, hw) => {
+    const g = geometry(n, hw, hw, 16, 3, 3, 1, padAll(1)), o = 8;
+    const x = rand(n * hw * hw * 16, 5), w = rand(144 * o, 6), dy = rand(n * hw * hw * o, 7);
     close(wasm.convForward(g, x, w, o), referenceKernels.convForward(g, x, w, o), 1e-5);
     const got = wasm.convBackward(g, x, w, dy, o), want = referenceKernels.convBackward(g, x, w, dy, o);
     close(got.dx, want.dx, 1e-5);

@@ -29,6 +29,9 @@ let params: SeedParams | null = null;
 let shipped: SeedParams | null = null;
 let input: Uint8Array | null = null;
 let chosen: number | null = null;
+/** Whether the page's model follows the weights being trained (from Train or Resume until a file or the shipped model is loaded). */
+let following = false;
+let trained: { readonly params: SeedParams; readonly name: string } | null = null;
 
 const setModel = (p: SeedParams, name: string): void => {
   params = p;
@@ -60,6 +63,11 @@ const render = (): void => {
   $('seen').style.width = '112px';
   if (input === null) paint($('seen'), digitRaster(new Uint8Array(784), 4));
   if (params === null || input === null || input.every((v) => v === 0)) {
+    for (const id of ['saliency', 'map-relu1', 'map-pool1', 'map-relu2', 'map-pool2', 'map-relu3']) {
+      const c = $<HTMLCanvasElement>(id);
+      c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
+    }
+    $('saliency-class').textContent = '–';
     $('prediction').textContent = '–';
     $('prediction').dataset.digit = '';
     barRows.forEach((r) => {
@@ -115,13 +123,14 @@ const loadBytes = (bytes: Uint8Array, name: string): boolean => {
     return false;
   }
   $('model-error').textContent = '';
+  following = false;
   setModel(r.right, name);
   return true;
 };
 
 fetch('model.safetensors')
   .then(async (r) => {
-    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    if (!r.ok) throw new Error(r.status === 404 ? 'the server has no models/default.safetensors' : `HTTP ${r.status}`);
     if (loadBytes(new Uint8Array(await r.arrayBuffer()), 'shipped (default recipe)')) shipped = params;
   })
   .catch((err: unknown) => {
@@ -137,6 +146,7 @@ $<HTMLInputElement>('model-file').addEventListener('change', async (e) => {
 $('model-reset').addEventListener('click', () => {
   if (shipped !== null) {
     $('model-error').textContent = '';
+    following = false;
     setModel(shipped, 'shipped (default recipe)');
   }
 });
@@ -171,11 +181,14 @@ $('train').addEventListener('click', () => {
   testPoints.length = 0;
   drawTraining();
   buttons(true, false);
+  following = true;
   send({ kind: 'train', epochs: epochsPlanned, seed: Date.now() % 1_000_000 });
 });
 $('stop').addEventListener('click', () => send({ kind: 'stop' }));
 $('resume').addEventListener('click', () => {
   buttons(true, false);
+  following = true;
+  if (trained !== null) setModel(trained.params, trained.name);
   send({ kind: 'resume' });
 });
 $('download').addEventListener('click', () => {
@@ -222,8 +235,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   const m = e.data;
   switch (m.kind) {
     case 'status':
-      $('train-status').textContent = m.text;
-      $('scan-status').textContent = m.text.startsWith('scanning') ? m.text : $('scan-status').textContent;
+      $(m.source === 'train' ? 'train-status' : 'scan-status').textContent = m.text;
       break;
     case 'progress': {
       const at = m.epoch + m.step / m.steps;
@@ -236,7 +248,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
         `epoch ${m.epoch + 1}/${m.epochs}, step ${m.step}/${m.steps}, loss ${m.loss.toFixed(4)}, lr ${m.lr.toExponential(2)}, ${m.imagesPerSecond.toFixed(0)} images/s`;
       $('train-status').dataset.loss = String(m.loss);
       $('train-status').dataset.step = String(m.epoch * m.steps + m.step);
-      setModel(p, `trained in this page (epoch ${m.epoch + 1}, step ${m.step})`);
+      trained = { params: p, name: `trained in this page (epoch ${m.epoch + 1}, step ${m.step})` };
+      // A model loaded meanwhile stays; Resume (or Train) follows the training again.
+      if (following) setModel(trained.params, trained.name);
       break;
     }
     case 'epoch':
@@ -252,9 +266,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       showMistakes(m.accuracy, m.mistakes);
       break;
     case 'error':
-      buttons(false, false);
-      $<HTMLButtonElement>('scan').disabled = false;
-      $('train-status').textContent = `error: ${m.message}`;
+      if (m.source === 'scan') {
+        $<HTMLButtonElement>('scan').disabled = false;
+        $('scan-status').textContent = `error: ${m.message}`;
+      } else {
+        $('train-status').textContent = `error: ${m.message}`;
+      }
       break;
   }
 };

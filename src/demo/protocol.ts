@@ -24,7 +24,7 @@ export interface Mistake {
 }
 
 export type FromWorker =
-  | { readonly kind: 'status'; readonly text: string }
+  | { readonly kind: 'status'; readonly source: Source; readonly text: string }
   | {
       readonly kind: 'progress';
       readonly epoch: number; readonly epochs: number; readonly step: number; readonly steps: number;
@@ -36,4 +36,7 @@ export type FromWorker =
   | { readonly kind: 'epoch'; readonly epoch: number; readonly testAccuracy: number; readonly testLoss: number }
   | { readonly kind: 'stopped'; readonly finished: boolean }
   | { readonly kind: 'mistakes'; readonly accuracy: number; readonly mistakes: readonly Mistake[] }
-  | { readonly kind: 'error'; readonly message: string };
+  | { readonly kind: 'error'; readonly source: Source; readonly message: string };
+
+/** Which part of the page a status or error is about. */
+export type Source = 'train' | 'scan';

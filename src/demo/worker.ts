@@ -32,8 +32,17 @@ const net = networkFor(RECIPE);
 let dataUrl = '';
 let train: Promise<Images> | null = null;
 let test: Promise<Images> | null = null;
-const trainSet = (): Promise<Images> => (train ??= fetchSplit(dataUrl, 'train'));
-const testSet = (): Promise<Images> => (test ??= fetchSplit(dataUrl, 't10k'));
+// A failed fetch is forgotten, so the next attempt fetches again.
+const trainSet = (): Promise<Images> =>
+  (train ??= fetchSplit(dataUrl, 'train').catch((err: unknown) => {
+    train = null;
+    throw err;
+  }));
+const testSet = (): Promise<Images> =>
+  (test ??= fetchSplit(dataUrl, 't10k').catch((err: unknown) => {
+    test = null;
+    throw err;
+  }));
 
 interface Run {
   state: RunState<SeedParams>;
@@ -44,9 +53,21 @@ interface Run {
 }
 let run: Run | null = null;
 
+/** Runs until done or stopped; always ends with a `stopped` message, after an error too. */
 const continueRun = async (r: Run): Promise<void> => {
   r.running = true;
   r.stop = false;
+  try {
+    await trainUntilStopped(r);
+  } catch (err) {
+    fail('train', err);
+  } finally {
+    r.running = false;
+    post({ kind: 'stopped', finished: r.state.epoch >= r.epochs });
+  }
+};
+
+const trainUntilStopped = async (r: Run): Promise<void> => {
   const data = await trainSet();
   const setup = {
     gradients: localGradients(net, kernels),
@@ -81,8 +102,6 @@ const continueRun = async (r: Run): Promise<void> => {
       last = { t: performance.now(), step: 0, lossSum: 0, correct: 0 };
     }
   }
-  r.running = false;
-  post({ kind: 'stopped', finished: r.state.epoch >= r.epochs });
 };
 
 const mistakes = async (params: SeedParams): Promise<void> => {
@@ -99,27 +118,28 @@ const mistakes = async (params: SeedParams): Promise<void> => {
   post({ kind: 'mistakes', accuracy: e.accuracy, mistakes: wrong });
 };
 
-const fail = (err: unknown): void => post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+const fail = (source: 'train' | 'scan', err: unknown): void =>
+  post({ kind: 'error', source, message: err instanceof Error ? err.message : String(err) });
 
 scope.onmessage = (e) => {
   const m = e.data;
   if (m.kind === 'data') {
     dataUrl = m.url;
   } else if (m.kind === 'train') {
-    if (run?.running) return;
+    if (run?.running) return post({ kind: 'status', source: 'train', text: 'already training: stop first' });
     const params = net.init(key(m.seed), MNIST_SHAPE);
     run = {
       state: { params, opt: optimizerFor(RECIPE, kernels).init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [] },
       epochs: m.epochs, seed: m.seed, stop: false, running: false,
     };
-    post({ kind: 'status', text: 'loading MNIST…' });
-    continueRun(run).catch(fail);
+    post({ kind: 'status', source: 'train', text: 'loading MNIST…' });
+    void continueRun(run);
   } else if (m.kind === 'stop') {
     if (run !== null) run.stop = true;
   } else if (m.kind === 'resume') {
-    if (run !== null && !run.running && run.state.epoch < run.epochs) continueRun(run).catch(fail);
+    if (run !== null && !run.running && run.state.epoch < run.epochs) void continueRun(run);
   } else {
-    post({ kind: 'status', text: 'scanning the 10,000 test images…' });
-    mistakes(fromLeavesMessage(m.params)).catch(fail);
+    post({ kind: 'status', source: 'scan', text: 'scanning the 10,000 test images…' });
+    mistakes(fromLeavesMessage(m.params)).catch((err: unknown) => fail('scan', err));
   }
 };

@@ -4,6 +4,7 @@
 // first request, and kept in memory).
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,9 @@ export interface DemoServer {
   readonly close: () => Promise<void>;
 }
 
+/** Whether the shipped model is there (the page still works without it: load a file instead). */
+export const hasShippedModel = (): boolean => existsSync(SHIPPED_MODEL);
+
 export const serveDemo = async (port: number): Promise<DemoServer> => {
   const gzipped = new Map<string, Promise<Buffer>>();
   const mnistDir = defaultMnistDir();
@@ -51,7 +55,10 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (path === '/model.safetensors') return send(res, 200, 'application/octet-stream', await readFile(SHIPPED_MODEL));
+    if (path === '/model.safetensors') {
+      const model = await readFile(SHIPPED_MODEL).catch(() => null);
+      return model === null ? send(res, 404, 'text/plain', 'no shipped model') : send(res, 200, 'application/octet-stream', model);
+    }
     if (path.startsWith('/mnist/')) {
       const name = path.slice('/mnist/'.length);
       if (!MNIST_FILES.has(name)) return send(res, 404, 'text/plain', 'not found');

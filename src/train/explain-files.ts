@@ -47,15 +47,19 @@ export const explainFile = (net: SeedNetwork, params: SeedParams, image: string,
   pipe(
     readFileBytes(image),
     TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${image}: ${m}`))),
-    TE.map((img) => explainPictures(net, params, preprocess(img), kernels)),
+    TE.map((img) => {
+      const input = preprocess(img);
+      return { blank: input.every((v) => v === 0), ...explainPictures(net, params, input, kernels) };
+    }),
     TE.chainFirst(() => makeDirectory(outDir)),
-    TE.chain(({ probabilities, pictures }) =>
+    TE.chain(({ blank, probabilities, pictures }) =>
       pipe(
         [...pictures],
         A.traverse(TE.ApplicativeSeq)(([name, raster]) => writeFileAtomic(join(outDir, name), encodePng(raster))),
         TE.map(() => {
           const top = Array.from(probabilities, (p, label) => ({ label, p })).sort((a, b) => b.p - a.p);
           return [
+            ...(blank ? [`${image}: warning: no digit found (a blank picture, or too little contrast); the network sees an empty field`] : []),
             `${image}: ${top.slice(0, 3).map((t) => `${t.label} (${(100 * t.p).toFixed(1)}%)`).join(', ')}`,
             `wrote ${pictures.length} pictures to ${outDir}: ${pictures.map(([n]) => n).join(', ')}`,
             `saliency-${top[0]!.label}.png is the predicted class's: red where more ink raises its score, blue where it lowers it`,

@@ -37,7 +37,7 @@ export const createHeap = (): Heap => {
       let end = 0;
       for (const n of counts) {
         offs.push(end);
-        end += (n * 4 + 63) & ~63;
+        end += Math.ceil(n / 16) * 64;
       }
       const have = memory.buffer.byteLength;
       if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
