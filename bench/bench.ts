@@ -72,6 +72,25 @@ const trainRate = async (batch: number, threads: number): Promise<number> => {
   return (steps * batch) / sec;
 };
 
+/** RSS across one whole epoch at batch 64 (938 steps, one thread): flat once warm, or it leaks. */
+const epochMemory = async (): Promise<string> => {
+  const opt = optimizerByName('adam', kernels);
+  const source = localGradients(net, kernels);
+  const b = batchOf(64, 3);
+  let params = params0;
+  let state = opt.init(params0);
+  const marks: string[] = [];
+  for (let i = 0; i <= 938; i++) {
+    if (i % 188 === 0 || i === 938) marks.push(`${rssMiB().toFixed(0)}`);
+    if (i === 938) break;
+    const g = await source.grad(params, b.x, b.labels);
+    const next = opt.step(params, g.grads, state, 1e-3);
+    params = next.params;
+    state = next.state;
+  }
+  return `one epoch at batch 64 (60,032 images, 1 thread): RSS every 188 steps ${marks.join(', ')} MiB`;
+};
+
 const main = async (): Promise<void> => {
   console.error(`kernels: ${kernels.name}; ${availableParallelism()} cores; node ${process.version}${quick ? '; quick' : ''}`);
   const ours = new Map<string, number>();
@@ -113,6 +132,7 @@ const main = async (): Promise<void> => {
   const pool = { size: 3, stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 } };
   const pf = maxPool2d(xp, pool, kernels);
   await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, pool, kernels).backward(pf.out));
+  if (!quick) memory.push(await epochMemory());
   if (!process.argv.includes('--no-tfjs')) {
     for (const f of await tfjsFigures({ quick })) {
       const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));
