@@ -4,7 +4,6 @@
 
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import * as A from 'fp-ts/lib/Array.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { join } from 'node:path';
 import { tensor } from '../core/tensor.ts';
@@ -43,7 +42,7 @@ export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uin
 };
 
 /** Reads the PNG, writes the pictures into `outDir`, and returns the lines to print. */
-export const explainFile = (net: SeedNetwork, params: SeedParams, image: string, outDir: string, kernels?: Kernels): TE.TaskEither<string, string[]> =>
+export const explainFile = (net: SeedNetwork, params: SeedParams, image: string, outDir: string, kernels?: Kernels): TE.TaskEither<string, readonly string[]> =>
   pipe(
     readFileBytes(image),
     TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${image}: ${m}`))),
@@ -55,7 +54,7 @@ export const explainFile = (net: SeedNetwork, params: SeedParams, image: string,
     TE.chain(({ blank, probabilities, pictures }) =>
       pipe(
         [...pictures],
-        A.traverse(TE.ApplicativeSeq)(([name, raster]) => writeFileAtomic(join(outDir, name), encodePng(raster))),
+        TE.traverseSeqArray(([name, raster]) => writeFileAtomic(join(outDir, name), encodePng(raster))),
         TE.map(() => {
           const top = Array.from(probabilities, (p, label) => ({ label, p })).sort((a, b) => b.p - a.p);
           return [

@@ -3,7 +3,6 @@
 import { basename, extname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import * as A from 'fp-ts/lib/Array.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { tensor } from '../core/tensor.ts';
 import type { Layer, Tree } from '../graph/index.ts';
@@ -39,10 +38,10 @@ export const predictFiles = <P extends Tree>(
   files: readonly string[],
   saveDir: string | null,
   kernels?: Kernels,
-): TE.TaskEither<string, string[]> =>
+): TE.TaskEither<string, readonly string[]> =>
   pipe(
     [...files],
-    A.traverse(TE.ApplicativeSeq)((file) =>
+    TE.traverseSeqArray((file) =>
       pipe(
         readFileBytes(file),
         TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${file}: ${m}`))),

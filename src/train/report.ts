@@ -4,7 +4,6 @@
 
 import { join } from 'node:path';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import * as A from 'fp-ts/lib/Array.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { confusionMatrixRaster, predictionGrid } from '../image/grid.ts';
 import { confusionMatrixSvg, curvesSvg } from '../image/svg.ts';
@@ -56,7 +55,7 @@ export const writeReports = (
   ];
   return pipe(
     files,
-    A.traverse(TE.ApplicativeSeq)(([name, bytes]) => writeFileAtomic(join(dir, name), bytes)),
+    TE.traverseSeqArray(([name, bytes]) => writeFileAtomic(join(dir, name), bytes)),
     TE.map(() => undefined),
   );
 };
