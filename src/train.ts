@@ -79,6 +79,9 @@ const startingPoint = async (cmd: Extract<Command, { kind: 'train' }>): Promise<
   const given = (flag: string): boolean => cmd.given.includes(flag);
   const stray = cmd.given.find((g) => !['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir', 'stop-after'].includes(g));
   if (stray !== undefined) fail(`--${stray} cannot change when resuming (the run keeps its own config)`);
+  if (ck.state.epoch >= ck.config.epochs) {
+    fail(`${cmd.resume}: this run already finished its ${ck.config.epochs} epochs; nothing to resume (evaluate it, or start a new run)`);
+  }
   if (given('epochs') && cmd.config.epochs !== ck.config.epochs) {
     fail(`--epochs cannot change when resuming: the learning-rate schedule spans the run's ${ck.config.epochs} epochs (--stop-after K stops sooner)`);
   }
@@ -171,7 +174,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       if (interrupted) {
         await save(state);
         console.log(`interrupted at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
-        console.log(`resume with: tsx src/train.ts --resume ${ckPath}`);
+        console.log(`resume with: npx tsx src/train.ts --resume ${ckPath}`);
         return 130;
       }
       last = evaluate(net, state.params, testSet, kernels);
@@ -196,7 +199,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       await save(state);
       orFail(await writeReports(dir, state.history, testSet, last)());
       if (cmd.stopAfter !== null && state.epoch >= cmd.stopAfter && state.epoch < config.epochs) {
-        console.log(`stopped after epoch ${state.epoch - 1} as asked; resume with: tsx src/train.ts --resume ${ckPath}`);
+        console.log(`stopped after epoch ${state.epoch - 1} (${state.epoch} of ${config.epochs} done, --stop-after ${cmd.stopAfter}); resume with: npx tsx src/train.ts --resume ${ckPath}`);
         return 0;
       }
     }

@@ -134,6 +134,11 @@ describe('train CLI: runs', () => {
     expect(readdirSync(join(d, 'explain')).sort()).toEqual(
       ['filters.png', 'input.png', 'pool1.png', 'pool2.png', 'relu1.png', 'relu2.png', 'relu3.png', ...Array.from({ length: 10 }, (_, c) => `saliency-${c}.png`)].sort());
     expect(cli(['explain', w, '--out', join(d, 'x')]).code).toBe(2);
+    // A finished run has nothing to resume: one line, exit 2, nothing written elsewhere.
+    const done = cli(['--resume', join(d, 'checkpoint.safetensors'), '--out', join(d, 'more')]);
+    expect(done.code).toBe(2);
+    expect(done.stderr.trim()).toMatch(/^error: .*checkpoint\.safetensors: this run already finished its 1 epochs; nothing to resume/);
+    expect(existsSync(join(d, 'more'))).toBe(false);
   });
 
   it('the same seed twice gives identical parameters; stop after epoch 1 and resume equals an uninterrupted run', () => {

@@ -189,12 +189,12 @@ export const parseCommand = (argv: readonly string[], defaultThreads: number): E
 export const usage = `Train a CNN on MNIST, from scratch in TypeScript.
 
 Usage:
-  tsx src/train.ts [train] [flags]            train (default recipe unless --preset seed)
-  tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N]
-  tsx src/train.ts predict CHECKPOINT IMAGE.png... [--save-input DIR]
-  tsx src/train.ts explain CHECKPOINT IMAGE.png --out DIR
+  npx tsx src/train.ts [train] [flags]            train (default recipe unless --preset seed)
+  npx tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N]
+  npx tsx src/train.ts predict CHECKPOINT IMAGE.png... [--save-input DIR]
+  npx tsx src/train.ts explain CHECKPOINT IMAGE.png --out DIR
                           the input seen, filters, feature maps and every class's saliency, as PNGs
-  tsx src/train.ts export CHECKPOINT --out FILE.safetensors
+  npx tsx src/train.ts export CHECKPOINT --out FILE.safetensors
                           the weights alone (1.4 MB): what evaluate, predict, explain and the demo page need
 
 Training flags:
@@ -214,6 +214,6 @@ Training flags:
   --resume CHECKPOINT     continue a run from its checkpoint, with its config; only
                           --threads, --kernels, --data-dir, --out, --stop-after may
                           be given (--epochs only unchanged: it shapes the schedule)
-  --stop-after K          stop once epoch K is done (resume later with --resume)
+  --stop-after K          stop after K epochs (resume later with --resume)
   -h, --help              this text
 `;
