@@ -4,15 +4,14 @@
 // filters, never crosses into JavaScript, and is made a few images at a time
 // so that it stays in cache. Float64 data takes the JS path.
 
-import { convByIm2col } from '../conv-js.ts';
-import { elementwiseJs } from '../elementwise-js.ts';
-import { gemmJs } from '../gemm-js.ts';
-import type { Convolution, Elementwise, WindowGeometry } from '../types.ts';
+import { jsKernels } from '../index.ts';
+import type { Convolution, WindowGeometry } from '../types.ts';
 import { geometryArgs, type ElementwiseExports } from './elementwise-wasm.ts';
 import type { WasmGemm } from './gemm-wasm.ts';
 import type { Heap } from './heap.ts';
 
-const fallback = convByIm2col(gemmJs, elementwiseJs);
+/** Float64 operands (gradient checks) go to the JS kernel set. */
+const fallback: Convolution = jsKernels;
 
 /**
  * Images per chunk: the batch is unrolled and multiplied a few images at a
@@ -25,7 +24,7 @@ const imagesPerChunk = (g: WindowGeometry): number => Math.max(1, Math.floor(CHU
 export const createWasmConv = (
   heap: Heap,
   { gemmAt }: WasmGemm,
-  el: { readonly kernels: Elementwise; readonly raw: ElementwiseExports },
+  unroll: ElementwiseExports['unroll'],
 ): Convolution => ({
   convForward: (g, x, w, o) => {
     if (!(x instanceof Float32Array && w instanceof Float32Array)) return fallback.convForward(g, x, w, o);
@@ -40,7 +39,7 @@ export const createWasmConv = (
     const imageBytes = g.h * g.w * g.c * 4;
     for (let b = 0; b < g.n; b += nb) {
       const m = Math.min(nb, g.n - b);
-      el.raw.unroll(xo + b * imageBytes, co, 1, ...geometryArgs({ ...g, n: m }));
+      unroll(xo + b * imageBytes, co, 1, ...geometryArgs({ ...g, n: m }));
       gemmAt(false, false, m * perImage, o, k, co, wo, yo + b * perImage * o * 4, end, false);
     }
     return heap.f32().slice(yo >> 2, (yo >> 2) + g.n * perImage * o);
@@ -65,11 +64,11 @@ export const createWasmConv = (
       const m = Math.min(nb, g.n - b);
       const geo = geometryArgs({ ...g, n: m });
       const dyChunk = dyo + b * perImage * o * 4;
-      el.raw.unroll(xo + b * imageBytes, co, 1, ...geo);
+      unroll(xo + b * imageBytes, co, 1, ...geo);
       gemmAt(true, false, k, o, m * perImage, co, dyChunk, dwo, end, b > 0);
       // The chunk's unrolled input is spent: its block takes the unrolled gradient.
       gemmAt(false, true, m * perImage, k, o, dyChunk, wo, co, end, false);
-      el.raw.unroll(dxo + b * imageBytes, co, 0, ...geo);
+      unroll(dxo + b * imageBytes, co, 0, ...geo);
     }
     const out = heap.f32();
     return { dx: out.slice(dxo >> 2, (dxo >> 2) + x.length), dw: out.slice(dwo >> 2, (dwo >> 2) + k * o) };

@@ -1,7 +1,8 @@
 // The elementwise kernels on elementwise.wat (f32x4 SIMD), on the kernel
 // set's heap: operands are copied in with TypedArray.set, updated in place
-// there, and copied out with slice (which also gives the fresh output array). Float64 data, and pool pad values that
-// float32 cannot hold, take the TypeScript loops.
+// there, and copied out with slice (which also gives the fresh output array).
+// Float64 data, and pool pad values that float32 cannot hold, take the
+// TypeScript loops.
 
 import type { Data } from '../../../core/tensor.ts';
 import { elementwiseJs } from '../elementwise-js.ts';

@@ -65,5 +65,5 @@ export const createWasmKernels = (): Kernels => {
   const heap = createHeap();
   const g = createWasmGemm(heap);
   const el = createWasmElementwise(heap);
-  return { ...el.kernels, ...createWasmConv(heap, g, el), name: 'wasm', gemm: g.gemm };
+  return { ...el.kernels, ...createWasmConv(heap, g, el.raw.unroll), name: 'wasm', gemm: g.gemm };
 };
