@@ -3,17 +3,16 @@
 // it from scratch in a worker, and browse its test-set mistakes.
 
 import * as E from 'fp-ts/lib/Either.js';
-import { tensor } from '../core/tensor.ts';
 import { saliency, trace, type SeedParams } from '../graph/index.ts';
 import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
-import { preprocess } from '../image/preprocess.ts';
+import { preprocess, toInput } from '../image/preprocess.ts';
 import { networkFor } from '../train/recipe.ts';
 import { decodeWeights, encodeWeights } from '../train/weights.ts';
 import { createPad } from './pad.ts';
 import { fromLeavesMessage, toLeaves } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
-import { digitRaster, saliencyRaster, tilesRaster } from '../image/maps.ts';
+import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../image/maps.ts';
 import { drawCurves, paint, type Series } from './views.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -40,8 +39,7 @@ const setModel = (p: SeedParams, name: string): void => {
   render();
 };
 
-/** conv1's HWIO [3, 3, 1, 16] filters are, in memory, one [1, 3, 3, 16] image of 16 channels. */
-const drawFilters = (canvas: HTMLCanvasElement, p: SeedParams): void => paint(canvas, tilesRaster(tensor([1, 3, 3, 16], p.conv1.w.data as Float32Array), 16, 12, true));
+const drawFilters = (canvas: HTMLCanvasElement, p: SeedParams): void => paint(canvas, filtersRaster(p.conv1.w));
 
 // --- prediction and the views of the current input ---
 
@@ -60,10 +58,9 @@ const barRows = Array.from({ length: 10 }, (_, c) => {
 });
 
 const render = (): void => {
-  $('seen').style.width = '112px';
   if (input === null) paint($('seen'), digitRaster(new Uint8Array(784), 4));
   if (params === null || input === null || input.every((v) => v === 0)) {
-    for (const id of ['saliency', 'map-relu1', 'map-pool1', 'map-relu2', 'map-pool2', 'map-relu3']) {
+    for (const id of ['saliency', ...MAP_LAYERS.map((name) => `map-${name}`)]) {
       const c = $<HTMLCanvasElement>(id);
       c.getContext('2d')!.clearRect(0, 0, c.width, c.height);
     }
@@ -79,7 +76,7 @@ const render = (): void => {
     return;
   }
   paint($('seen'), digitRaster(input, 4));
-  const x = tensor([1, 28, 28, 1], Float32Array.from(input, (v) => v / 255));
+  const x = toInput(input);
   const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
   const probs = softmax(outs.get('dense2')!).out.data;
   let top = 0;
@@ -96,11 +93,7 @@ const render = (): void => {
   });
   $('saliency-class').textContent = String(cls);
   paint($('saliency'), saliencyRaster(input, saliency(net, params, x, cls, kernels).gradient.data, 8));
-  paint($('map-relu1'), tilesRaster(outs.get('relu1')!, 8, 2));
-  paint($('map-pool1'), tilesRaster(outs.get('pool1')!, 8, 3));
-  paint($('map-relu2'), tilesRaster(outs.get('relu2')!, 16, 3));
-  paint($('map-pool2'), tilesRaster(outs.get('pool2')!, 16, 5));
-  paint($('map-relu3'), tilesRaster(outs.get('relu3')!, 16, 5));
+  for (const name of MAP_LAYERS) paint($(`map-${name}`), mapsRaster(outs.get(name)!));
 };
 
 const pad = createPad($('pad'), (image) => {

@@ -3,25 +3,21 @@
 // input. Pure: the `explain` command writes them as PNG files and the demo
 // page paints the same rasters onto its canvases.
 
-import type { Tensor } from '../core/tensor.ts';
+import { reshape, type Tensor } from '../core/tensor.ts';
 import { createRaster, type Raster, type Rgb } from './raster.ts';
 
 const GAP = 2;
+const BLACK: Rgb = [0, 0, 0];
 const POSITIVE: Rgb = [215, 25, 28];
 const NEGATIVE: Rgb = [44, 90, 215];
 
-const put = (r: Raster, x: number, y: number, [red, green, blue]: Rgb): void => {
+/** Pixel (x, y) = base + (to - base) * a, per channel, for a in [0, 1]. */
+const mix = (r: Raster, x: number, y: number, base: number, to: Rgb, a: number): void => {
   const p = (y * r.width + x) * 4;
-  r.rgba[p] = red;
-  r.rgba[p + 1] = green;
-  r.rgba[p + 2] = blue;
+  r.rgba[p] = base + (to[0] - base) * a;
+  r.rgba[p + 1] = base + (to[1] - base) * a;
+  r.rgba[p + 2] = base + (to[2] - base) * a;
   r.rgba[p + 3] = 255;
-};
-
-/** White at 0 towards `to` at t = 1. */
-const towards = (to: Rgb, t: number): Rgb => {
-  const a = Math.min(1, Math.abs(t));
-  return [255 + (to[0] - 255) * a, 255 + (to[1] - 255) * a, 255 + (to[2] - 255) * a];
 };
 
 /**
@@ -44,21 +40,28 @@ export const tilesRaster = (t: Tensor, cols: number, scale: number, signed = fal
     for (let y = 0; y < th; y++) {
       for (let x = 0; x < tw; x++) {
         const v = t.data[(Math.floor(y / scale) * w + Math.floor(x / scale)) * c + ch]! * norm;
-        put(r, ox + x, oy + y, signed ? towards(v >= 0 ? POSITIVE : NEGATIVE, v) : towards([0, 0, 0], Math.max(0, v)));
+        if (signed) mix(r, ox + x, oy + y, 255, v >= 0 ? POSITIVE : NEGATIVE, Math.min(1, Math.abs(v)));
+        else mix(r, ox + x, oy + y, 255, BLACK, Math.min(1, Math.max(0, v)));
       }
     }
   }
   return r;
 };
 
+/** The layers whose maps the page and `explain` show, in network order. */
+export const MAP_LAYERS = ['relu1', 'pool1', 'relu2', 'pool2', 'relu3'] as const;
+
+/** One layer's maps, laid out the same for the page and `explain`: 8 or 16 tiles a row, about 56 pixels each. */
+export const mapsRaster = (t: Tensor): Raster => tilesRaster(t, t.shape[3]! <= 16 ? 8 : 16, Math.max(2, Math.round(56 / t.shape[1]!)));
+
+/** First-layer HWIO filters [kh, kw, 1, o]: in memory one [1, kh, kw, o] image of o channels. */
+export const filtersRaster = (w: Tensor): Raster => tilesRaster(reshape(w, [1, w.shape[0]!, w.shape[1]!, w.shape[3]!]), 8, 12, true);
+
 /** A 28x28 input (0 = background, 255 = ink) dark on light, as it was drawn. */
 export const digitRaster = (pixels: ArrayLike<number>, scale: number): Raster => {
   const r = createRaster(28 * scale, 28 * scale);
   for (let y = 0; y < 28 * scale; y++) {
-    for (let x = 0; x < 28 * scale; x++) {
-      const v = 255 - pixels[Math.floor(y / scale) * 28 + Math.floor(x / scale)]!;
-      put(r, x, y, [v, v, v]);
-    }
+    for (let x = 0; x < 28 * scale; x++) mix(r, x, y, 255, BLACK, pixels[Math.floor(y / scale) * 28 + Math.floor(x / scale)]! / 255);
   }
   return r;
 };
@@ -76,10 +79,7 @@ export const saliencyRaster = (pixels: ArrayLike<number>, gradient: ArrayLike<nu
   for (let y = 0; y < 28 * scale; y++) {
     for (let x = 0; x < 28 * scale; x++) {
       const i = Math.floor(y / scale) * 28 + Math.floor(x / scale);
-      const base = 255 - 0.5 * pixels[i]!;
-      const a = Math.sqrt(Math.abs(gradient[i]!) * norm);
-      const [cr, cg, cb] = gradient[i]! >= 0 ? POSITIVE : NEGATIVE;
-      put(r, x, y, [base * (1 - a) + cr * a, base * (1 - a) + cg * a, base * (1 - a) + cb * a]);
+      mix(r, x, y, 255 - 0.5 * pixels[i]!, gradient[i]! >= 0 ? POSITIVE : NEGATIVE, Math.sqrt(Math.abs(gradient[i]!) * norm));
     }
   }
   return r;

@@ -5,6 +5,11 @@
 // on MNIST sees nothing else, so photos and drawings must be brought to that.
 // Pure, so a web page can preprocess a canvas the same way.
 
+import { tensor, type Tensor } from '../core/tensor.ts';
+
+/** A preprocessed 28x28 image (0 = background, 255 = ink) as the network's input: [1, 28, 28, 1], pixels / 255 as in training. */
+export const toInput = (gray: Uint8Array): Tensor => tensor([1, 28, 28, 1], Float32Array.from(gray, (v) => v / 255));
+
 export interface RgbaImage {
   readonly width: number;
   readonly height: number;

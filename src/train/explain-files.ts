@@ -6,12 +6,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { join } from 'node:path';
-import { tensor } from '../core/tensor.ts';
 import { saliency, trace, type SeedNetwork, type SeedParams } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
-import { digitRaster, saliencyRaster, tilesRaster } from '../image/maps.ts';
-import { preprocess } from '../image/preprocess.ts';
+import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../image/maps.ts';
+import { preprocess, toInput } from '../image/preprocess.ts';
 import type { Raster } from '../image/raster.ts';
 import { makeDirectory, readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
 import { decodePng, encodePng } from '../node/png.ts';
@@ -21,20 +20,17 @@ export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uin
   readonly probabilities: Float32Array;
   readonly pictures: ReadonlyArray<readonly [string, Raster]>;
 } => {
-  const x = tensor([1, 28, 28, 1], Float32Array.from(input, (v) => v / 255));
+  const x = toInput(input);
   const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
   const probabilities = Float32Array.from(softmax(outs.get('dense2')!).out.data);
-  const maps = (['relu1', 'pool1', 'relu2', 'pool2', 'relu3'] as const).map((name) => {
-    const t = outs.get(name)!;
-    return [`${name}.png`, tilesRaster(t, t.shape[3]! <= 16 ? 8 : 16, Math.max(2, Math.round(56 / t.shape[1]!)))] as const;
-  });
+  const maps = MAP_LAYERS.map((name) => [`${name}.png`, mapsRaster(outs.get(name)!)] as const);
   const saliencies = Array.from({ length: 10 }, (_, c) =>
     [`saliency-${c}.png`, saliencyRaster(input, saliency(net, params, x, c, kernels).gradient.data, 8)] as const);
   return {
     probabilities,
     pictures: [
       ['input.png', digitRaster(input, 8)],
-      ['filters.png', tilesRaster(tensor([1, 3, 3, params.conv1.w.shape[3]!], params.conv1.w.data as Float32Array), 8, 12, true)],
+      ['filters.png', filtersRaster(params.conv1.w)],
       ...maps,
       ...saliencies,
     ],

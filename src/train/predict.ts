@@ -4,11 +4,10 @@ import { basename, extname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { tensor } from '../core/tensor.ts';
 import type { Layer, Tree } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
-import { preprocess } from '../image/preprocess.ts';
+import { preprocess, toInput } from '../image/preprocess.ts';
 import { decodePng, encodePng } from '../node/png.ts';
 import { makeDirectory, readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
 
@@ -20,9 +19,7 @@ export interface Prediction {
 
 /** Class probabilities for one 28x28 gray image (0 = background, 255 = ink). */
 export const classify = <P extends Tree>(net: Layer<P>, params: P, gray: Uint8Array, kernels?: Kernels): Float32Array => {
-  const x = new Float32Array(784);
-  for (let i = 0; i < 784; i++) x[i] = gray[i]! / 255;
-  const logits = net.apply(params, tensor([1, 28, 28, 1], x), kernels).out;
+  const logits = net.apply(params, toInput(gray), kernels).out;
   return Float32Array.from(softmax(logits).out.data);
 };
 
