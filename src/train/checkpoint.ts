@@ -14,7 +14,7 @@ import { IntAtLeast, NonNegativeNumber, TrainConfigCodec, type TrainConfig } fro
 import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
-import { FORMAT } from './weights.ts';
+import { checkOrigin, FORMAT } from './weights.ts';
 
 export { FORMAT };
 
@@ -92,9 +92,11 @@ const parseMeta = (m: Record<string, string>): E.Either<string, Meta> => {
       return E.left(`checkpoint metadata "${k}" is not valid JSON`);
     }
   }
-  if (m.format !== FORMAT) return E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`);
-  if (m.architecture !== ARCHITECTURE) return E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`);
-  return pipe(Meta.decode(raw), E.mapLeft(firstError), E.chain(consistent));
+  return pipe(
+    checkOrigin(m),
+    E.chain(() => pipe(Meta.decode(raw), E.mapLeft(firstError))),
+    E.chain(consistent),
+  );
 };
 
 export const decodeCheckpoint = (bytes: Uint8Array): E.Either<string, Checkpoint> =>

@@ -21,6 +21,14 @@ export const FORMAT = 'mnist-cnn-ts/1';
 /** The parameter shapes do not depend on the initialisation. */
 const template = (): SeedParams => seedNetwork({ init: 'he' }).init(key(0), MNIST_SHAPE);
 
+/** A file written by this program for this network, judged by its metadata. */
+export const checkOrigin = (m: Readonly<Record<string, string>>): E.Either<string, void> =>
+  m.format !== FORMAT
+    ? E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`)
+    : m.architecture !== ARCHITECTURE
+      ? E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`)
+      : E.right(undefined);
+
 export const encodeWeights = (params: SeedParams, note = ''): Uint8Array =>
   encodeSafetensors(
     leaves(params).map(([p, x]) => [`params.${p}`, x] as const),
@@ -30,10 +38,8 @@ export const encodeWeights = (params: SeedParams, note = ''): Uint8Array =>
 export const decodeWeights = (bytes: Uint8Array): E.Either<string, SeedParams> =>
   pipe(
     decodeSafetensors(bytes),
+    E.chainFirst((file) => checkOrigin(file.metadata)),
     E.chain((file) => {
-      const m = file.metadata;
-      if (m.format !== FORMAT) return E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`);
-      if (m.architecture !== ARCHITECTURE) return E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`);
       const shapes = template();
       const params = new Map<string, Tensor>([...file.tensors].filter(([name]) => name.startsWith('params.')));
       return pipe(
