@@ -18,8 +18,8 @@ export const ARCHITECTURE = 'seed-cnn-v1';
 /** The format tag of every file this program writes. */
 export const FORMAT = 'mnist-cnn-ts/1';
 
-/** The parameter shapes do not depend on the initialisation. */
-const template = (): SeedParams => seedNetwork({ init: 'he' }).init(key(0), MNIST_SHAPE);
+/** A parameter record of the network's shapes (they do not depend on the initialisation). */
+export const paramsTemplate = (): SeedParams => seedNetwork({ init: 'he' }).init(key(0), MNIST_SHAPE);
 
 /** A file written by this program for this network, judged by its metadata. */
 export const checkOrigin = (m: Readonly<Record<string, string>>): E.Either<string, void> =>
@@ -40,7 +40,7 @@ export const decodeWeights = (bytes: Uint8Array): E.Either<string, SeedParams> =
     decodeSafetensors(bytes),
     E.chainFirst((file) => checkOrigin(file.metadata)),
     E.chain((file) => {
-      const shapes = template();
+      const shapes = paramsTemplate();
       const params = new Map<string, Tensor>([...file.tensors].filter(([name]) => name.startsWith('params.')));
       return pipe(
         expectTensors(params, leaves(shapes).map(([p, x]) => [`params.${p}`, x.shape] as const)),
