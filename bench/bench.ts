@@ -9,9 +9,9 @@ import { key, uniform } from '../src/core/random.ts';
 import { tensor, type Tensor } from '../src/core/tensor.ts';
 import { MNIST_SHAPE, optimizerByName, seedNetwork, type SeedParams } from '../src/graph/index.ts';
 import { conv2d, dense, maxPool2d, padAll, type Kernels } from '../src/ops/index.ts';
-import { kernelsByName } from '../src/cli/kernels.ts';
-import { localGradients, type GradientSource } from '../src/train/gradients.ts';
-import { parallelGradients } from '../src/node/data-parallel.ts';
+import { kernelsByName } from '../src/ops/kernels/by-name.ts';
+import { localGradients, type GradientSource } from '../src/training/gradients.ts';
+import { parallelGradients } from '../src/platform/data-parallel.ts';
 import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
 
 const quick = process.argv.includes('--quick');

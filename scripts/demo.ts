@@ -2,7 +2,7 @@
 // 127.0.0.1 (default port 5173; 0 picks a free one), printing the URL.
 
 import { parseArgs } from 'node:util';
-import { buildDemo, hasShippedModel, serveDemo } from '../src/node/demo-server.ts';
+import { buildDemo, hasShippedModel, serveDemo } from '../src/platform/demo-server.ts';
 
 const fail = (message: string): never => {
   console.error(`error: ${message}`);

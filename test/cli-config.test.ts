@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import { parseCommand } from '../src/cli/config.ts';
+import { parseCommand } from '../src/program/flags.ts';
 
 const parse = (...argv: string[]) => parseCommand(argv, 2);
 const error = (...argv: string[]): string => {

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { key, uniform } from '../src/core/random.ts';
 import { tensor } from '../src/core/tensor.ts';
 import { leaves, MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
-import { kernelsByName } from '../src/cli/kernels.ts';
-import { localGradients } from '../src/train/gradients.ts';
-import { parallelGradients } from '../src/node/data-parallel.ts';
+import { kernelsByName } from '../src/ops/kernels/by-name.ts';
+import { localGradients } from '../src/training/gradients.ts';
+import { parallelGradients } from '../src/platform/data-parallel.ts';
 
 const net = seedNetwork({ init: 'he' });
 const params = net.init(key(0), MNIST_SHAPE);

@@ -9,9 +9,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
 import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
-import { decodePng, encodePng } from '../src/node/png.ts';
-import { explainFile, explainPictures } from '../src/train/explain-files.ts';
-import { digitRaster } from '../src/image/maps.ts';
+import { decodePng, encodePng } from '../src/platform/png.ts';
+import { explainFile, explainPictures } from '../src/program/explain-files.ts';
+import { digitRaster } from '../src/pictures/maps.ts';
 
 const net = seedNetwork({ init: 'he' });
 const params = net.init(key(3), MNIST_SHAPE);

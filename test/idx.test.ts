@@ -8,8 +8,8 @@ import { gzipSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
-import { formatDataError, parseImages, readImages, readLabels, type DataError } from '../src/data/idx.ts';
-import { defaultMnistDir, loadMnist } from '../src/data/mnist.ts';
+import { formatDataError, parseImages, readImages, readLabels, type DataError } from '../src/platform/idx-files.ts';
+import { defaultMnistDir, loadMnist } from '../src/platform/mnist.ts';
 
 const u32 = (...v: number[]): number[] => v.flatMap((x) => [(x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255]);
 const imagesFile = (count: number, rows = 2, cols = 3, extra = 0): Uint8Array =>

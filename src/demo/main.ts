@@ -6,13 +6,13 @@ import * as E from 'fp-ts/lib/Either.js';
 import { saliency, trace, type SeedParams } from '../graph/index.ts';
 import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
-import { preprocess, toInput } from '../image/preprocess.ts';
-import { networkFor } from '../train/recipe.ts';
-import { decodeWeights, encodeWeights } from '../train/weights.ts';
+import { preprocess, toInput } from '../pictures/preprocess.ts';
+import { networkFor } from '../training/recipe.ts';
+import { decodeWeights, encodeWeights } from '../training/weights.ts';
 import { createPad } from './pad.ts';
 import { fromLeavesMessage, toLeaves } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
-import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../image/maps.ts';
+import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../pictures/maps.ts';
 import { drawCurves, paint, type Series } from './views.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => {

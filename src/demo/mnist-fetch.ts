@@ -3,8 +3,8 @@
 // checks.
 
 import * as E from 'fp-ts/lib/Either.js';
-import { formatDataError, parseImages, parseLabels } from '../data/idx-format.ts';
-import type { Images } from '../train/batches.ts';
+import { formatDataError, parseImages, parseLabels } from '../formats/idx.ts';
+import type { Images } from '../training/batches.ts';
 
 const fetchBytes = async (base: string, name: string): Promise<Uint8Array> => {
   const r = await fetch(new URL(name, base));

@@ -1,7 +1,7 @@
 // A drawing pad: dark ink on white with mouse, pen or touch (pointer events).
 // Reports the canvas pixels after each change, at most once per frame.
 
-import type { RgbaImage } from '../image/preprocess.ts';
+import type { RgbaImage } from '../pictures/preprocess.ts';
 
 export interface Pad {
   readonly clear: () => void;

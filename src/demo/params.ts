@@ -2,7 +2,7 @@
 
 import { tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, type SeedParams } from '../graph/index.ts';
-import { paramsTemplate } from '../train/weights.ts';
+import { paramsTemplate } from '../training/weights.ts';
 import type { Leaves } from './protocol.ts';
 
 const template = paramsTemplate();

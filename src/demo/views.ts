@@ -1,9 +1,9 @@
-// Drawing onto the page's canvases: the rasters of src/image/maps.ts (the
+// Drawing onto the page's canvases: the rasters of src/pictures/maps.ts (the
 // same pictures the explain command writes) and the training curves.
 
-import type { Raster } from '../image/raster.ts';
+import type { Raster } from '../pictures/raster.ts';
 
-/** Paints a raster (src/image/maps.ts) onto a canvas, resizing the canvas to it. */
+/** Paints a raster (src/pictures/maps.ts) onto a canvas, resizing the canvas to it. */
 export const paint = (canvas: HTMLCanvasElement, r: Raster): void => {
   if (canvas.width !== r.width) canvas.width = r.width;
   if (canvas.height !== r.height) canvas.height = r.height;

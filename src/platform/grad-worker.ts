@@ -5,9 +5,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, MNIST_SHAPE, valueAndGrad } from '../graph/index.ts';
 import { key } from '../core/random.ts';
-import { kernelsByName } from '../cli/kernels.ts';
-import { networkFor } from '../train/recipe.ts';
-import { countCorrect } from '../train/gradients.ts';
+import { kernelsByName } from '../ops/kernels/by-name.ts';
+import { networkFor } from '../training/recipe.ts';
+import { countCorrect } from '../training/gradients.ts';
 
 export interface WorkerInit {
   readonly init: 'seed' | 'he';

@@ -6,9 +6,9 @@ import { gunzipSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { parseImages, parseLabels, type DataError, type IdxImages, type IdxLabels } from './idx-format.ts';
+import { parseImages, parseLabels, type DataError, type IdxImages, type IdxLabels } from '../formats/idx.ts';
 
-export * from './idx-format.ts';
+export * from '../formats/idx.ts';
 
 // A Buffer's slice() is a view, not a copy; handing out plain Uint8Arrays keeps
 // slice() meaning "copy" for the parsers below.

@@ -5,13 +5,13 @@
 import { join } from 'node:path';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { confusionMatrixRaster, predictionGrid } from '../image/grid.ts';
-import { confusionMatrixSvg, curvesSvg } from '../image/svg.ts';
-import { encodePng } from '../node/png.ts';
-import { writeFileAtomic } from '../node/atomic-write.ts';
-import type { Images } from './batches.ts';
-import type { Evaluation } from './evaluate.ts';
-import type { EpochMetrics } from './loop.ts';
+import { confusionMatrixRaster, predictionGrid } from '../pictures/grid.ts';
+import { confusionMatrixSvg, curvesSvg } from '../pictures/svg.ts';
+import { encodePng } from '../platform/png.ts';
+import { writeFileAtomic } from '../platform/atomic-write.ts';
+import type { Images } from '../training/batches.ts';
+import type { Evaluation } from '../training/evaluate.ts';
+import type { EpochMetrics } from '../training/loop.ts';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -10,7 +10,7 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { key } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, MNIST_SHAPE, seedNetwork, type SeedParams } from '../graph/index.ts';
-import { decodeSafetensors, encodeSafetensors, expectTensors } from '../io/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors } from '../formats/safetensors.ts';
 
 /** The network a file's tensors belong to. */
 export const ARCHITECTURE = 'seed-cnn-v1';

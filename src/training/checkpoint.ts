@@ -9,8 +9,8 @@ import * as t from 'io-ts';
 import { key } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
-import { decodeSafetensors, encodeSafetensors, expectTensors } from '../io/safetensors.ts';
-import { IntAtLeast, NonNegativeNumber, TrainConfigCodec, type TrainConfig } from '../cli/config.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors } from '../formats/safetensors.ts';
+import { IntAtLeast, NonNegativeNumber, TrainConfigCodec, type TrainConfig } from './config.ts';
 import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 

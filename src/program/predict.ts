@@ -7,9 +7,9 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { Layer, Tree } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
-import { preprocess, toInput } from '../image/preprocess.ts';
-import { decodePng, encodePng } from '../node/png.ts';
-import { makeDirectory, readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
+import { preprocess, toInput } from '../pictures/preprocess.ts';
+import { decodePng, encodePng } from '../platform/png.ts';
+import { makeDirectory, readFileBytes, writeFileAtomic } from '../platform/atomic-write.ts';
 
 export interface Prediction {
   readonly file: string;

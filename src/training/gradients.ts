@@ -1,5 +1,5 @@
 // Where a step's gradient comes from: computed in this thread, or split over
-// worker threads (src/node/data-parallel.ts). Both give the loss and gradient
+// worker threads (src/platform/data-parallel.ts). Both give the loss and gradient
 // of the mean loss over the batch, and how many predictions were right.
 
 import type { Tensor } from '../core/tensor.ts';

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { readImages, readLabels, type DataError } from './idx.ts';
+import { readImages, readLabels, type DataError } from './idx-files.ts';
 
 /** One split: `count` images of rows x cols bytes, row-major, and their labels 0..9. */
 export interface Split {

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { saliency, trace, type SeedNetwork, type SeedParams } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
-import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../image/maps.ts';
-import { preprocess, toInput } from '../image/preprocess.ts';
-import type { Raster } from '../image/raster.ts';
-import { makeDirectory, readFileBytes, writeFileAtomic } from '../node/atomic-write.ts';
-import { decodePng, encodePng } from '../node/png.ts';
+import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../pictures/maps.ts';
+import { preprocess, toInput } from '../pictures/preprocess.ts';
+import type { Raster } from '../pictures/raster.ts';
+import { makeDirectory, readFileBytes, writeFileAtomic } from '../platform/atomic-write.ts';
+import { decodePng, encodePng } from '../platform/png.ts';
 
 /** The pictures of one input, by file name. */
 export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, kernels?: Kernels): {

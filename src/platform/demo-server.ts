@@ -10,9 +10,9 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { defaultMnistDir } from '../data/mnist.ts';
+import { defaultMnistDir } from './mnist.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEMO_SOURCE = join(ROOT, 'src', 'demo');
 export const DEMO_DIST = join(ROOT, 'dist', 'demo');
 export const SHIPPED_MODEL = join(ROOT, 'models', 'default.safetensors');

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, type Tree } from '../graph/index.ts';
-import type { BatchGrad, GradientSource } from '../train/gradients.ts';
+import type { BatchGrad, GradientSource } from '../training/gradients.ts';
 import type { WorkerInit, WorkerReply, WorkerStep } from './grad-worker.ts';
 
 // Workers do not inherit tsx's loader; each registers it before importing the

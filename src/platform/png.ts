@@ -3,7 +3,7 @@
 
 import * as E from 'fp-ts/lib/Either.js';
 import { PNG } from 'pngjs';
-import type { Raster } from '../image/raster.ts';
+import type { Raster } from '../pictures/raster.ts';
 
 export interface DecodedPng {
   readonly width: number;

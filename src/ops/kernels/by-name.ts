@@ -1,7 +1,7 @@
 // Kernel set by name, for the CLI, the workers and the benchmark.
 
-import { jsKernels, referenceKernels, type Kernels } from '../ops/kernels/index.ts';
-import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { jsKernels, referenceKernels, type Kernels } from './index.ts';
+import { createWasmKernels } from './wasm/gemm-wasm.ts';
 
 export type KernelName = 'wasm' | 'js' | 'reference';
 
