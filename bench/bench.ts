@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { key, uniform } from '../src/core/random.ts';
 import { tensor, type Tensor } from '../src/core/tensor.ts';
 import { MNIST_SHAPE, optimizerByName, seedNetwork, type SeedParams } from '../src/graph/index.ts';
-import { conv2d, dense, maxPool2d, padAll, type Kernels } from '../src/ops/index.ts';
+import { conv2d, dense, maxPool2d, padAll } from '../src/ops/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { localGradients, type GradientSource } from '../src/training/gradients.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
@@ -51,9 +51,9 @@ const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 const memory: string[] = [];
 
 const trainRate = async (batch: number, threads: number): Promise<number> => {
-  const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam', kernels);
+  const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
   const source: GradientSource<SeedParams> =
-    threads > 1 ? parallelGradients(params0, { init: 'he', kernels: kernelName }, threads) : localGradients(net, kernels);
+    threads > 1 ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads }) : localGradients(net, { kernels });
   const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
   const b = batchOf(batch, 1);
   let params = params0;
@@ -62,7 +62,7 @@ const trainRate = async (batch: number, threads: number): Promise<number> => {
   const sec = await time(async () => {
     for (let i = 0; i < steps; i++) {
       const g = await source.grad(params, b.x, b.labels);
-      const next = opt.step(params, g.grads, state, 1e-3);
+      const next = opt.step(params, g.grads, state, { lr: 1e-3, kernels });
       params = next.params;
       state = next.state;
     }
@@ -74,8 +74,8 @@ const trainRate = async (batch: number, threads: number): Promise<number> => {
 
 /** RSS across one whole epoch at batch 64 (938 steps, one thread): flat once warm, or it leaks. */
 const epochMemory = async (): Promise<string> => {
-  const opt = optimizerByName('adam', kernels);
-  const source = localGradients(net, kernels);
+  const opt = optimizerByName('adam');
+  const source = localGradients(net, { kernels });
   const b = batchOf(64, 3);
   let params = params0;
   let state = opt.init(params0);
@@ -84,7 +84,7 @@ const epochMemory = async (): Promise<string> => {
     if (i % 188 === 0 || i === 938) marks.push(`${rssMiB().toFixed(0)}`);
     if (i === 938) break;
     const g = await source.grad(params, b.x, b.labels);
-    const next = opt.step(params, g.grads, state, 1e-3);
+    const next = opt.step(params, g.grads, state, { lr: 1e-3, kernels });
     params = next.params;
     state = next.state;
   }
@@ -105,7 +105,7 @@ const main = async (): Promise<void> => {
     const b = batchOf(batch, 2);
     const n = batch === 1 ? 200 : 4;
     const sec = await time(() => {
-      for (let i = 0; i < n; i++) net.apply(params0, b.x, kernels);
+      for (let i = 0; i < n; i++) net.apply(params0, b.x, { kernels });
     });
     ours.set(`infer ${batch} 1`, (n * batch) / sec);
     row('infer', `batch ${batch}`, '1 thread', `${((n * batch) / sec).toFixed(0)} images/s`);
@@ -127,11 +127,11 @@ const main = async (): Promise<void> => {
   const xd = tensor([64, 3136], Float32Array.from(uniform(key(5), 64 * 3136)));
   const wd = tensor([3136, 100], Float32Array.from(uniform(key(6), 313600)));
   const bd = tensor([100], new Float32Array(100));
-  await op('dense1 forward', 2 * 64 * 3136 * 100, () => dense(xd, wd, bd, kernels as Kernels));
+  await op('dense1 forward', 2 * 64 * 3136 * 100, () => dense(xd, wd, bd, { kernels }));
   const xp = tensor([64, 28, 28, 16], Float32Array.from(uniform(key(7), 64 * 12544)));
   const pool = { size: 3, stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 } };
-  const pf = maxPool2d(xp, pool, kernels);
-  await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, pool, kernels).backward(pf.out));
+  const pf = maxPool2d(xp, { ...pool, kernels });
+  await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, { ...pool, kernels }).backward(pf.out));
   if (!quick) memory.push(await epochMemory());
   if (!process.argv.includes('--no-tfjs')) {
     for (const f of await tfjsFigures({ quick })) {

@@ -17,7 +17,7 @@ import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
 import { take } from './training/batches.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
 import { evaluate } from './training/evaluate.ts';
-import { runEpoch, stepsPerEpoch, type EpochMetrics, type RunState } from './training/loop.ts';
+import { fit, initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from './training/recipe.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
@@ -121,14 +121,12 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const template = net.init(key(config.seed), MNIST_SHAPE);
   // No more workers than images in a step.
   const threads = Math.min(config.threads, config.batchSize, trainSet.count);
-  const optimizer = optimizerFor(config, kernels);
-  let state: RunState<SeedParams> = start.state ?? {
-    params: template, opt: optimizer.init(template), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [],
-  };
+  const optimizer = optimizerFor(config);
+  const first: RunState<SeedParams> = start.state ?? initialState(template, optimizer);
   console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
   console.log(describeConfig(config, threads));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
-  if (cmd.resume !== null) console.log(`resuming at epoch ${state.epoch}, step ${state.step}`);
+  if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');
   let interrupted = false;
@@ -151,64 +149,53 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       saving = false;
     }
   };
-  const diverged = (what: string, value: number, where: string): never =>
-    fail(`training diverged: ${what} is ${value} at ${where}; last good checkpoint kept at ${ckPath}`);
-  if (claimed) await save(state, true);
+  if (claimed) await save(first, true);
 
-  const gradients = threads > 1 ? parallelGradients(template, { init: config.init, kernels: config.kernels }, threads) : localGradients(net, kernels);
-  const setup = { gradients, optimizer, schedule: scheduleFor(config), batchSize: config.batchSize, shuffle: config.shuffle, seed: config.seed };
+  const gradients = threads > 1
+    ? parallelGradients(template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads })
+    : localGradients(net, { kernels });
+  const setup = {
+    net, optimizer, schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize, shuffle: config.shuffle,
+    seed: config.seed, kernels, train: trainSet, test: testSet, gradients,
+  };
+  const stopAfter = cmd.stopAfter;
+  const stoppedAfter = (s: RunState<SeedParams>): boolean => stopAfter !== null && s.step === 0 && s.epoch >= stopAfter && s.epoch < config.epochs;
   process.on('SIGINT', onSigint);
   const bar = progressBar(process.stdout);
   const started = performance.now();
-  let last = null as ReturnType<typeof evaluate> | null;
+  let result: FitResult<SeedParams>;
   try {
-    while (state.epoch < config.epochs) {
-      const before = state.step;
-      const epochStart = state;
-      state = await runEpoch(setup, trainSet, state, {
-        // A non-finite loss stops the epoch; that state is never saved.
-        shouldStop: (s) => interrupted || !Number.isFinite(s.lossSum),
-        onStep: (s) => bar.update(`epoch ${s.epoch}`, s.step, steps, (s.step - before) * config.batchSize, s.seconds - epochStart.seconds),
-      });
-      bar.clear();
-      if (!Number.isFinite(state.lossSum)) diverged('loss', state.lossSum, `epoch ${state.epoch} step ${state.step - 1}`);
-      if (interrupted) {
+    result = await fit(setup, first, {
+      shouldStop: (s) => interrupted || stoppedAfter(s),
+      onStep: (s, steps) => bar.update(`epoch ${s.epoch}`, s.step, steps, s.step * config.batchSize, s.seconds),
+      onEpoch: async ({ metrics: m, state, evaluation }) => {
+        bar.clear();
+        console.log(
+          `epoch ${m.epoch}  lr ${m.lr.toExponential(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${pct(m.trainAccuracy)}  ` +
+            `test loss ${m.testLoss.toFixed(4)}  test acc ${pct(m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${m.imagesPerSecond.toFixed(0)} img/s`,
+        );
         await save(state);
-        console.log(`interrupted at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
-        console.log(`resume with: npx tsx src/train.ts --resume ${ckPath}`);
-        return 130;
-      }
-      last = evaluate(net, state.params, testSet, kernels);
-      if (!Number.isFinite(last.loss)) diverged('test loss', last.loss, `the end of epoch ${state.epoch}`);
-      // The rate of the epoch's last step (the seed schedule is constant within an epoch).
-      const lr = setup.schedule(state.epoch + (steps - 1) / steps);
-      const m: EpochMetrics = {
-        epoch: state.epoch,
-        lr,
-        trainLoss: state.lossSum / trainSet.count,
-        trainAccuracy: state.correct / trainSet.count,
-        testLoss: last.loss,
-        testAccuracy: last.accuracy,
-        seconds: state.seconds,
-        imagesPerSecond: state.seconds > 0 ? trainSet.count / state.seconds : 0,
-      };
-      console.log(
-        `epoch ${m.epoch}  lr ${m.lr.toExponential(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${pct(m.trainAccuracy)}  ` +
-          `test loss ${m.testLoss.toFixed(4)}  test acc ${pct(m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${m.imagesPerSecond.toFixed(0)} img/s`,
-      );
-      state = { ...state, epoch: state.epoch + 1, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [...state.history, m] };
-      await save(state);
-      orFail(await writeReports(dir, state.history, testSet, last)());
-      if (cmd.stopAfter !== null && state.epoch >= cmd.stopAfter && state.epoch < config.epochs) {
-        console.log(`stopped after epoch ${state.epoch - 1} (${state.epoch} of ${config.epochs} done, --stop-after ${cmd.stopAfter}); resume with: npx tsx src/train.ts --resume ${ckPath}`);
-        return 0;
-      }
-    }
+        orFail(await writeReports(dir, state.history, testSet, evaluation)());
+      },
+    });
   } finally {
+    bar.clear();
     process.off('SIGINT', onSigint);
     await gradients.close();
   }
-  last ??= evaluate(net, state.params, testSet, kernels);
+  const state = result.state;
+  if (result.status === 'diverged') return fail(`training diverged: ${result.reason}; last good checkpoint kept at ${ckPath}`);
+  if (result.status === 'stopped') {
+    if (interrupted) {
+      await save(state);
+      console.log(`interrupted at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
+      console.log(`resume with: npx tsx src/train.ts --resume ${ckPath}`);
+      return 130;
+    }
+    console.log(`stopped after epoch ${state.epoch - 1} (${state.epoch} of ${config.epochs} done, --stop-after ${cmd.stopAfter}); resume with: npx tsx src/train.ts --resume ${ckPath}`);
+    return 0;
+  }
+  const last = result.evaluation;
   console.log(`\nfinal test accuracy ${pct(last.accuracy)} (loss ${last.loss.toFixed(4)}) on ${testSet.count} images`);
   console.log(formatConfusion(last.confusion));
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg`);
@@ -219,7 +206,7 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   const params = await loadWeights(cmd.checkpoint);
   const data = await loadData(cmd.dataDir);
   const test = take(data.test, cmd.testLimit);
-  const r = evaluate(INFERENCE_NET, params, test, kernelsByName(cmd.kernels));
+  const r = evaluate(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) });
   console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));
   return 0;

@@ -16,9 +16,9 @@ const labels = Uint8Array.from([0, 1, 2, 3, 4, 5]);
 
 describe('parallelGradients', () => {
   it('two workers give the loss and gradient of one thread', async () => {
-    const par = parallelGradients(params, { init: 'he', kernels: 'js' }, 2);
+    const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'js', threads: 2 });
     try {
-      const [a, b] = await Promise.all([par.grad(params, x, labels), localGradients(net, kernelsByName('js')).grad(params, x, labels)]);
+      const [a, b] = await Promise.all([par.grad(params, x, labels), localGradients(net, { kernels: kernelsByName('js') }).grad(params, x, labels)]);
       expect(a.loss).toBeCloseTo(b.loss, 5);
       expect(a.correct).toBe(b.correct);
       const gb = leaves(b.grads);
@@ -34,7 +34,7 @@ describe('parallelGradients', () => {
   });
 
   it('a worker that died fails the next call at once, naming the worker', async () => {
-    const par = parallelGradients(params, { init: 'he', kernels: 'js' }, 2);
+    const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'js', threads: 2 });
     try {
       // Label 10 throws inside the second worker, which then exits.
       await expect(par.grad(params, x, Uint8Array.from([0, 1, 2, 3, 4, 10]))).rejects.toThrow(/gradient worker 2 of 2 failed: .*label 10/);

@@ -178,13 +178,13 @@ describe('optimizer update kernels', () => {
   it('optimizers on a parameter tree agree between kernel sets over several steps', () => {
     const params = { a: { w: tensor([3, 5], rand(15, 1)), b: tensor([5], rand(5, 2)) }, c: tensor([1027], rand(1027, 3)) };
     const grads = { a: { w: tensor([3, 5], rand(15, 4)), b: tensor([5], rand(5, 5)) }, c: tensor([1027], rand(1027, 6)) };
-    for (const make of [(k: Kernels) => sgd(k), (k: Kernels) => momentum(0.9, k), (k: Kernels) => adam(0.9, 0.999, 1e-8, k), (k: Kernels) => optimizerByName('adam', k)]) {
-      const [ow, oj] = [make(wasm), make(js)] as const;
+    for (const make of [() => sgd(), () => momentum({ mu: 0.9 }), () => adam({ beta1: 0.9, beta2: 0.999, eps: 1e-8 }), () => optimizerByName('adam')]) {
+      const [ow, oj] = [make(), make()] as const;
       let sw = { params, state: ow.init(params) as never };
       let sj = { params, state: oj.init(params) as never };
       for (let i = 0; i < 3; i++) {
-        sw = ow.step(sw.params, grads, sw.state, 0.01) as typeof sw;
-        sj = oj.step(sj.params, grads, sj.state, 0.01) as typeof sj;
+        sw = ow.step(sw.params, grads, sw.state, { lr: 0.01, kernels: wasm }) as typeof sw;
+        sj = oj.step(sj.params, grads, sj.state, { lr: 0.01, kernels: js }) as typeof sj;
       }
       close(sw.params.a.w.data, sj.params.a.w.data, 1e-5);
       close(sw.params.a.b.data, sj.params.a.b.data, 1e-5);
@@ -222,12 +222,12 @@ describe('ops: jsKernels and the WASM set agree on float32', () => {
   };
 
   it.each([[1, 1, 1, 1], [2, 5, 5, 3], [3, 4, 4, 16]])('relu, bias, untiedBias, maxPool2d on [%i, %i, %i, %i]', (...shape) => {
-    both((k) => relu(t(shape, 1), k), 2, true);
-    both((k) => bias(t(shape, 3), t([shape[3]!], 4), k), 5, true);
-    both((k) => untiedBias(t(shape, 6), t(shape.slice(1), 7), k), 8, true);
+    both((kernels) => relu(t(shape, 1), { kernels }), 2, true);
+    both((kernels) => bias(t(shape, 3), t([shape[3]!], 4), { kernels }), 5, true);
+    both((kernels) => untiedBias(t(shape, 6), t(shape.slice(1), 7), { kernels }), 8, true);
     for (const levels of [0, 2]) {
-      both((k) => maxPool2d(t(shape, 9, levels), { size: 2, stride: 1, pad: { top: 1, bottom: 0, left: 0, right: 1 } }, k), 10, true);
-      both((k) => maxPool2d(t(shape, 9, levels), { size: 1 }, k), 10, true);
+      both((kernels) => maxPool2d(t(shape, 9, levels), { size: 2, stride: 1, pad: { top: 1, bottom: 0, left: 0, right: 1 }, kernels }), 10, true);
+      both((kernels) => maxPool2d(t(shape, 9, levels), { size: 1, kernels }), 10, true);
     }
   });
 

@@ -3,6 +3,7 @@
 // files that decode back to the same rasters.
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { jsKernels } from '../src/ops/kernels/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -24,7 +25,7 @@ const nonBlank = (rgba: Uint8ClampedArray): boolean => rgba.some((v, i) => i % 4
 
 describe('explain pictures', () => {
   it('gives the input, the filters, five maps and ten saliencies, none blank', () => {
-    const { probabilities, pictures } = explainPictures(net, params, seven);
+    const { probabilities, pictures } = explainPictures(net, params, seven, jsKernels);
     expect(probabilities.reduce((a, b) => a + b)).toBeCloseTo(1, 5);
     expect(pictures.map(([n]) => n)).toEqual([
       'input.png', 'filters.png', 'relu1.png', 'pool1.png', 'relu2.png', 'pool2.png', 'relu3.png',
@@ -42,7 +43,7 @@ describe('explain pictures', () => {
     const dir = mkdtempSync(join(tmpdir(), 'explain-'));
     const image = join(dir, 'seven.png');
     writeFileSync(image, encodePng(digitRaster(seven, 1)));
-    const lines = await explainFile(net, params, image, join(dir, 'out'))();
+    const lines = await explainFile(net, params, image, join(dir, 'out'), jsKernels)();
     if (E.isLeft(lines)) throw new Error(lines.left);
     expect(lines.right[0]).toMatch(/seven\.png: \d \(\d+\.\d%\), \d \(/);
     const png = decodePng(new Uint8Array(readFileSync(join(dir, 'out', 'saliency-7.png'))));
@@ -52,7 +53,7 @@ describe('explain pictures', () => {
   it('a file that is not a PNG is a one-line error naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'explain-'));
     writeFileSync(join(dir, 'x.png'), 'nope');
-    const r = await explainFile(net, params, join(dir, 'x.png'), join(dir, 'out'))();
+    const r = await explainFile(net, params, join(dir, 'x.png'), join(dir, 'out'), jsKernels)();
     expect(E.isLeft(r) && r.left).toMatch(/x\.png: /);
   });
 });

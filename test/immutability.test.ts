@@ -2,6 +2,7 @@
 // every input tensor and parameter record is byte-for-byte what it was.
 
 import { describe, expect, it } from 'vitest';
+import { jsKernels } from '../src/ops/kernels/index.ts';
 import { key } from '../src/core/random.ts';
 import { leaves, MNIST_SHAPE, optimizerByName, seedNetwork, valueAndGrad, type Tree } from '../src/graph/index.ts';
 import {
@@ -40,12 +41,12 @@ describe('immutability', () => {
       const x = randn([2, 28, 28, 1], 66, 'float32');
       const xs = snapshot(x);
       const pSnap = snapTree(params);
-      const { grads } = valueAndGrad(net)(params, { x, labels: [1, 2] });
+      const { grads } = valueAndGrad(net, { kernels: jsKernels })(params, { x, labels: [1, 2] });
       const gSnap = snapTree(grads);
       const state = opt.init(params);
       const sSnap = snapTree(state);
-      const next = opt.step(params, grads, state, 0.1);
-      opt.step(next.params, grads, next.state, 0.1);
+      const next = opt.step(params, grads, state, { lr: 0.1, kernels: jsKernels });
+      opt.step(next.params, grads, next.state, { lr: 0.1, kernels: jsKernels });
       expect(snapTree(params)).toEqual(pSnap);
       expect(snapTree(grads)).toEqual(gSnap);
       expect(snapTree(state)).toEqual(sSnap);

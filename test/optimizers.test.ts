@@ -1,6 +1,7 @@
 // Optimizer rules on numbers small enough to check by hand, and schedules.
 
 import { describe, expect, it } from 'vitest';
+import { jsKernels } from '../src/ops/kernels/index.ts';
 import { fromArray } from '../src/core/tensor.ts';
 import { adam, constant, momentum, sgd, stepDecay, warmupCosine } from '../src/graph/index.ts';
 import { scheduleFor } from '../src/training/recipe.ts';
@@ -11,20 +12,20 @@ const g = { w: fromArray([2], [0.5, -4], 'float64') };
 describe('optimizers', () => {
   it('sgd: p - lr g', () => {
     const s = sgd();
-    expect(Array.from(s.step(p, g, s.init(p), 0.1).params.w.data)).toEqual([1 - 0.05, -2 + 0.4]);
+    expect(Array.from(s.step(p, g, s.init(p), { lr: 0.1, kernels: jsKernels }).params.w.data)).toEqual([1 - 0.05, -2 + 0.4]);
   });
 
   it('momentum: the second step uses mu v + g', () => {
-    const m = momentum(0.9);
-    const one = m.step(p, g, m.init(p), 0.1);
-    const two = m.step(one.params, g, one.state, 0.1);
+    const m = momentum({ mu: 0.9 });
+    const one = m.step(p, g, m.init(p), { lr: 0.1, kernels: jsKernels });
+    const two = m.step(one.params, g, one.state, { lr: 0.1, kernels: jsKernels });
     const v2 = 0.9 * 0.5 + 0.5;
     expect(two.params.w.data[0]).toBeCloseTo(1 - 0.05 - 0.1 * v2, 12);
   });
 
   it('adam: the first step moves each weight by about lr, against its gradient', () => {
     const a = adam();
-    const s = a.step(p, g, a.init(p), 0.01);
+    const s = a.step(p, g, a.init(p), { lr: 0.01, kernels: jsKernels });
     expect(s.params.w.data[0]).toBeCloseTo(1 - 0.01, 6);
     expect(s.params.w.data[1]).toBeCloseTo(-2 + 0.01, 6);
     expect(s.state.t.data[0]).toBe(1);

@@ -1,47 +1,65 @@
-// The training loop in-process on a few hundred real MNIST images: the loss
-// falls and accuracy beats chance by far within seconds.
+// The one training loop (fit) in-process on real MNIST images: the loss
+// falls and accuracy beats chance by far within seconds; a run stopped at any
+// step and resumed ends exactly where an uninterrupted one does; epoch events
+// carry the history.
 
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
-import { optimizerByName, MNIST_SHAPE, seedNetwork, warmupCosine } from '../src/graph/index.ts';
+import { adam, leaves, MNIST_SHAPE, seedNetwork, warmupCosine } from '../src/graph/index.ts';
 import { defaultMnistDir, loadMnist } from '../src/platform/mnist.ts';
 import { take } from '../src/training/batches.ts';
 import { evaluate } from '../src/training/evaluate.ts';
-import { localGradients } from '../src/training/gradients.ts';
-import { epochOrder, runEpoch, type RunState } from '../src/training/loop.ts';
+import { epochOrder, fit, initialState, type EpochMetrics } from '../src/training/loop.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 
-describe('training loop', async () => {
+describe('fit', async () => {
   const data = await loadMnist(defaultMnistDir())();
   if (E.isLeft(data)) throw new Error(data.left.message);
   const train = take(data.right.train, 640);
   const test = take(data.right.test, 500);
+  const net = seedNetwork({ init: 'he' });
+  const kernels = kernelsByName('wasm');
+  const optimizer = adam();
+  const params = net.init(key(0), MNIST_SHAPE);
+  const setup = {
+    net, optimizer, kernels, train, test, epochs: 2, batchSize: 32, shuffle: true, seed: 0,
+    schedule: warmupCosine({ max: 2e-3, init: 1e-4, final: 1e-4, warmup: 0.2, decay: 2, continuous: true }),
+  };
 
-  it('learns from 640 images', async () => {
-    const net = seedNetwork({ init: 'he' });
-    const kernels = kernelsByName('wasm');
-    const params = net.init(key(0), MNIST_SHAPE);
-    const optimizer = optimizerByName('adam');
-    const setup = {
-      gradients: localGradients(net, kernels),
-      optimizer,
-      schedule: warmupCosine({ max: 2e-3, init: 1e-4, final: 1e-4, warmup: 0.2, decay: 2, continuous: true }),
-      batchSize: 32,
-      shuffle: true,
-      seed: 0,
-    };
-    const before = evaluate(net, params, test, kernels);
-    let s: RunState<typeof params> = { params, opt: optimizer.init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [] };
-    const losses: number[] = [];
-    for (let epoch = 0; epoch < 2; epoch++) {
-      s = await runEpoch(setup, train, { ...s, epoch, step: 0, lossSum: 0, correct: 0 }, { shouldStop: () => false });
-      losses.push(s.lossSum / train.count);
-    }
-    const after = evaluate(net, s.params, test, kernels);
-    expect(losses[1]!).toBeLessThan(losses[0]!);
-    expect(after.loss).toBeLessThan(before.loss / 2);
-    expect(after.accuracy).toBeGreaterThan(0.6);
+  it('learns from 640 images, with one history line per epoch', async () => {
+    const before = evaluate(net, params, test, { kernels });
+    const seen: EpochMetrics[] = [];
+    const r = await fit(setup, initialState(params, optimizer), { onEpoch: ({ metrics }) => void seen.push(metrics) });
+    expect(r.status).toBe('finished');
+    if (r.status !== 'finished') return;
+    expect(r.state.history).toEqual(seen);
+    expect(seen.map((m) => m.epoch)).toEqual([0, 1]);
+    expect(seen[1]!.trainLoss).toBeLessThan(seen[0]!.trainLoss);
+    expect(r.evaluation.loss).toBeLessThan(before.loss / 2);
+    expect(r.evaluation.accuracy).toBeGreaterThan(0.6);
+    expect(seen[1]!.testAccuracy).toBe(r.evaluation.accuracy);
+  });
+
+  it('stopped mid-epoch and resumed, it ends bit for bit where an uninterrupted run does', async () => {
+    const small = { ...setup, train: take(train, 192), test: take(test, 64) };
+    const whole = await fit(small, initialState(params, optimizer));
+    const half = await fit(small, initialState(params, optimizer), { shouldStop: (s) => s.epoch === 1 && s.step === 3 });
+    expect(half.status).toBe('stopped');
+    expect([half.state.epoch, half.state.step]).toEqual([1, 3]);
+    const rest = await fit(small, half.state);
+    expect(rest.status).toBe('finished');
+    const a = leaves(whole.state.params), b = leaves(rest.state.params);
+    a.forEach(([path, t], i) => expect(Array.from(b[i]![1].data), path).toEqual(Array.from(t.data)));
+    expect(rest.state.history.map((m) => [m.trainLoss, m.testLoss])).toEqual(whole.state.history.map((m) => [m.trainLoss, m.testLoss]));
+  });
+
+  it('a loss that turns NaN stops the run as diverged, keeping the state before that step', async () => {
+    const bad = { ...setup, schedule: () => NaN, train: take(train, 128), test: take(test, 32) };
+    const r = await fit(bad, initialState(params, optimizer));
+    expect(r.status).toBe('diverged');
+    if (r.status === 'diverged') expect(r.reason).toMatch(/loss is (NaN|Infinity)/);
+    expect(leaves(r.state.params).every(([, t]) => t.data.every(Number.isFinite))).toBe(true);
   });
 
   it('shuffles with the seeded generator: same seed and epoch, same order', () => {

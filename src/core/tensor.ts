@@ -54,3 +54,11 @@ export const reshape = (t: Tensor, shape: Shape): Tensor => {
   }
   return { shape: [...shape], data: t.data };
 };
+
+/**
+ * The values of `t` as a plain array, in row-major order.
+ *
+ * @example
+ * toArray(fromArray([2, 2], [1, 2, 3, 4]));   // [1, 2, 3, 4]
+ */
+export const toArray = (t: Tensor): number[] => Array.from(t.data);

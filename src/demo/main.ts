@@ -77,7 +77,7 @@ const render = (): void => {
   }
   paint($('seen'), digitRaster(input, 4));
   const x = toInput(input);
-  const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
+  const outs = new Map(trace(net, params, x, { kernels }).map((o) => [o.name, o.out] as const));
   const probs = softmax(outs.get('dense2')!).out.data;
   let top = 0;
   for (let c = 1; c < 10; c++) if (probs[c]! > probs[top]!) top = c;
@@ -92,7 +92,7 @@ const render = (): void => {
     r.dataset.prob = String(probs[c]);
   });
   $('saliency-class').textContent = String(cls);
-  paint($('saliency'), saliencyRaster(input, saliency(net, params, x, cls, kernels).gradient.data, 8));
+  paint($('saliency'), saliencyRaster(input, saliency(net, params, x, cls, { kernels }).gradient.data, 8));
   for (const name of MAP_LAYERS) paint($(`map-${name}`), mapsRaster(outs.get(name)!));
 };
 

@@ -1,5 +1,5 @@
-// The page's worker: trains the network from scratch with the CLI's own loop
-// (runEpoch) and default recipe, reporting progress and weights as it goes,
+// The page's worker: trains the network from scratch with the library's loop
+// (fit) and default recipe, as the CLI does, reporting progress and weights as it goes,
 // and scans the test set for mistakes. Stop takes effect between two steps;
 // resume continues from that exact state.
 
@@ -9,8 +9,8 @@ import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
 import { makeBatch, type Images } from '../training/batches.ts';
 import { evaluate } from '../training/evaluate.ts';
-import { localGradients } from '../training/gradients.ts';
-import { runEpoch, stepsPerEpoch, type RunState } from '../training/loop.ts';
+import { presets } from '../training/config.ts';
+import { fit, initialState, type RunState } from '../training/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
 import { fetchSplit } from './mnist-fetch.ts';
 import { fromLeavesMessage, toLeaves } from './params.ts';
@@ -23,12 +23,13 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 const post = (m: FromWorker): void => scope.postMessage(m);
 
-// The CLI's default preset (src/cli/config.ts): He init, Adam, batch 64, peak 2e-3.
-const RECIPE = { preset: 'default', init: 'he', optimizer: 'adam', lr: 2e-3, batchSize: 64, shuffle: true } as const;
+// The CLI's default recipe, as the library defines it.
+const RECIPE = presets.default;
 const REPORT_MS = 250;
 
 const kernels = createWasmKernels();
 const net = networkFor(RECIPE);
+const optimizer = optimizerFor(RECIPE);
 let dataUrl = '';
 let train: Promise<Images> | null = null;
 let test: Promise<Images> | null = null;
@@ -68,50 +69,46 @@ const continueRun = async (r: Run): Promise<void> => {
 };
 
 const trainUntilStopped = async (r: Run): Promise<void> => {
-  const data = await trainSet();
+  const [train, test] = await Promise.all([trainSet(), testSet()]);
+  const config = { ...RECIPE, epochs: r.epochs };
   const setup = {
-    gradients: localGradients(net, kernels),
-    optimizer: optimizerFor(RECIPE, kernels),
-    schedule: scheduleFor({ ...RECIPE, epochs: r.epochs }),
-    batchSize: RECIPE.batchSize,
-    shuffle: RECIPE.shuffle,
-    seed: r.seed,
+    net, optimizer, schedule: scheduleFor(config), epochs: r.epochs, batchSize: RECIPE.batchSize, shuffle: RECIPE.shuffle,
+    seed: r.seed, kernels, train, test,
   };
-  const steps = stepsPerEpoch(data.count, RECIPE.batchSize);
   let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
-  while (r.state.epoch < r.epochs && !r.stop) {
-    r.state = await runEpoch(setup, data, r.state, {
-      shouldStop: () => r.stop,
-      onStep: (s) => {
-        const now = performance.now();
-        if (now - last.t < REPORT_MS && s.step < steps) return;
-        const images = Math.min(data.count, s.step * RECIPE.batchSize) - Math.min(data.count, last.step * RECIPE.batchSize);
-        post({
-          kind: 'progress', epoch: s.epoch, epochs: r.epochs, step: s.step, steps,
-          loss: (s.lossSum - last.lossSum) / Math.max(1, images), accuracy: (s.correct - last.correct) / Math.max(1, images),
-          lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000),
-          params: toLeaves(s.params),
-        });
-        last = { t: now, step: s.step, lossSum: s.lossSum, correct: s.correct };
-      },
-    });
-    if (r.state.step >= steps) {
-      const e = evaluate(net, r.state.params, await testSet(), kernels);
-      post({ kind: 'epoch', epoch: r.state.epoch, testAccuracy: e.accuracy, testLoss: e.loss });
-      r.state = { ...r.state, epoch: r.state.epoch + 1, step: 0, lossSum: 0, correct: 0, seconds: 0 };
+  const result = await fit(setup, r.state, {
+    shouldStop: () => r.stop,
+    onStep: (s, steps) => {
+      r.state = s;
+      const now = performance.now();
+      if (now - last.t < REPORT_MS && s.step < steps) return;
+      const images = Math.min(train.count, s.step * RECIPE.batchSize) - Math.min(train.count, last.step * RECIPE.batchSize);
+      post({
+        kind: 'progress', epoch: s.epoch, epochs: r.epochs, step: s.step, steps,
+        loss: (s.lossSum - last.lossSum) / Math.max(1, images), accuracy: (s.correct - last.correct) / Math.max(1, images),
+        lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000),
+        params: toLeaves(s.params),
+      });
+      last = { t: now, step: s.step, lossSum: s.lossSum, correct: s.correct };
+    },
+    onEpoch: ({ metrics, state }) => {
+      r.state = state;
+      post({ kind: 'epoch', epoch: metrics.epoch, testAccuracy: metrics.testAccuracy, testLoss: metrics.testLoss });
       last = { t: performance.now(), step: 0, lossSum: 0, correct: 0 };
-    }
-  }
+    },
+  });
+  r.state = result.state;
+  if (result.status === 'diverged') throw new Error(`training diverged: ${result.reason}`);
 };
 
 const mistakes = async (params: SeedParams): Promise<void> => {
   const data = await testSet();
-  const e = evaluate(net, params, data, kernels);
+  const e = evaluate(net, params, data, { kernels });
   const wrong: Mistake[] = [];
   for (let i = 0; i < data.count; i++) {
     if (e.predictions[i] === data.labels[i]) continue;
     const { x } = makeBatch(data, null, i, i + 1);
-    const probs = Array.from(softmax(net.apply(params, x, kernels).out).out.data);
+    const probs = Array.from(softmax(net.apply(params, x, { kernels }).out).out.data);
     wrong.push({ index: i, label: data.labels[i]!, predicted: e.predictions[i]!, probs, pixels: data.pixels.slice(i * 784, i * 784 + 784) });
   }
   wrong.sort((a, b) => b.probs[b.predicted]! - a.probs[a.predicted]!);
@@ -129,7 +126,7 @@ scope.onmessage = (e) => {
     if (run?.running) return post({ kind: 'status', source: 'train', text: 'already training: stop first' });
     const params = net.init(key(m.seed), MNIST_SHAPE);
     run = {
-      state: { params, opt: optimizerFor(RECIPE, kernels).init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [] },
+      state: initialState(params, optimizer),
       epochs: m.epochs, seed: m.seed, stop: false, running: false,
     };
     post({ kind: 'status', source: 'train', text: 'loading MNIST…' });

@@ -3,6 +3,7 @@
 // values naming the file and what is wrong.
 
 import * as E from 'fp-ts/lib/Either.js';
+import type { Result } from '../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 
 export interface DataError {
@@ -40,14 +41,14 @@ const header = (file: string, b: Uint8Array, magic: number, dims: number): E.Eit
   return E.right(Array.from({ length: dims }, (_, i) => v.getUint32(4 + 4 * i, false)));
 };
 
-const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: number, what: string): E.Either<DataError, void> => {
+const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: number, what: string): Result<void, DataError> => {
   const want = headerBytes + body;
   if (b.length < want) return E.left({ file, message: `truncated: ${what} need ${want} bytes, the data has ${b.length}` });
   if (b.length > want) return E.left({ file, message: `${b.length - want} unexpected trailing bytes after ${what}` });
   return E.right(undefined);
 };
 
-export const parseImages = (file: string, b: Uint8Array): E.Either<DataError, IdxImages> =>
+export const parseImages = (file: string, b: Uint8Array): Result<IdxImages, DataError> =>
   pipe(
     header(file, b, IMAGES_MAGIC, 3),
     E.chain(([count = 0, rows = 0, cols = 0]) => {
@@ -59,7 +60,7 @@ export const parseImages = (file: string, b: Uint8Array): E.Either<DataError, Id
     }),
   );
 
-export const parseLabels = (file: string, b: Uint8Array): E.Either<DataError, IdxLabels> =>
+export const parseLabels = (file: string, b: Uint8Array): Result<IdxLabels, DataError> =>
   pipe(
     header(file, b, LABELS_MAGIC, 1),
     E.chain(([count = 0]) => pipe(checkLength(file, b, 8, count, `${count} labels`), E.map(() => count))),

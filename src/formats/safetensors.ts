@@ -4,6 +4,7 @@
 // Layout: u64 LE header length N | N bytes of JSON header | raw tensor data.
 
 import * as E from 'fp-ts/lib/Either.js';
+import type { Result } from '../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { sizeOf, tensor, type Shape, type Tensor } from '../core/tensor.ts';
@@ -127,7 +128,7 @@ const report = (what: string, errs: t.Errors): string => {
   return `${what}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} must be ${expected}, found ${found}`;
 };
 
-const decodeWith = <A>(codec: t.Decoder<unknown, A>, what: string, u: unknown): E.Either<string, A> =>
+const decodeWith = <A>(codec: t.Decoder<unknown, A>, what: string, u: unknown): Result<A> =>
   pipe(codec.decode(u), E.mapLeft((errs) => report(what, errs)));
 
 interface Located {
@@ -135,7 +136,7 @@ interface Located {
   readonly entry: Entry;
 }
 
-const readHeader = (bytes: Uint8Array): E.Either<string, { header: Record<string, unknown>; dataStart: number }> => {
+const readHeader = (bytes: Uint8Array): Result<{ header: Record<string, unknown>; dataStart: number }> => {
   if (bytes.length < 8) return E.left(`file is ${bytes.length} bytes, too short for the 8-byte safetensors header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) return E.left(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file, or corrupt)`);
@@ -161,7 +162,7 @@ const readHeader = (bytes: Uint8Array): E.Either<string, { header: Record<string
   );
 };
 
-const checkEntry = (name: string, u: unknown, dataLength: number): E.Either<string, Located> =>
+const checkEntry = (name: string, u: unknown, dataLength: number): Result<Located> =>
   pipe(
     decodeWith(Entry, `tensor "${name}"`, u),
     E.chain((entry) => {
@@ -180,7 +181,7 @@ const checkEntry = (name: string, u: unknown, dataLength: number): E.Either<stri
   );
 
 /** Sorted by offset, the tensors must cover the data section exactly: no gap, no overlap, nothing after. */
-const checkTiling = (located: readonly Located[], dataLength: number): E.Either<string, void> => {
+const checkTiling = (located: readonly Located[], dataLength: number): Result<void> => {
   const sorted = [...located].sort((a, b) => a.entry.data_offsets[0] - b.entry.data_offsets[0] || a.entry.data_offsets[1] - b.entry.data_offsets[1]);
   let cursor = 0;
   let previous: string | null = null;
@@ -198,7 +199,7 @@ const checkTiling = (located: readonly Located[], dataLength: number): E.Either<
 };
 
 /** Every tensor comes back as a fresh Float32Array: nothing aliases `bytes`. */
-export const decodeSafetensors = (bytes: Uint8Array): E.Either<string, Safetensors> =>
+export const decodeSafetensors = (bytes: Uint8Array): Result<Safetensors> =>
   pipe(
     readHeader(bytes),
     E.chain(({ header, dataStart }) => {
@@ -235,7 +236,7 @@ const listNames = (names: readonly string[]): string => {
 export const expectTensors = <M extends ReadonlyMap<string, Tensor>>(
   found: M,
   expected: ReadonlyArray<readonly [string, Shape]>,
-): E.Either<string, M> => {
+): Result<M> => {
   const missing = expected.filter(([name]) => !found.has(name)).map(([name]) => name);
   if (missing.length > 0) return E.left(`missing tensor${missing.length > 1 ? 's' : ''} ${listNames(missing)}`);
   for (const [name, shape] of expected) {

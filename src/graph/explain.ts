@@ -5,8 +5,8 @@
 
 import type { Tensor } from '../core/tensor.ts';
 import { alloc, dtypeOf, tensor } from '../core/tensor.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
-import type { Layer } from './layer.ts';
+import { inLayer } from '../core/shape.ts';
+import type { Layer, RunOptions } from './layer.ts';
 import type { Serial, SerialParams } from './serial.ts';
 import type { Tree } from './tree.ts';
 
@@ -23,12 +23,12 @@ export const trace = <L extends Record<string, AnyLayer>>(
   net: Serial<L>,
   params: SerialParams<L>,
   x: Tensor,
-  kernels?: Kernels,
+  options: RunOptions,
 ): readonly LayerOutput[] => {
   const outs: LayerOutput[] = [];
   let h = x;
   for (const [name, layer] of Object.entries(net.layers)) {
-    h = layer.apply(params[name as keyof L], h, kernels).out;
+    h = inLayer(name, () => layer.apply(params[name as keyof L], h, options).out);
     outs.push({ name, out: h });
   }
   return outs;
@@ -45,8 +45,8 @@ export interface Saliency {
  * The cotangent is one-hot at `cls`, so one backward pass gives it for the
  * whole batch (examples do not interact).
  */
-export const saliency = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, cls: number, kernels?: Kernels): Saliency => {
-  const fwd = net.apply(params, x, kernels);
+export const saliency = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, cls: number, options: RunOptions): Saliency => {
+  const fwd = net.apply(params, x, options);
   const [n, classes] = fwd.out.shape as [number, number];
   if (!(Number.isInteger(cls) && cls >= 0 && cls < classes)) throw new RangeError(`saliency: class ${cls} is not in 0..${classes - 1}`);
   const dy = alloc(dtypeOf(fwd.out), n * classes);

@@ -5,7 +5,10 @@
 
 import { normal, type Key, key as makeKey } from '../core/random.ts';
 import { astype, copyData, tensor, type Tensor } from '../core/tensor.ts';
+import { jsKernels, type Kernels } from '../ops/kernels/index.ts';
 import type { Op } from '../ops/op.ts';
+import type { Layer } from './layer.ts';
+import { fromLeaves, leaves, type Tree } from './tree.ts';
 
 export type Inputs = Readonly<Record<string, Tensor>>;
 type Grads = Readonly<Record<string, Tensor | undefined>>;
@@ -87,4 +90,40 @@ export const checkGradients = (f: Checked, inputs0: Inputs, opts: GradCheckOptio
       ? `gradients match on ${checked} entries (worst error ${worstRatio.toFixed(3)} of tolerance)`
       : `${mismatches.length} of ${checked} gradient entries differ; first: ${first.input}[${first.index}] analytic ${first.analytic} vs numeric ${first.numeric}`;
   return { ok: first === undefined, checked, mismatches, worstRatio, message };
+};
+
+/**
+ * Checks a whole layer or network in one call: the gradient of its output
+ * with respect to its input `x` and to every leaf of its parameter record,
+ * reported by path (`x`, `params.conv1.w`, ...). Runs in float64 on
+ * `jsKernels` unless `kernels` says otherwise (float64 data always takes the
+ * TypeScript path of a kernel set).
+ *
+ * @example
+ * const net = serial({ fc: layers.dense({ units: 3 }), act: layers.relu() });
+ * const params = net.init(key(0), [4]);
+ * checkLayerGradients(net, params, fromArray([2, 4], [1, -2, 3, 4, 5, 6, -7, 8])).ok;   // true
+ */
+export const checkLayerGradients = <P extends Tree>(
+  layer: Layer<P>,
+  params: P,
+  x: Tensor,
+  opts: GradCheckOptions & { readonly kernels?: Kernels } = {},
+): GradCheckResult => {
+  const run = { kernels: opts.kernels ?? jsKernels };
+  const inputs: Record<string, Tensor> = { x };
+  for (const [path, t] of leaves(params)) inputs[`params.${path}`] = t;
+  return checkGradients((i) => {
+    const p = fromLeaves(params, (path) => i[`params.${path}`]!);
+    const op = layer.apply(p, i.x!, run);
+    return {
+      out: op.out,
+      backward: (dy: Tensor) => {
+        const g = op.backward(dy);
+        const grads: Record<string, Tensor> = { x: g.x };
+        for (const [path, t] of leaves(g.params)) grads[`params.${path}`] = t;
+        return grads;
+      },
+    };
+  }, inputs, opts);
 };

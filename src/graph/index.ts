@@ -1,14 +1,19 @@
-// Layers, combinators, losses, optimizers and schedules.
+// Layers, combinators, losses, optimizers, schedules and tools over networks.
 
-export type { Layer, LayerRow, NoParams, ParamsOf } from './layer.ts';
-export { conv, untiedBias, bias, relu, flatten, maxPool, dense } from './layers.ts';
+export type { Layer, LayerBackward, LayerRow, NoParams, ParamsOf, RunOptions } from './layer.ts';
+export * as layers from './layers.ts';
+export { conv, untiedBias, bias, relu, flatten, maxPool, dense, type ConvSpec, type PoolSpec } from './layers.ts';
 export { serial, type Serial, type SerialParams } from './serial.ts';
 export { seedNetwork, MNIST_SHAPE, type SeedNetwork, type SeedParams, type SeedNetworkOptions } from './seed-network.ts';
 export { summarize, formatTable, type NetworkSummary } from './table.ts';
-export { valueAndGrad, predictLogits, type Batch, type LossAndGrad } from './value-and-grad.ts';
-export { sgd, momentum, adam, optimizerByName, type Optimizer, type OptimizerName, type Step } from './optimizers.ts';
-export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule } from './schedules.ts';
-export { checkGradients, type GradCheckOptions, type GradCheckResult } from './gradcheck.ts';
-export { mapTree, zipTrees, leaves, fromLeaves, countParams, type Tree } from './tree.ts';
+export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradOptions } from './value-and-grad.ts';
+export { crossEntropyLoss, meanSquaredError, type Loss } from './losses.ts';
+export {
+  sgd, momentum, adam, optimizerByName,
+  type Optimizer, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
+} from './optimizers.ts';
+export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './schedules.ts';
+export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './gradcheck.ts';
+export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree } from './tree.ts';
 export type { InitScheme } from './init.ts';
 export { trace, saliency, type LayerOutput, type Saliency } from './explain.ts';

@@ -22,6 +22,15 @@ export interface LayerRow {
   readonly macs: number;
 }
 
+/**
+ * What running a network needs besides its parameters and input: the kernel
+ * set, required, so that a network never falls back to the slow kernels
+ * because one call left it out. Layers pass it on to every op they run.
+ */
+export interface RunOptions {
+  readonly kernels: Kernels;
+}
+
 export interface LayerBackward<P extends Tree> {
   readonly x: Tensor;
   readonly params: P;
@@ -31,7 +40,7 @@ export interface Layer<P extends Tree> {
   /** Shapes exclude the batch axis: a layer maps [n, ...inShape] to [n, ...outShape]. */
   readonly describe: (inShape: Shape, name: string) => { readonly outShape: Shape; readonly rows: readonly LayerRow[] };
   readonly init: (key: Key, inShape: Shape) => P;
-  readonly apply: (params: P, x: Tensor, kernels?: Kernels) => Op<Tensor, LayerBackward<P>>;
+  readonly apply: (params: P, x: Tensor, options: RunOptions) => Op<Tensor, LayerBackward<P>>;
 }
 
 export type ParamsOf<L> = L extends Layer<infer P> ? P : never;

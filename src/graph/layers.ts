@@ -7,13 +7,12 @@ import { sizeOf, zeros, type Shape, type Tensor } from '../core/tensor.ts';
 import { bias as biasOp } from '../ops/bias.ts';
 import { conv2d, padAll, windowOutput, type Padding } from '../ops/conv2d.ts';
 import { dense as denseOp } from '../ops/dense.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
 import { maxPool2d } from '../ops/max-pool2d.ts';
 import { relu as reluOp } from '../ops/relu.ts';
 import { flatten as flattenOp } from '../ops/reshape.ts';
 import { untiedBias as untiedBiasOp } from '../ops/untied-bias.ts';
 import { convFilters, denseWeights, type InitScheme } from './init.ts';
-import type { Layer, NoParams } from './layer.ts';
+import type { Layer, NoParams, RunOptions } from './layer.ts';
 
 const hwc = (layer: string, s: Shape): [number, number, number] => {
   if (s.length !== 3) throw new ShapeError(`${layer}: expects inputs of shape [h, w, c], got ${showShape(s)}`);
@@ -27,11 +26,12 @@ export interface ConvSpec {
   readonly size: number;
   readonly stride?: number;
   readonly pad?: Padding;
-  readonly init: InitScheme;
+  /** Default 'he'. */
+  readonly init?: InitScheme;
 }
 
 /** Convolution without bias; params { w: [size, size, cin, filters] }. */
-export const conv = ({ filters, size, stride = 1, pad = padAll(0), init }: ConvSpec): Layer<{ readonly w: Tensor }> => {
+export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }: ConvSpec): Layer<{ readonly w: Tensor }> => {
   const outShape = (s: Shape): Shape => {
     const [h, w] = hwc('conv', s);
     return [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), filters];
@@ -50,8 +50,8 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init }: ConvS
       const c = hwc('conv', s)[2];
       return { w: convFilters(init, key, [size, size, c, filters], size * size * c) };
     },
-    apply: (p, x, kernels) => {
-      const op = conv2d(x, p.w, kernels === undefined ? { stride, pad } : { stride, pad, kernels });
+    apply: (p, x, { kernels }) => {
+      const op = conv2d(x, p.w, { stride, pad, kernels });
       return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { w: g.w } }; } };
     },
   };
@@ -61,8 +61,8 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init }: ConvS
 export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'untied bias', outShape: s, params: sizeOf(s), macs: 0 }] }),
   init: (_, s) => ({ b: zeros(s) }),
-  apply: (p, x, kernels) => {
-    const op = untiedBiasOp(x, p.b, kernels);
+  apply: (p, x, options) => {
+    const op = untiedBiasOp(x, p.b, options);
     return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { b: g.b } }; } };
   },
 });
@@ -71,8 +71,8 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
 export const bias = (): Layer<{ readonly b: Tensor }> => ({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'bias', outShape: s, params: s[s.length - 1]!, macs: 0 }] }),
   init: (_, s) => ({ b: zeros([s[s.length - 1]!]) }),
-  apply: (p, x, kernels) => {
-    const op = biasOp(x, p.b, kernels);
+  apply: (p, x, options) => {
+    const op = biasOp(x, p.b, options);
     return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { b: g.b } }; } };
   },
 });
@@ -81,20 +81,20 @@ export const bias = (): Layer<{ readonly b: Tensor }> => ({
 const stateless = (
   kind: string,
   outShape: (s: Shape) => Shape,
-  f: (x: Tensor, kernels?: Kernels) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } },
+  f: (x: Tensor, options: RunOptions) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } },
 ): Layer<NoParams> => ({
   describe: (s, name) => {
     const o = outShape(s);
     return { outShape: o, rows: [{ name, kind, outShape: o, params: 0, macs: 0 }] };
   },
   init: () => noParams,
-  apply: (_, x, kernels) => {
-    const op = f(x, kernels);
+  apply: (_, x, options) => {
+    const op = f(x, options);
     return { out: op.out, backward: (dy) => ({ x: op.backward(dy).x, params: noParams }) };
   },
 });
 
-export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, (x, kernels) => reluOp(x, kernels));
+export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, (x, options) => reluOp(x, options));
 
 export const flatten = (): Layer<NoParams> => stateless('flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
 
@@ -112,11 +112,11 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
       const [h, w, c] = hwc('maxPool', s);
       return [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), c];
     },
-    (x, kernels) => maxPool2d(x, { size, stride, pad, padValue }, kernels),
+    (x, { kernels }) => maxPool2d(x, { size, stride, pad, padValue, kernels }),
   );
 
 /** Fully connected layer with bias; params { w: [in, units], b: [units] }. */
-export const dense = ({ units, init }: { readonly units: number; readonly init: InitScheme }): Layer<{ readonly w: Tensor; readonly b: Tensor }> => {
+export const dense = ({ units, init = 'he' }: { readonly units: number; readonly init?: InitScheme }): Layer<{ readonly w: Tensor; readonly b: Tensor }> => {
   const fanIn = (s: Shape): number => {
     if (s.length !== 1) throw new ShapeError(`dense: expects flat inputs [features], got ${showShape(s)}; add flatten() before it`);
     return s[0]!;
@@ -124,8 +124,8 @@ export const dense = ({ units, init }: { readonly units: number; readonly init: 
   return {
     describe: (s, name) => ({ outShape: [units], rows: [{ name, kind: 'dense + bias', outShape: [units], params: fanIn(s) * units + units, macs: fanIn(s) * units }] }),
     init: (key, s) => ({ w: denseWeights(init, split(key, 1)[0]!, [fanIn(s), units], fanIn(s)), b: zeros([units]) }),
-    apply: (p, x, kernels) => {
-      const op = denseOp(x, p.w, p.b, kernels);
+    apply: (p, x, options) => {
+      const op = denseOp(x, p.w, p.b, options);
       return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { w: g.w, b: g.b } }; } };
     },
   };

@@ -1,9 +1,10 @@
-// Optimizers as pure functions: (params, grads, state, lr) -> new params and
-// new state. Nothing passed in is written to; every step allocates new leaves.
-// The per-leaf update is a kernel, so a WASM kernel set speeds up the step.
+// Optimizers as pure functions: (params, grads, state, { lr, kernels }) ->
+// new params and new state. Nothing passed in is written to; every step
+// allocates new leaves. The per-leaf update is a kernel, so the kernel set
+// given to the step (the WASM one, say) runs it.
 
 import { tensor, zerosLike, type Tensor } from '../core/tensor.ts';
-import { jsKernels, type Kernels } from '../ops/kernels/index.ts';
+import type { Kernels } from '../ops/kernels/index.ts';
 import { mapTree, zipTrees, type Tree } from './tree.ts';
 
 export interface Step<P extends Tree, S extends Tree> {
@@ -11,10 +12,20 @@ export interface Step<P extends Tree, S extends Tree> {
   readonly state: S;
 }
 
+/** What one optimizer step takes besides the trees: the learning rate and the kernel set. */
+export interface StepOptions {
+  readonly lr: number;
+  readonly kernels: Kernels;
+}
+
+/**
+ * An optimizer: `init` gives the state for a parameter record (zeros shaped
+ * like it, or nothing), `step` gives new parameters and new state.
+ */
 export interface Optimizer<S extends Tree> {
   readonly name: string;
   readonly init: <P extends Tree>(params: P) => S;
-  readonly step: <P extends Tree>(params: P, grads: P, state: S, lr: number) => Step<P, S>;
+  readonly step: <P extends Tree>(params: P, grads: P, state: S, options: StepOptions) => Step<P, S>;
 }
 
 // A fused update yields several new leaves per parameter; they are kept by
@@ -30,23 +41,36 @@ const byPath = <T>(trees: readonly Tree[], f: (leaves: readonly Tensor[]) => T):
 const pick = <T extends Tree, R>(template: T, results: Map<string, R>, f: (r: R, like: Tensor) => Tensor): T =>
   mapTree(template, (leaf, path) => f(results.get(path)!, leaf));
 
-/** The reference's rule: p <- p - lr * g. No state. */
-export const sgd = (kernels: Kernels = jsKernels): Optimizer<{ readonly [k: string]: never }> => ({
+/**
+ * Plain gradient descent, the reference's rule: p <- p - lr * g. No state.
+ *
+ * @example
+ * const opt = sgd();
+ * const { params: next } = opt.step(params, grads, opt.init(params), { lr: 0.1, kernels: jsKernels });
+ */
+export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
   name: 'sgd',
   init: () => ({}),
-  step: (params, grads, state, lr) => ({
+  step: (params, grads, state, { lr, kernels }) => ({
     params: zipTrees([params, grads], ([p, g]) => tensor(p!.shape, kernels.sgd(p!.data, g!.data, lr))),
     state,
   }),
 });
 
-type MomentumState = { readonly velocity: Tree };
+export type MomentumState = { readonly velocity: Tree };
 
-/** Heavy-ball momentum: v <- mu v + g; p <- p - lr v. */
-export const momentum = (mu = 0.9, kernels: Kernels = jsKernels): Optimizer<MomentumState> => ({
+/**
+ * Heavy-ball momentum: v <- mu v + g; p <- p - lr v.
+ *
+ * @example
+ * const opt = momentum({ mu: 0.9 });
+ * let state = opt.init(params);
+ * ({ params, state } = opt.step(params, grads, state, { lr: 0.01, kernels: jsKernels }));
+ */
+export const momentum = ({ mu = 0.9 }: { readonly mu?: number } = {}): Optimizer<MomentumState> => ({
   name: 'momentum',
   init: (params) => ({ velocity: mapTree(params, zerosLike) }),
-  step: (params, grads, state, lr) => {
+  step: (params, grads, state, { lr, kernels }) => {
     const r = byPath([params, state.velocity, grads], ([p, v, g]) => kernels.momentum(p!.data, v!.data, g!.data, mu, lr));
     return {
       params: pick(params, r, (x, p) => tensor(p.shape, x.p)),
@@ -55,13 +79,27 @@ export const momentum = (mu = 0.9, kernels: Kernels = jsKernels): Optimizer<Mome
   },
 });
 
-type AdamState = { readonly m: Tree; readonly v: Tree; readonly t: Tensor };
+export type AdamState = { readonly m: Tree; readonly v: Tree; readonly t: Tensor };
 
-/** Adam (Kingma & Ba) with bias correction; the step count is a tensor so that checkpoints keep it. */
-export const adam = (beta1 = 0.9, beta2 = 0.999, eps = 1e-8, kernels: Kernels = jsKernels): Optimizer<AdamState> => ({
+export interface AdamOptions {
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+}
+
+/**
+ * Adam (Kingma & Ba) with bias correction; the step count is a tensor so
+ * that checkpoints keep it.
+ *
+ * @example
+ * const opt = adam();                        // beta1 0.9, beta2 0.999, eps 1e-8
+ * let state = opt.init(params);
+ * ({ params, state } = opt.step(params, grads, state, { lr: 1e-3, kernels }));
+ */
+export const adam = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {}): Optimizer<AdamState> => ({
   name: 'adam',
   init: (params) => ({ m: mapTree(params, zerosLike), v: mapTree(params, zerosLike), t: tensor([1], new Float32Array(1)) }),
-  step: (params, grads, state, lr) => {
+  step: (params, grads, state, { lr, kernels }) => {
     const t = state.t.data[0]! + 1;
     const h = { lr, beta1, beta2, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t, eps };
     const r = byPath([params, state.m, state.v, grads], ([p, m, v, g]) => kernels.adam(p!.data, m!.data, v!.data, g!.data, h));
@@ -78,7 +116,6 @@ export const adam = (beta1 = 0.9, beta2 = 0.999, eps = 1e-8, kernels: Kernels = 
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
-/** An optimizer by name, with its updates on `kernels`. */
-export const optimizerByName = (name: OptimizerName, kernels: Kernels = jsKernels): Optimizer<Tree> =>
-  (name === 'sgd' ? sgd(kernels) : name === 'momentum' ? momentum(0.9, kernels) : adam(0.9, 0.999, 1e-8, kernels)) as unknown as Optimizer<Tree>;
-
+/** An optimizer by name, with its default hyper-parameters (momentum 0.9; Adam 0.9, 0.999, 1e-8). */
+export const optimizerByName = (name: OptimizerName): Optimizer<Tree> =>
+  (name === 'sgd' ? sgd() : name === 'momentum' ? momentum() : adam()) as unknown as Optimizer<Tree>;

@@ -4,8 +4,9 @@
 // same shape.
 
 import { foldIn } from '../core/random.ts';
+import { inLayer } from '../core/shape.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
-import type { Layer, LayerRow, ParamsOf } from './layer.ts';
+import type { Layer, LayerRow, ParamsOf, RunOptions } from './layer.ts';
 import type { Tree } from './tree.ts';
 
 type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -14,6 +15,14 @@ export type SerialParams<L extends Record<string, AnyLayer>> = { readonly [K in 
 
 /** A serial pipeline keeps its named layers, so that tools can run it layer by layer (explain.ts). */
 export type Serial<L extends Record<string, AnyLayer>> = Layer<SerialParams<L>> & { readonly layers: L };
+
+const applyWithout = (name: string, layer: AnyLayer, x: Tensor, options: RunOptions, params: object) => {
+  try {
+    return layer.apply({}, x, options);
+  } catch {
+    throw new RangeError(`serial: the parameter record has no "${name}" (it has ${Object.keys(params).join(', ') || 'nothing'}); make it with the network's init`);
+  }
+};
 
 export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L> => {
   const entries = Object.entries(layers);
@@ -38,10 +47,12 @@ export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L>
       });
       return params as SerialParams<L>;
     },
-    apply: (params, x, kernels) => {
+    apply: (params, x, options) => {
       let h: Tensor = x;
       const backs = entries.map(([name, layer]) => {
-        const op = layer.apply(params[name], h, kernels);
+        const p = (params as Record<string, Tree | undefined>)[name];
+        // A layer without parameters may be left out of the record; one with parameters may not.
+        const op = p !== undefined ? inLayer(name, () => layer.apply(p, h, options)) : applyWithout(name, layer, h, options, params);
         h = op.out;
         return [name, op.backward] as const;
       });
@@ -52,7 +63,7 @@ export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L>
           let d = dy;
           for (let i = backs.length - 1; i >= 0; i--) {
             const [name, backward] = backs[i]!;
-            const g = backward(d);
+            const g = inLayer(name, () => backward(d));
             grads[name] = g.params;
             d = g.x;
           }

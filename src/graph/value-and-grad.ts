@@ -1,34 +1,53 @@
-// Loss and gradient of a network on a batch, in one forward and one backward.
+// Loss and gradient of a network on a batch, in one forward and one
+// backward; and the forward alone, for prediction.
 
 import type { Tensor } from '../core/tensor.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
-import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
 import type { Labels } from '../ops/op.ts';
-import type { Layer } from './layer.ts';
+import type { Layer, RunOptions } from './layer.ts';
+import { crossEntropyLoss, type Loss } from './losses.ts';
 import type { Tree } from './tree.ts';
 
-export interface Batch {
-  /** [n, ...inShape] */
+/** A batch: inputs [n, ...inShape] and what the loss compares the outputs with. */
+export interface Batch<T = Labels> {
   readonly x: Tensor;
-  readonly labels: Labels;
+  /** Class indices for the cross-entropy (the default loss); whatever the loss takes otherwise. */
+  readonly labels: T;
 }
 
 export interface LossAndGrad<P extends Tree> {
-  /** Mean softmax cross-entropy over the batch. */
+  /** The loss, averaged over the batch as the loss defines it. */
   readonly loss: number;
+  /** d loss / d params: a record shaped like the parameters. */
   readonly grads: P;
-  readonly logits: Tensor;
+  /** The network's output (the logits, for a classifier). */
+  readonly out: Tensor;
 }
 
-export const valueAndGrad =
-  <P extends Tree>(net: Layer<P>, kernels?: Kernels) =>
-  (params: P, batch: Batch): LossAndGrad<P> => {
-    const fwd = net.apply(params, batch.x, kernels);
-    const loss = softmaxCrossEntropy(fwd.out, batch.labels);
-    const grads = fwd.backward(loss.backward(1).logits).params;
-    return { loss: loss.out, grads, logits: fwd.out };
-  };
+export interface ValueAndGradOptions<T> extends RunOptions {
+  /** Default: softmax cross-entropy of the logits with integer labels. */
+  readonly loss?: Loss<T>;
+}
 
-/** Logits only, for evaluation: no backward is kept beyond this call. */
-export const predictLogits = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, kernels?: Kernels): Tensor =>
-  net.apply(params, x, kernels).out;
+/**
+ * The loss of `net` on a batch and its gradient with respect to every
+ * parameter, as a function of (params, batch).
+ *
+ * @example
+ * const net = serial({ fc: layers.dense({ units: 3 }) });
+ * const params = net.init(key(0), [4]);
+ * const vg = valueAndGrad(net, { kernels: jsKernels });
+ * const { loss, grads } = vg(params, { x: fromArray([1, 4], [1, 2, 3, 4]), labels: [2] });
+ */
+export const valueAndGrad = <P extends Tree, T = Labels>(net: Layer<P>, options: ValueAndGradOptions<T>): ((params: P, batch: Batch<T>) => LossAndGrad<P>) => {
+  const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
+  const run: RunOptions = { kernels: options.kernels };
+  return (params, batch) => {
+    const fwd = net.apply(params, batch.x, run);
+    const l = loss(fwd.out, batch.labels, run);
+    const grads = fwd.backward(l.backward(1).out).params;
+    return { loss: l.out, grads, out: fwd.out };
+  };
+};
+
+/** The network's output alone (the logits, for a classifier): no backward is kept beyond this call. */
+export const predict = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, options: RunOptions): Tensor => net.apply(params, x, options).out;

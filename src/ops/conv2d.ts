@@ -6,8 +6,8 @@
 
 import { ShapeError, expectRank, expectSameShape, showShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
-import { jsKernels, type Kernels, type WindowGeometry } from './kernels/index.ts';
-import type { Op } from './op.ts';
+import { jsKernels, type WindowGeometry } from './kernels/index.ts';
+import type { Op, OpOptions } from './op.ts';
 
 export interface Padding {
   readonly top: number;
@@ -18,10 +18,9 @@ export interface Padding {
 
 export const padAll = (p: number): Padding => ({ top: p, bottom: p, left: p, right: p });
 
-export interface Conv2dOptions {
+export interface Conv2dOptions extends OpOptions {
   readonly stride?: number;
   readonly pad?: Padding;
-  readonly kernels?: Kernels;
 }
 
 export interface ConvGeometry {

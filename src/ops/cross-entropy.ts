@@ -5,7 +5,7 @@
 
 import { expectRank, ShapeError, showShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
-import type { Labels, Op } from './op.ts';
+import type { Labels, Op, OpOptions } from './op.ts';
 import { logSoftmaxRows } from './softmax.ts';
 
 const checkLabels = (op: string, x: Tensor, labels: Labels): [number, number] => {
@@ -21,7 +21,7 @@ const checkLabels = (op: string, x: Tensor, labels: Labels): [number, number] =>
   return [n, c];
 };
 
-export const crossEntropy = (p: Tensor, labels: Labels): Op<number, { readonly p: Tensor }> => {
+export const crossEntropy = (p: Tensor, labels: Labels, _options: OpOptions = {}): Op<number, { readonly p: Tensor }> => {
   const [n, c] = checkLabels('crossEntropy', p, labels);
   let loss = 0;
   for (let i = 0; i < n; i++) loss -= Math.log(p.data[i * c + labels[i]!]!);
@@ -35,7 +35,7 @@ export const crossEntropy = (p: Tensor, labels: Labels): Op<number, { readonly p
   };
 };
 
-export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Op<number, { readonly logits: Tensor }> => {
+export const softmaxCrossEntropy = (logits: Tensor, labels: Labels, _options: OpOptions = {}): Op<number, { readonly logits: Tensor }> => {
   const [n, c] = checkLabels('softmaxCrossEntropy', logits, labels);
   const logp = alloc('float64', n * c);
   logSoftmaxRows(logits.data, c, logp);

@@ -2,14 +2,14 @@
 
 import { expectDim, expectRank, expectSameShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
-import { jsKernels, type Kernels } from './kernels/index.ts';
-import type { Op } from './op.ts';
+import { jsKernels } from './kernels/index.ts';
+import type { Op, OpOptions } from './op.ts';
 
 export const dense = (
   x: Tensor,
   w: Tensor,
   b: Tensor,
-  kernels: Kernels = jsKernels,
+  { kernels = jsKernels }: OpOptions = {},
 ): Op<Tensor, { readonly x: Tensor; readonly w: Tensor; readonly b: Tensor }> => {
   expectRank('dense', 'input [n, k]', x.shape, 2);
   expectRank('dense', 'weights [k, m]', w.shape, 2);

@@ -1,6 +1,6 @@
 // The op library: each op returns its output and a backward closure.
 
-export type { Labels, Op } from './op.ts';
+export type { Labels, Op, OpOptions } from './op.ts';
 export { conv2d, padAll, windowOutput, type Conv2dOptions, type Padding } from './conv2d.ts';
 export { maxPool2d, type MaxPoolOptions } from './max-pool2d.ts';
 export { untiedBias } from './untied-bias.ts';

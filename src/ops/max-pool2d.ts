@@ -7,10 +7,10 @@
 import { expectRank, expectSameShape, ShapeError, showShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { padAll, windowOutput, type Padding } from './conv2d.ts';
-import { jsKernels, type Kernels } from './kernels/index.ts';
-import type { Op } from './op.ts';
+import { jsKernels } from './kernels/index.ts';
+import type { Op, OpOptions } from './op.ts';
 
-export interface MaxPoolOptions {
+export interface MaxPoolOptions extends OpOptions {
   readonly size: number;
   readonly stride?: number;
   readonly pad?: Padding;
@@ -19,8 +19,7 @@ export interface MaxPoolOptions {
 
 export const maxPool2d = (
   x: Tensor,
-  { size, stride = size, pad = padAll(0), padValue = -Infinity }: MaxPoolOptions,
-  kernels: Kernels = jsKernels,
+  { size, stride = size, pad = padAll(0), padValue = -Infinity, kernels = jsKernels }: MaxPoolOptions,
 ): Op<Tensor, { readonly x: Tensor }> => {
   expectRank('maxPool2d', 'input [n, h, w, c]', x.shape, 4);
   const [n, h, w, c] = x.shape as [number, number, number, number];

@@ -2,10 +2,10 @@
 
 import { expectSameShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
-import { jsKernels, type Kernels } from './kernels/index.ts';
-import type { Op } from './op.ts';
+import { jsKernels } from './kernels/index.ts';
+import type { Op, OpOptions } from './op.ts';
 
-export const relu = (x: Tensor, kernels: Kernels = jsKernels): Op<Tensor, { readonly x: Tensor }> => {
+export const relu = (x: Tensor, { kernels = jsKernels }: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
   const y = kernels.relu(x.data);
   return {
     out: tensor(x.shape, y),

@@ -3,9 +3,9 @@
 
 import { expectSameShape, ShapeError, showShape } from '../core/shape.ts';
 import { sizeOf, type Shape, type Tensor } from '../core/tensor.ts';
-import type { Op } from './op.ts';
+import type { Op, OpOptions } from './op.ts';
 
-export const reshapeOp = (x: Tensor, shape: Shape): Op<Tensor, { readonly x: Tensor }> => {
+export const reshapeOp = (x: Tensor, shape: Shape, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
   if (sizeOf(shape) !== x.data.length) {
     throw new ShapeError(`reshape: cannot view ${showShape(x.shape)} as ${showShape(shape)}`);
   }
@@ -20,5 +20,5 @@ export const reshapeOp = (x: Tensor, shape: Shape): Op<Tensor, { readonly x: Ten
 };
 
 /** [n, ...rest] -> [n, product(rest)]. */
-export const flatten = (x: Tensor): Op<Tensor, { readonly x: Tensor }> =>
-  reshapeOp(x, [x.shape[0] ?? 1, sizeOf(x.shape.slice(1))]);
+export const flatten = (x: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> =>
+  reshapeOp(x, [x.shape[0] ?? 1, sizeOf(x.shape.slice(1))], options);

@@ -3,7 +3,7 @@
 
 import { expectSameShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
-import type { Op } from './op.ts';
+import type { Op, OpOptions } from './op.ts';
 
 const lastAxis = (x: Tensor): number => x.shape[x.shape.length - 1] ?? 1;
 
@@ -19,7 +19,7 @@ export const logSoftmaxRows = (x: Readonly<Data>, c: number, out: Data): void =>
   }
 };
 
-export const softmax = (x: Tensor): Op<Tensor, { readonly x: Tensor }> => {
+export const softmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
   const c = lastAxis(x);
   const y = alloc(dtypeOf(x), x.data.length);
   logSoftmaxRows(x.data, c, y);
@@ -39,7 +39,7 @@ export const softmax = (x: Tensor): Op<Tensor, { readonly x: Tensor }> => {
   };
 };
 
-export const logSoftmax = (x: Tensor): Op<Tensor, { readonly x: Tensor }> => {
+export const logSoftmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
   const c = lastAxis(x);
   const y = alloc(dtypeOf(x), x.data.length);
   logSoftmaxRows(x.data, c, y);

@@ -3,10 +3,10 @@
 
 import { expectSameShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
-import { jsKernels, type Kernels } from './kernels/index.ts';
-import type { Op } from './op.ts';
+import { jsKernels } from './kernels/index.ts';
+import type { Op, OpOptions } from './op.ts';
 
-export const untiedBias = (x: Tensor, b: Tensor, kernels: Kernels = jsKernels): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
+export const untiedBias = (x: Tensor, b: Tensor, { kernels = jsKernels }: OpOptions = {}): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
   expectSameShape('untiedBias', 'bias', b.shape, x.shape.slice(1));
   return {
     out: tensor(x.shape, kernels.addRows(x.data, b.data)),

@@ -8,20 +8,34 @@ import { Worker } from 'node:worker_threads';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, type Tree } from '../graph/index.ts';
 import type { BatchGrad, GradientSource } from '../training/gradients.ts';
-import type { WorkerInit, WorkerReply, WorkerStep } from './grad-worker.ts';
+import type { KernelName } from '../ops/kernels/by-name.ts';
+import type { NetworkSource, WorkerInit, WorkerReply, WorkerStep } from './grad-worker.ts';
 
-// Workers do not inherit tsx's loader; each registers it before importing the
-// TypeScript worker. Resolved here, from this file, because a bare 'tsx' in the
-// worker's eval'd code would be looked up from the current directory. (ESM
-// resolution: require.resolve would give the CommonJS build, whose register()
-// fails when imported from a worker.)
-const tsxApi = (): string => import.meta.resolve('tsx/esm/api');
+export type { NetworkSource };
 
-const spawn = (init: WorkerInit, tsx: string): Worker => {
-  const url = new URL('./grad-worker.ts', import.meta.url).href;
+// Under tsx (this file is .ts) workers do not inherit tsx's loader; each
+// registers it before importing the TypeScript worker. Resolved here, from
+// this file, because a bare 'tsx' in the worker's eval'd code would be looked
+// up from the current directory. (ESM resolution: require.resolve would give
+// the CommonJS build, whose register() fails when imported from a worker.)
+// From the built package (.js) the worker starts under plain node.
+const spawn = (init: WorkerInit): Worker => {
+  const typescript = import.meta.url.endsWith('.ts');
+  const url = new URL(typescript ? './grad-worker.ts' : './grad-worker.js', import.meta.url).href;
+  const userTs = init.network.kind === 'module' && /\.[cm]?ts$/.test(init.network.url);
+  if (!typescript && !userTs) return new Worker(new URL(url), { workerData: init });
+  const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url)}); })`;
   return new Worker(boot, { eval: true, workerData: init });
 };
+
+export interface ParallelOptions {
+  /** The network each worker builds: the library's seed network, or an export of a module. */
+  readonly network: NetworkSource;
+  /** The kernel set each worker runs on, by name. */
+  readonly kernels: KernelName;
+  readonly threads: number;
+}
 
 /**
  * A worker and its one call in flight. Its handlers stay for its whole life,
@@ -34,15 +48,31 @@ interface Slot {
   pending: { readonly resolve: (r: WorkerReply) => void; readonly reject: (e: Error) => void } | null;
 }
 
-export const parallelGradients = <P extends Tree>(template: P, init: Omit<WorkerInit, 'layout'>, threads: number): GradientSource<P> => {
+/**
+ * Gradients of each batch split over `threads` worker threads (Node only).
+ * `params` is any parameter record of the network, for the layout. The
+ * partial gradients are summed in worker order, so a run is deterministic
+ * for a given thread count. `close()` ends the workers.
+ *
+ * @example
+ * // net.ts: export const net = serial({ ... });
+ * const gradients = parallelGradients(params, {
+ *   network: { kind: 'module', url: new URL('./net.js', import.meta.url).href, export: 'net' },
+ *   kernels: 'wasm',
+ *   threads: 2,
+ * });
+ * const r = await fit({ ...setup, gradients }, initialState(params, optimizer));
+ * await gradients.close();
+ */
+export const parallelGradients = <P extends Tree>(template: P, { network, kernels, threads }: ParallelOptions): GradientSource<P> => {
+  const init = { network, kernels };
   const layout = leaves(template).map(([path, t]) => ({ path, shape: [...t.shape], size: t.data.length }));
   const total = layout.reduce((s, l) => s + l.size, 0);
   const shared = new SharedArrayBuffer(total * 4);
   const flat = new Float32Array(shared);
-  const tsx = tsxApi();
   let closing = false;
   const slots = Array.from({ length: threads }, (_, i): Slot => {
-    const slot: Slot = { worker: spawn({ ...init, layout }, tsx), failure: null, pending: null };
+    const slot: Slot = { worker: spawn({ ...init, layout }), failure: null, pending: null };
     const fail = (why: string): void => {
       slot.failure ??= new Error(`gradient worker ${i + 1} of ${threads} ${why}`);
       slot.pending?.reject(slot.failure);

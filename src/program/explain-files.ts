@@ -16,16 +16,16 @@ import { makeDirectory, readFileBytes, writeFileAtomic } from '../platform/atomi
 import { decodePng, encodePng } from '../platform/png.ts';
 
 /** The pictures of one input, by file name. */
-export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, kernels?: Kernels): {
+export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, kernels: Kernels): {
   readonly probabilities: Float32Array;
   readonly pictures: ReadonlyArray<readonly [string, Raster]>;
 } => {
   const x = toInput(input);
-  const outs = new Map(trace(net, params, x, kernels).map((o) => [o.name, o.out] as const));
+  const outs = new Map(trace(net, params, x, { kernels }).map((o) => [o.name, o.out] as const));
   const probabilities = Float32Array.from(softmax(outs.get('dense2')!).out.data);
   const maps = MAP_LAYERS.map((name) => [`${name}.png`, mapsRaster(outs.get(name)!)] as const);
   const saliencies = Array.from({ length: 10 }, (_, c) =>
-    [`saliency-${c}.png`, saliencyRaster(input, saliency(net, params, x, c, kernels).gradient.data, 8)] as const);
+    [`saliency-${c}.png`, saliencyRaster(input, saliency(net, params, x, c, { kernels }).gradient.data, 8)] as const);
   return {
     probabilities,
     pictures: [
@@ -38,7 +38,7 @@ export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uin
 };
 
 /** Reads the PNG, writes the pictures into `outDir`, and returns the lines to print. */
-export const explainFile = (net: SeedNetwork, params: SeedParams, image: string, outDir: string, kernels?: Kernels): TE.TaskEither<string, readonly string[]> =>
+export const explainFile = (net: SeedNetwork, params: SeedParams, image: string, outDir: string, kernels: Kernels): TE.TaskEither<string, readonly string[]> =>
   pipe(
     readFileBytes(image),
     TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${image}: ${m}`))),

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { IntAtLeast, PositiveNumber, presets, type TrainConfig } from '../training/config.ts';
+import { IntAtLeast, PositiveNumber } from '../training/codecs.ts';
+import { presets, type TrainConfig } from '../training/config.ts';
 
 /** A flag's text read as a number, then checked by `codec`. */
 const fromString = (codec: t.Type<number, number, unknown>, parse: (s: string) => number) =>

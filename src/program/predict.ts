@@ -18,8 +18,8 @@ export interface Prediction {
 }
 
 /** Class probabilities for one 28x28 gray image (0 = background, 255 = ink). */
-export const classify = <P extends Tree>(net: Layer<P>, params: P, gray: Uint8Array, kernels?: Kernels): Float32Array => {
-  const logits = net.apply(params, toInput(gray), kernels).out;
+export const classify = <P extends Tree>(net: Layer<P>, params: P, gray: Uint8Array, kernels: Kernels): Float32Array => {
+  const logits = net.apply(params, toInput(gray), { kernels }).out;
   return Float32Array.from(softmax(logits).out.data);
 };
 
@@ -34,7 +34,7 @@ export const predictFiles = <P extends Tree>(
   params: P,
   files: readonly string[],
   saveDir: string | null,
-  kernels?: Kernels,
+  kernels: Kernels,
 ): TE.TaskEither<string, readonly string[]> =>
   pipe(
     [...files],

@@ -4,13 +4,15 @@
 // __metadata__. Loading checks every tensor against the network's own shapes.
 
 import * as E from 'fp-ts/lib/Either.js';
+import type { Result } from '../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { key } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { decodeSafetensors, encodeSafetensors, expectTensors } from '../formats/safetensors.ts';
-import { IntAtLeast, NonNegativeNumber, TrainConfigCodec, type TrainConfig } from './config.ts';
+import { IntAtLeast, NonNegativeNumber, TrainConfigCodec } from './codecs.ts';
+import type { TrainConfig } from './config.ts';
 import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
@@ -48,7 +50,7 @@ const firstError = (errs: t.Errors): string => {
 };
 
 /** Where a run stands must fit its config: finished epochs in the history, no step past the last epoch. */
-const consistent = (m: Meta): E.Either<string, Meta> =>
+const consistent = (m: Meta): Result<Meta> =>
   m.epoch > m.config.epochs
     ? E.left(`checkpoint is at epoch ${m.epoch} of a ${m.config.epochs}-epoch run`)
     : m.history.length !== m.epoch
@@ -63,7 +65,7 @@ export interface Checkpoint {
 }
 
 /** The checkpoint's bytes, or why they could not be read back (a NaN loss, say): such a file is never written. */
-export const encodeCheckpoint = ({ config, state }: Checkpoint): E.Either<string, Uint8Array> => {
+export const encodeCheckpoint = ({ config, state }: Checkpoint): Result<Uint8Array> => {
   const { epoch, step, lossSum, correct, seconds, history } = state;
   return pipe(
     Meta.decode({ format: FORMAT, architecture: ARCHITECTURE, config, epoch, step, lossSum, correct, seconds, history }),
@@ -81,7 +83,7 @@ export const encodeCheckpoint = ({ config, state }: Checkpoint): E.Either<string
   );
 };
 
-const parseMeta = (m: Record<string, string>): E.Either<string, Meta> => {
+const parseMeta = (m: Record<string, string>): Result<Meta> => {
   const raw: Record<string, unknown> = { ...m };
   for (const k of JSON_FIELDS) {
     const v = m[k];
@@ -99,7 +101,7 @@ const parseMeta = (m: Record<string, string>): E.Either<string, Meta> => {
   );
 };
 
-export const decodeCheckpoint = (bytes: Uint8Array): E.Either<string, Checkpoint> =>
+export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
   pipe(
     decodeSafetensors(bytes),
     E.chain((file) => pipe(parseMeta(file.metadata), E.map((meta) => ({ file, meta })))),

@@ -1,7 +1,6 @@
 // Test-set evaluation: loss, accuracy, confusion matrix and every prediction.
 
-import type { Layer, Tree } from '../graph/index.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
+import type { Layer, RunOptions, Tree } from '../graph/index.ts';
 import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
 import { argmaxRows, makeBatch, type Images } from './batches.ts';
 
@@ -13,15 +12,23 @@ export interface Evaluation {
   readonly predictions: Uint8Array;
 }
 
-export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, kernels?: Kernels, batchSize = 250): Evaluation => {
-  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+export interface EvaluateOptions extends RunOptions {
+  /** Images per forward pass; default 250. */
+  readonly batchSize?: number;
+}
+
+/** Loss, accuracy, confusion matrix and predictions of `net` on a labelled set (logits [n, classes] out). */
+export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250 }: EvaluateOptions): Evaluation => {
+  if (data.count === 0) return { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) };
+  let confusion: number[][] = [];
   const predictions = new Uint8Array(data.count);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const end = Math.min(data.count, start + batchSize);
     const { x, labels } = makeBatch(data, null, start, end);
-    const logits = net.apply(params, x, kernels).out;
+    const logits = net.apply(params, x, { kernels }).out;
+    if (confusion.length === 0) confusion = Array.from({ length: logits.shape[1]! }, () => new Array<number>(logits.shape[1]!).fill(0));
     lossSum += softmaxCrossEntropy(logits, labels).out * (end - start);
     const pred = argmaxRows(logits);
     predictions.set(pred, start);

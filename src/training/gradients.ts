@@ -3,21 +3,24 @@
 // of the mean loss over the batch, and how many predictions were right.
 
 import type { Tensor } from '../core/tensor.ts';
-import { valueAndGrad, type Layer, type Tree } from '../graph/index.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
+import { crossEntropyLoss, valueAndGrad, type Layer, type Loss, type RunOptions, type Tree } from '../graph/index.ts';
+import type { Labels } from '../ops/op.ts';
 import { argmaxRows } from './batches.ts';
 
 export interface BatchGrad<P extends Tree> {
   readonly loss: number;
+  /** Examples whose largest output is at their label. */
   readonly correct: number;
   readonly grads: P;
 }
 
+/** A step's loss and gradient, from anywhere (this thread, workers); `close` ends what it started. */
 export interface GradientSource<P extends Tree> {
   readonly grad: (params: P, x: Tensor, labels: Uint8Array) => Promise<BatchGrad<P>>;
   readonly close: () => Promise<void>;
 }
 
+/** How many rows of `logits` have their largest value at the label. */
 export const countCorrect = (logits: Tensor, labels: ArrayLike<number>): number => {
   const pred = argmaxRows(logits);
   let c = 0;
@@ -25,12 +28,13 @@ export const countCorrect = (logits: Tensor, labels: ArrayLike<number>): number 
   return c;
 };
 
-export const localGradients = <P extends Tree>(net: Layer<P>, kernels: Kernels): GradientSource<P> => {
-  const vg = valueAndGrad(net, kernels);
+/** Gradients computed in this thread, on the kernel set given; the loss defaults to softmax cross-entropy. */
+export const localGradients = <P extends Tree>(net: Layer<P>, options: RunOptions & { readonly loss?: Loss<Labels> }): GradientSource<P> => {
+  const vg = valueAndGrad(net, { kernels: options.kernels, loss: options.loss ?? crossEntropyLoss });
   return {
     grad: (params, x, labels) => {
       const r = vg(params, { x, labels });
-      return Promise.resolve({ loss: r.loss, correct: countCorrect(r.logits, labels), grads: r.grads });
+      return Promise.resolve({ loss: r.loss, correct: countCorrect(r.out, labels), grads: r.grads });
     },
     close: () => Promise.resolve(),
   };

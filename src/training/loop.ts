@@ -1,46 +1,92 @@
-// The training loop over one epoch, as a fold over steps: every step takes
-// the run state and returns a new one (new parameters, new optimizer state,
-// running sums). It stops early when asked, between two steps, so that the
-// state it returns can be checkpointed and resumed exactly.
+// The one training loop, used by the CLI, the page's worker and library
+// users: epochs of steps under a schedule, evaluation at each epoch's end,
+// the per-epoch history, and stop and resume at any step. Each step takes the
+// run state and returns a new one (new parameters, new optimizer state,
+// running sums), so a state the loop stopped at resumes exactly. What is
+// not the loop's (files, signals, messages) comes in through the events.
 
 import { foldIn, key, permutation } from '../core/random.ts';
-import type { Optimizer, Schedule, Tree } from '../graph/index.ts';
+import type { Layer, Optimizer, Schedule, Tree } from '../graph/index.ts';
+import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
-import type { GradientSource } from './gradients.ts';
+import { evaluate, type Evaluation } from './evaluate.ts';
+import { localGradients, type GradientSource } from './gradients.ts';
 
+/** One line of the history: the training figures of an epoch and the test figures at its end. */
 export interface EpochMetrics {
   readonly epoch: number;
+  /** The rate of the epoch's last step. */
   readonly lr: number;
   readonly trainLoss: number;
   readonly trainAccuracy: number;
   readonly testLoss: number;
   readonly testAccuracy: number;
+  /** Seconds spent training in the epoch (evaluation excluded), across interruptions. */
   readonly seconds: number;
   readonly imagesPerSecond: number;
 }
 
-export interface RunState<P extends Tree> {
+/** Where a run stands: everything a resume needs besides the config and the data. */
+export interface RunState<P extends Tree, S extends Tree = Tree> {
   readonly params: P;
-  readonly opt: Tree;
+  readonly opt: S;
   /** The epoch in progress (0-based). */
   readonly epoch: number;
   /** Steps already taken in this epoch. */
   readonly step: number;
+  /** The sum over the epoch's examples so far of their training loss. */
   readonly lossSum: number;
+  /** Training predictions right so far in this epoch. */
   readonly correct: number;
   /** Seconds spent training in this epoch, across interruptions. */
   readonly seconds: number;
   readonly history: readonly EpochMetrics[];
 }
 
-export interface LoopSetup<P extends Tree> {
-  readonly gradients: GradientSource<P>;
-  readonly optimizer: Optimizer<Tree>;
+/** The state a run starts from: these parameters, fresh optimizer state, epoch 0 step 0. */
+export const initialState = <P extends Tree, S extends Tree>(params: P, optimizer: Optimizer<S>): RunState<P, S> => ({
+  params, opt: optimizer.init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [],
+});
+
+export interface FitSetup<P extends Tree, S extends Tree = Tree> {
+  /** The network trained; evaluation at each epoch's end runs it on `kernels`. */
+  readonly net: Layer<P>;
+  readonly optimizer: Optimizer<S>;
+  /** The learning rate as a function of the fractional epoch (epoch + step / steps). */
   readonly schedule: Schedule;
+  readonly epochs: number;
   readonly batchSize: number;
+  /** Each epoch in an order drawn from (seed, epoch), or file order. */
   readonly shuffle: boolean;
   readonly seed: number;
+  /** The kernel set of every step, optimizer update and evaluation. */
+  readonly kernels: Kernels;
+  readonly train: Images;
+  /** Evaluated at every epoch's end. */
+  readonly test: Images;
+  /** Where each step's loss and gradient come from; default: this thread, on `kernels`, softmax cross-entropy. */
+  readonly gradients?: GradientSource<P>;
 }
+
+export interface FitEvents<P extends Tree, S extends Tree = Tree> {
+  /** Asked before every step (and at an epoch's start); true stops the run there, resumable. */
+  readonly shouldStop?: (s: RunState<P, S>) => boolean;
+  /** After every step. */
+  readonly onStep?: (s: RunState<P, S>, steps: number) => void;
+  /** After every epoch's evaluation, with the state at the next epoch's start; awaited (save a checkpoint here). */
+  readonly onEpoch?: (end: { readonly metrics: EpochMetrics; readonly state: RunState<P, S>; readonly evaluation: Evaluation }) => void | Promise<void>;
+}
+
+export type FitResult<P extends Tree, S extends Tree = Tree> =
+  /** All epochs done; `evaluation` is the test set's at the end. */
+  | { readonly status: 'finished'; readonly state: RunState<P, S>; readonly evaluation: Evaluation }
+  /** shouldStop said so: `state` resumes exactly. */
+  | { readonly status: 'stopped'; readonly state: RunState<P, S> }
+  /**
+   * A loss became NaN or infinite: `state` is the last one whose parameters
+   * gave a finite loss (the state before the step that made the bad ones).
+   */
+  | { readonly status: 'diverged'; readonly state: RunState<P, S>; readonly reason: string };
 
 export const stepsPerEpoch = (count: number, batchSize: number): number => Math.ceil(count / batchSize);
 
@@ -48,43 +94,83 @@ export const stepsPerEpoch = (count: number, batchSize: number): number => Math.
 export const epochOrder = (count: number, shuffle: boolean, seed: number, epoch: number): Uint32Array | null =>
   shuffle ? permutation(foldIn(key(seed), epoch), count) : null;
 
-// Let timers and signal handlers (Ctrl-C) run now and then during a long epoch.
+// Let timers, messages and signal handlers run now and then during a long epoch.
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-export const runEpoch = async <P extends Tree>(
-  setup: LoopSetup<P>,
-  data: Images,
-  start: RunState<P>,
-  hooks: { readonly shouldStop: (s: RunState<P>) => boolean; readonly onStep?: (s: RunState<P>, steps: number) => void },
-): Promise<RunState<P>> => {
-  const { gradients, optimizer, schedule, batchSize } = setup;
-  const steps = stepsPerEpoch(data.count, batchSize);
-  const order = epochOrder(data.count, setup.shuffle, setup.seed, start.epoch);
-  const t0 = performance.now();
-  let lastYield = t0;
+/**
+ * Trains from `start` until the last epoch, a stop or a divergence. The same
+ * (setup, start) gives the same result whether or not the run stopped and
+ * resumed on the way.
+ *
+ * @example
+ * const net = seedNetwork({ init: 'he' });
+ * const optimizer = adam();
+ * const params = net.init(key(0), MNIST_SHAPE);
+ * const r = await fit(
+ *   { net, optimizer, schedule: constant(1e-3), epochs: 1, batchSize: 64, shuffle: true, seed: 0, kernels, train, test },
+ *   initialState(params, optimizer),
+ *   { onEpoch: ({ metrics }) => console.log(metrics.testAccuracy) },
+ * );
+ */
+export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>, start: RunState<P, S>, events: FitEvents<P, S> = {}): Promise<FitResult<P, S>> => {
+  const { net, optimizer, schedule, batchSize, kernels, train, test } = setup;
+  const gradients = setup.gradients ?? localGradients(net, { kernels });
+  const steps = stepsPerEpoch(train.count, batchSize);
+  const stop = events.shouldStop ?? (() => false);
   let s = start;
-  while (s.step < steps && !hooks.shouldStop(s)) {
-    const from = s.step * batchSize;
-    const to = Math.min(data.count, from + batchSize);
-    const batch = makeBatch(data, order, from, to);
-    const r = await gradients.grad(s.params, batch.x, batch.labels);
-    const lr = schedule(s.epoch + s.step / steps);
-    const next = optimizer.step(s.params, r.grads, s.opt, lr);
-    const now = performance.now();
-    s = {
-      ...s,
-      params: next.params,
-      opt: next.state,
-      step: s.step + 1,
-      lossSum: s.lossSum + r.loss * (to - from),
-      correct: s.correct + r.correct,
-      seconds: start.seconds + (now - t0) / 1000,
-    };
-    hooks.onStep?.(s, steps);
-    if (now - lastYield > 100) {
-      await yieldToEventLoop();
-      lastYield = performance.now();
+  let lastYield = performance.now();
+  while (s.epoch < setup.epochs) {
+    const order = epochOrder(train.count, setup.shuffle, setup.seed, s.epoch);
+    const t0 = performance.now();
+    const epochStart = s;
+    // The state whose parameters gave the last finite loss.
+    let good = s;
+    while (s.step < steps) {
+      if (stop(s)) return { status: 'stopped', state: s };
+      const from = s.step * batchSize;
+      const to = Math.min(train.count, from + batchSize);
+      const batch = makeBatch(train, order, from, to);
+      const r = await gradients.grad(s.params, batch.x, batch.labels);
+      if (!Number.isFinite(r.loss)) {
+        return { status: 'diverged', state: good, reason: `loss is ${r.loss} at epoch ${s.epoch} step ${s.step}` };
+      }
+      good = s;
+      const lr = schedule(s.epoch + s.step / steps);
+      const next = optimizer.step(s.params, r.grads, s.opt, { lr, kernels });
+      const now = performance.now();
+      s = {
+        ...s,
+        params: next.params,
+        opt: next.state,
+        step: s.step + 1,
+        lossSum: s.lossSum + r.loss * (to - from),
+        correct: s.correct + r.correct,
+        seconds: epochStart.seconds + (now - t0) / 1000,
+      };
+      events.onStep?.(s, steps);
+      if (now - lastYield > 100) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
     }
+    const evaluation = evaluate(net, s.params, test, { kernels });
+    if (!Number.isFinite(evaluation.loss)) {
+      return { status: 'diverged', state: good, reason: `test loss is ${evaluation.loss} at the end of epoch ${s.epoch}` };
+    }
+    const metrics: EpochMetrics = {
+      epoch: s.epoch,
+      lr: schedule(s.epoch + (steps - 1) / steps),
+      trainLoss: s.lossSum / train.count,
+      trainAccuracy: s.correct / train.count,
+      testLoss: evaluation.loss,
+      testAccuracy: evaluation.accuracy,
+      seconds: s.seconds,
+      imagesPerSecond: s.seconds > 0 ? train.count / s.seconds : 0,
+    };
+    s = { ...s, epoch: s.epoch + 1, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [...s.history, metrics] };
+    await events.onEpoch?.({ metrics, state: s, evaluation });
+    if (s.epoch >= setup.epochs) return { status: 'finished', state: s, evaluation };
+    await yieldToEventLoop();
   }
-  return s;
+  return { status: 'finished', state: s, evaluation: evaluate(net, s.params, test, { kernels }) };
 };

@@ -3,13 +3,12 @@
 // reads are typed structurally, so it needs nothing from the CLI.
 
 import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../graph/index.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
 
 export { ARCHITECTURE } from './weights.ts';
 
 export const networkFor = (c: { readonly init: InitScheme }) => seedNetwork({ init: c.init });
 
-export const optimizerFor = (c: { readonly optimizer: OptimizerName }, kernels?: Kernels) => optimizerByName(c.optimizer, kernels);
+export const optimizerFor = (c: { readonly optimizer: OptimizerName }) => optimizerByName(c.optimizer);
 
 /**
  * seed: the reference's per-epoch warm-up + cosine (3 warm-up epochs, the rest

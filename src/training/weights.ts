@@ -6,6 +6,7 @@
 // APIs: the demo page loads files with it.
 
 import * as E from 'fp-ts/lib/Either.js';
+import type { Result } from '../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import { key } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
@@ -22,7 +23,7 @@ export const FORMAT = 'mnist-cnn-ts/1';
 export const paramsTemplate = (): SeedParams => seedNetwork({ init: 'he' }).init(key(0), MNIST_SHAPE);
 
 /** A file written by this program for this network, judged by its metadata. */
-export const checkOrigin = (m: Readonly<Record<string, string>>): E.Either<string, void> =>
+export const checkOrigin = (m: Readonly<Record<string, string>>): Result<void> =>
   m.format !== FORMAT
     ? E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`)
     : m.architecture !== ARCHITECTURE
@@ -35,7 +36,7 @@ export const encodeWeights = (params: SeedParams, note = ''): Uint8Array =>
     { format: FORMAT, architecture: ARCHITECTURE, kind: 'weights', ...(note === '' ? {} : { note }) },
   );
 
-export const decodeWeights = (bytes: Uint8Array): E.Either<string, SeedParams> =>
+export const decodeWeights = (bytes: Uint8Array): Result<SeedParams> =>
   pipe(
     decodeSafetensors(bytes),
     E.chainFirst((file) => checkOrigin(file.metadata)),

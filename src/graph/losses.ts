@@ -1,0 +1,48 @@
+// Losses for valueAndGrad: a loss takes the network's output and the batch's
+// targets and returns a scalar with a backward closure whose cotangent is
+// named `out`. Both average over the batch.
+
+import { expectSameShape } from '../core/shape.ts';
+import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
+import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
+import type { Labels, Op, OpOptions } from '../ops/op.ts';
+
+/** A loss: (network output, targets) -> scalar, with d loss / d output. */
+export type Loss<T> = (out: Tensor, targets: T, options: OpOptions) => Op<number, { readonly out: Tensor }>;
+
+/**
+ * Softmax cross-entropy of logits [n, classes] with integer labels, the mean
+ * over the batch; fused and stable (finite for logits of ±1e4). The default
+ * loss of valueAndGrad.
+ *
+ * @example
+ * const l = crossEntropyLoss(fromArray([1, 3], [2, 0, -1]), [0], {});
+ * l.out;                       // 0.17 (about)
+ * l.backward(1).out;           // softmax - one-hot
+ */
+export const crossEntropyLoss: Loss<Labels> = (out, labels, options) => {
+  const op = softmaxCrossEntropy(out, labels, options);
+  return { out: op.out, backward: (d) => ({ out: op.backward(d).logits }) };
+};
+
+/**
+ * Mean squared error: the mean over the batch of sum_j (out_j - target_j)^2 / 2.
+ *
+ * @example
+ * const l = meanSquaredError(fromArray([1, 2], [1, 2]), fromArray([1, 2], [0, 0]), {});
+ * l.out;                       // 2.5
+ */
+export const meanSquaredError: Loss<Tensor> = (out, targets) => {
+  expectSameShape('meanSquaredError', 'targets', targets.shape, out.shape);
+  const n = out.shape[0] ?? 1;
+  let s = 0;
+  for (let i = 0; i < out.data.length; i++) s += (out.data[i]! - targets.data[i]!) ** 2;
+  return {
+    out: s / (2 * n),
+    backward: (d) => {
+      const g = alloc(dtypeOf(out), out.data.length);
+      for (let i = 0; i < g.length; i++) g[i] = (d * (out.data[i]! - targets.data[i]!)) / n;
+      return { out: tensor(out.shape, g) };
+    },
+  };
+};

@@ -1,0 +1,67 @@
+// mnist-cnn-ts: the library. A small functional deep-learning library for
+// convolutional networks, written from scratch: tensors, ops that return
+// their output with a backward closure, layers and pipelines, pure
+// optimizers, a gradient checker, the training loop and the file formats.
+// Nothing here imports Node: it runs in Node and in a browser alike. The
+// Node-only parts (worker threads, files) are 'mnist-cnn-ts/node'.
+//
+// Ops and layers share names (relu, bias, dense, flatten), so each set is a
+// namespace: `ops.relu(x)` is the op, `layers.relu()` the layer.
+
+// Tensors, shapes, random keys, results.
+export {
+  tensor, fromArray, zeros, zerosLike, toArray, astype, reshape, sizeOf, dtypeOf, copyData,
+  type Tensor, type Shape, type DType, type Data,
+} from './core/tensor.ts';
+export { ShapeError } from './core/shape.ts';
+export { key, split, foldIn, normal, uniform, permutation, type Key } from './core/random.ts';
+export type { Result, Success, Failure } from './core/result.ts';
+
+// The ops (ops.conv2d, ops.relu, ...) and the kernel sets they run on.
+export * as ops from './ops/index.ts';
+export type { Op, OpOptions, Labels, Padding } from './ops/index.ts';
+export { padAll } from './ops/conv2d.ts';
+export { jsKernels, referenceKernels, type Kernels, type Gemm } from './ops/kernels/index.ts';
+export { createWasmKernels } from './ops/kernels/wasm/gemm-wasm.ts';
+export { kernelsByName, type KernelName } from './ops/kernels/by-name.ts';
+
+// Layers (layers.conv, layers.relu, ...), pipelines and what runs them.
+export { layers } from './graph/index.ts';
+export type { Layer, LayerBackward, LayerRow, NoParams, ParamsOf, RunOptions, ConvSpec, PoolSpec, InitScheme } from './graph/index.ts';
+export { serial, type Serial, type SerialParams } from './graph/index.ts';
+export { seedNetwork, MNIST_SHAPE, type SeedNetwork, type SeedParams, type SeedNetworkOptions } from './graph/index.ts';
+export { summarize, formatTable, type NetworkSummary } from './graph/index.ts';
+export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradOptions } from './graph/index.ts';
+export { crossEntropyLoss, meanSquaredError, type Loss } from './graph/index.ts';
+export {
+  sgd, momentum, adam, optimizerByName,
+  type Optimizer, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
+} from './graph/index.ts';
+export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './graph/index.ts';
+export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './graph/index.ts';
+export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree } from './graph/index.ts';
+export { trace, saliency, type LayerOutput, type Saliency } from './graph/index.ts';
+
+// Training: the loop, batches, evaluation, recipes.
+export {
+  fit, initialState, stepsPerEpoch, epochOrder,
+  type FitSetup, type FitEvents, type FitResult, type RunState, type EpochMetrics,
+} from './training/loop.ts';
+export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
+export { evaluate, type Evaluation, type EvaluateOptions } from './training/evaluate.ts';
+export { localGradients, countCorrect, type GradientSource, type BatchGrad } from './training/gradients.ts';
+export { presets, type TrainConfig, type Preset } from './training/config.ts';
+export { networkFor, optimizerFor, scheduleFor } from './training/recipe.ts';
+
+// File formats: safetensors, IDX, this program's weights and checkpoints.
+export { encodeSafetensors, decodeSafetensors, expectTensors, type Safetensors } from './formats/safetensors.ts';
+export { parseImages, parseLabels, formatDataError, type IdxImages, type IdxLabels, type DataError } from './formats/idx.ts';
+export { encodeWeights, decodeWeights, paramsTemplate, FORMAT, ARCHITECTURE } from './training/weights.ts';
+export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
+
+// Pictures: digits in, rasters and charts out.
+export { preprocess, preprocessGray, toGray, toInput, type RgbaImage } from './pictures/preprocess.ts';
+export { digitRaster, filtersRaster, mapsRaster, saliencyRaster, tilesRaster, MAP_LAYERS } from './pictures/maps.ts';
+export { predictionGrid, confusionMatrixRaster } from './pictures/grid.ts';
+export { curvesSvg, confusionMatrixSvg, type Series, type Point, type ChartOptions } from './pictures/svg.ts';
+export type { Raster } from './pictures/raster.ts';

