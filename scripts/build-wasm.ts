@@ -47,7 +47,7 @@ export const ${name}WasmBase64 =
 ${lines.join(' +\n')};
 
 /** The module bytes. */
-export const ${name}WasmBytes = (): Uint8Array<ArrayBuffer> => decodeBase64(${name}WasmBase64);
+export const ${name}WasmBytes = (): Uint8Array => decodeBase64(${name}WasmBase64);
 `;
 };
 

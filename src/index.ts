@@ -1,12 +1,16 @@
-// mnist-cnn-ts: the library. A small functional deep-learning library for
-// convolutional networks, written from scratch: tensors, ops that return
-// their output with a backward closure, layers and pipelines, pure
-// optimizers, a gradient checker, the training loop and the file formats.
-// Nothing here imports Node: it runs in Node and in a browser alike. The
-// Node-only parts (worker threads, files) are 'mnist-cnn-ts/node'.
-//
-// Ops and layers share names (relu, bias, dense, flatten), so each set is a
-// namespace: `ops.relu(x)` is the op, `layers.relu()` the layer.
+/**
+ * mnist-cnn-ts: the library. A small functional deep-learning library for
+ * convolutional networks, written from scratch: tensors, ops that return
+ * their output with a backward closure, layers and pipelines, pure
+ * optimizers, a gradient checker, the training loop and the file formats.
+ * Nothing here imports Node: it runs in Node and in a browser alike. The
+ * Node-only parts (worker threads, files) are `mnist-cnn-ts/node`.
+ *
+ * Ops and layers share names (relu, bias, dense, flatten), so each set is a
+ * namespace: `ops.relu(x)` is the op, `layers.relu()` the layer.
+ *
+ * @module mnist-cnn-ts
+ */
 
 // Tensors, shapes, random keys, results.
 export {
@@ -18,14 +22,27 @@ export { key, split, foldIn, normal, uniform, permutation, type Key } from './co
 export type { Result, Success, Failure } from './core/result.ts';
 
 // The ops (ops.conv2d, ops.relu, ...) and the kernel sets they run on.
+/**
+ * The ops: pure functions that return their output and a backward closure,
+ * `{ out, backward }` ({@link Op}). Inputs are NHWC for images and HWIO for
+ * conv filters; losses average over the batch. Every op takes an options bag
+ * last, whose `kernels` defaults to {@link jsKernels}; each returns fresh
+ * arrays (or a view, for reshapes) and never writes its inputs.
+ */
 export * as ops from './ops/index.ts';
 export type { Op, OpOptions, Labels, Padding } from './ops/index.ts';
 export { padAll } from './ops/conv2d.ts';
-export { jsKernels, referenceKernels, type Kernels, type Gemm } from './ops/kernels/index.ts';
+export { jsKernels, referenceKernels, type Kernels, type Gemm, type WindowGeometry, type AdamHyper } from './ops/kernels/index.ts';
 export { createWasmKernels } from './ops/kernels/wasm/gemm-wasm.ts';
 export { kernelsByName, type KernelName } from './ops/kernels/by-name.ts';
 
 // Layers (layers.conv, layers.relu, ...), pipelines and what runs them.
+/**
+ * The layer constructors: each gives a {@link Layer}, an op with a
+ * parameter record, an initialisation and a row in the network table.
+ * Compose them with {@link serial}; running one needs the kernel set
+ * (`apply(params, x, { kernels })`).
+ */
 export { layers } from './graph/index.ts';
 export type { Layer, LayerBackward, LayerRow, NoParams, ParamsOf, RunOptions, ConvSpec, PoolSpec, InitScheme } from './graph/index.ts';
 export { serial, type Serial, type SerialParams } from './graph/index.ts';
@@ -40,6 +57,7 @@ export {
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './graph/index.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './graph/index.ts';
 export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree } from './graph/index.ts';
+export { layoutOf, layoutSize, packTree, unpackTree, type Layout } from './graph/index.ts';
 export { trace, saliency, type LayerOutput, type Saliency } from './graph/index.ts';
 
 // Training: the loop, batches, evaluation, recipes.
@@ -62,6 +80,6 @@ export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './training/
 // Pictures: digits in, rasters and charts out.
 export { preprocess, preprocessGray, toGray, toInput, type RgbaImage } from './pictures/preprocess.ts';
 export { digitRaster, filtersRaster, mapsRaster, saliencyRaster, tilesRaster, MAP_LAYERS } from './pictures/maps.ts';
-export { predictionGrid, confusionMatrixRaster } from './pictures/grid.ts';
+export { predictionGrid, confusionMatrixRaster, type GridOptions } from './pictures/grid.ts';
 export { curvesSvg, confusionMatrixSvg, type Series, type Point, type ChartOptions } from './pictures/svg.ts';
 export type { Raster } from './pictures/raster.ts';

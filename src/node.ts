@@ -1,6 +1,10 @@
-// mnist-cnn-ts/node: the Node-only part of the library. Data-parallel
-// gradients over worker threads, and reading IDX data sets (MNIST and its
-// kin) from a directory. Everything else is in 'mnist-cnn-ts'.
+/**
+ * mnist-cnn-ts/node: the Node-only part of the library. Data-parallel
+ * gradients over worker threads, and reading IDX data sets (MNIST and its
+ * kin) from a directory. Everything else is in `mnist-cnn-ts`.
+ *
+ * @module mnist-cnn-ts/node
+ */
 
 import type { Result } from './core/result.ts';
 import type { DataError } from './formats/idx.ts';

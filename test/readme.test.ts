@@ -5,6 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
+describe('README: the library consumer', () => {
+  it('quotes test/consumer/net.mjs and consumer.mjs as they are (the package test runs them)', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    for (const f of ['test/consumer/net.mjs', 'test/consumer/consumer.mjs']) expect(readme, f).toContain('```js\n' + readFileSync(f, 'utf8') + '```');
+  });
+});
+
 describe('README tour', () => {
   it('runs and prints what the comments say', () => {
     const readme = readFileSync('README.md', 'utf8');

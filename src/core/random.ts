@@ -3,8 +3,17 @@
 // from a key. The same key always gives the same numbers, so initialisation
 // and shuffling are reproducible with no hidden state.
 
+/**
+ * A random key: a pure value that fixes every number drawn from it. Make one
+ * with {@link key}, derive independent ones with {@link split} and
+ * {@link foldIn}, draw with {@link normal}, {@link uniform} and
+ * {@link permutation}. Drawing twice from one key gives the same numbers
+ * twice, so use a new key for each purpose.
+ */
 export interface Key {
+  /** First 32-bit word of the key's state; opaque. */
   readonly a: number;
+  /** Second 32-bit word of the key's state; opaque. */
   readonly b: number;
 }
 
@@ -19,6 +28,14 @@ const mix = (h0: number): number => {
   return h >>> 0;
 };
 
+/**
+ * The key of an integer seed (any safe integer, negative ones included).
+ * Throws a RangeError for a seed that is not a safe integer.
+ *
+ * @example
+ * const [kInit, kShuffle] = split(key(42));
+ * const params = net.init(kInit, MNIST_SHAPE);
+ */
 export const key = (seed: number): Key => {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`key: seed must be an integer, got ${seed}`);
   const lo = seed >>> 0;
@@ -32,6 +49,7 @@ export const foldIn = (k: Key, n: number): Key => ({
   b: mix(k.b + Math.imul(mix(n ^ 0x85157af5), 0x9e3779b1)),
 });
 
+/** `count` (default 2) independent keys from `k`: key i is foldIn(k, i). */
 export const split = (k: Key, count = 2): Key[] => Array.from({ length: count }, (_, i) => foldIn(k, i));
 
 // xoshiro128** seeded from the key; the state lives only inside one draw.
@@ -53,7 +71,7 @@ const stream = (k: Key): (() => number) => {
   };
 };
 
-/** `n` numbers uniform in [0, 1), with 53 random bits each. */
+/** `n` numbers uniform in [0, 1), with 53 random bits each, in a fresh Float64Array. */
 export const uniform = (k: Key, n: number): Float64Array => {
   const next = stream(k);
   const out = new Float64Array(n);
@@ -61,7 +79,7 @@ export const uniform = (k: Key, n: number): Float64Array => {
   return out;
 };
 
-/** `n` standard normal numbers (Box-Muller). */
+/** `n` standard normal numbers (Box-Muller), in a fresh Float64Array. */
 export const normal = (k: Key, n: number): Float64Array => {
   const u = uniform(k, n + (n % 2));
   const out = new Float64Array(n);

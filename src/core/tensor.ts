@@ -2,23 +2,42 @@
 // float32 is what training uses; float64 exists so that gradient checks can be
 // exact. Every op allocates its outputs with the dtype of its inputs.
 
+/** The element type of a tensor: float32 for training, float64 for exact gradient checks. */
 export type DType = 'float32' | 'float64';
+/** A tensor's values in row-major order (the last axis varies fastest); its array type is its dtype. */
 export type Data = Float32Array | Float64Array;
+/**
+ * Dimension sizes, outermost first: [n, h, w, c] for a batch of NHWC maps,
+ * [kh, kw, cin, cout] (HWIO) for conv filters. [] is a scalar's shape.
+ */
 export type Shape = readonly number[];
 
+/**
+ * A shape plus typed data: `{ shape, data }`, nothing else. Treat it as
+ * immutable. No function of the library writes into a tensor it did not
+ * allocate, so tensors may share data (reshape and flatten do).
+ */
 export interface Tensor {
+  /** Dimension sizes; their product is `data.length`. */
   readonly shape: Shape;
   /** Readonly so that no caller writes into an op's input by accident. */
   readonly data: Readonly<Data>;
 }
 
+/** 'float64' for Float64Array data, else 'float32'. */
 export const dtypeOf = (t: Tensor): DType => (t.data instanceof Float64Array ? 'float64' : 'float32');
 
 export const alloc = (dtype: DType, n: number): Data =>
   dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 
+/** How many values a shape holds: the product of its dimensions (1 for []). */
 export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * A tensor over `data` as it is: no copy, so the caller must not write into
+ * `data` afterwards. Throws a RangeError when `data.length` is not the
+ * shape's size.
+ */
 export const tensor = (shape: Shape, data: Data): Tensor => {
   const n = sizeOf(shape);
   if (data.length !== n) {
@@ -27,8 +46,18 @@ export const tensor = (shape: Shape, data: Data): Tensor => {
   return { shape: [...shape], data };
 };
 
+/** A tensor of `shape` filled with zeros, float32 unless `dtype` says otherwise. */
 export const zeros = (shape: Shape, dtype: DType = 'float32'): Tensor => tensor(shape, alloc(dtype, sizeOf(shape)));
 
+/**
+ * A tensor of `shape` holding a copy of `values` in row-major order, float32
+ * unless `dtype` says otherwise. Throws a RangeError when the number of
+ * values is not the shape's size.
+ *
+ * @example
+ * const x = fromArray([2, 3], [1, 2, 3, 4, 5, 6]);   // 2 rows of 3
+ * toArray(x);                                        // [1, 2, 3, 4, 5, 6]
+ */
 export const fromArray = (shape: Shape, values: ArrayLike<number>, dtype: DType = 'float32'): Tensor => {
   const data = alloc(dtype, values.length);
   data.set(values as ArrayLike<number>);
@@ -41,6 +70,7 @@ export const zerosLike = (t: Tensor): Tensor => zeros(t.shape, dtypeOf(t));
 /** A fresh, writable copy of the data of `t`. */
 export const copyData = (t: Tensor): Data => (t.data as Data).slice();
 
+/** `t` itself when it has that dtype already, else a converted copy (float64 to float32 rounds). */
 export const astype = (t: Tensor, dtype: DType): Tensor => {
   if (dtypeOf(t) === dtype) return t;
   const data = alloc(dtype, t.data.length);
@@ -48,6 +78,10 @@ export const astype = (t: Tensor, dtype: DType): Tensor => {
   return tensor(t.shape, data);
 };
 
+/**
+ * The same data under another shape, no copy (the op with a backward is
+ * `ops.reshapeOp`). Throws a RangeError when the sizes differ.
+ */
 export const reshape = (t: Tensor, shape: Shape): Tensor => {
   if (sizeOf(shape) !== t.data.length) {
     throw new RangeError(`reshape: cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);

@@ -10,7 +10,7 @@ import { preprocess, toInput } from '../pictures/preprocess.ts';
 import { networkFor } from '../training/recipe.ts';
 import { decodeWeights, encodeWeights } from '../training/weights.ts';
 import { createPad } from './pad.ts';
-import { fromLeavesMessage, toLeaves } from './params.ts';
+import { pack, unpack } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
 import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../pictures/maps.ts';
 import { drawCurves, paint, type Series } from './views.ts';
@@ -221,7 +221,7 @@ const showMistakes = (accuracy: number, list: readonly Mistake[]): void => {
 $('scan').addEventListener('click', () => {
   if (params === null) return;
   $<HTMLButtonElement>('scan').disabled = true;
-  send({ kind: 'mistakes', params: toLeaves(params) });
+  send({ kind: 'mistakes', params: pack(params) });
 });
 
 worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -235,7 +235,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       lossPoints.push([at, m.loss]);
       accPoints.push([at, m.accuracy]);
       drawTraining();
-      const p = fromLeavesMessage(m.params);
+      const p = unpack(m.params);
       drawFilters($('train-filters'), p);
       $('train-status').textContent =
         `epoch ${m.epoch + 1}/${m.epochs}, step ${m.step}/${m.steps}, loss ${m.loss.toFixed(4)}, lr ${m.lr.toExponential(2)}, ${m.imagesPerSecond.toFixed(0)} images/s`;

@@ -1,16 +1,15 @@
-// Weights as they cross between page and worker: [path, Float32Array] leaves.
+// Weights as they cross between page and worker: one flat Float32Array in
+// the layout of the network's parameter record (the library's packing, as
+// the data-parallel workers use it).
 
-import { tensor } from '../core/tensor.ts';
-import { fromLeaves, leaves, type SeedParams } from '../graph/index.ts';
+import { layoutOf, packTree, unpackTree } from '../graph/packing.ts';
+import type { SeedParams } from '../graph/index.ts';
 import { paramsTemplate } from '../training/weights.ts';
-import type { Leaves } from './protocol.ts';
+import type { PackedParams } from './protocol.ts';
 
 const template = paramsTemplate();
-const shapes = new Map(leaves(template).map(([p, t]) => [p, t.shape] as const));
+const layout = layoutOf(template);
 
-export const toLeaves = (p: SeedParams): Leaves => leaves(p).map(([path, t]) => [path, Float32Array.from(t.data)] as const);
+export const pack = (p: SeedParams): PackedParams => packTree(p, layout);
 
-export const fromLeavesMessage = (l: Leaves): SeedParams => {
-  const byPath = new Map(l);
-  return fromLeaves(template, (path) => tensor(shapes.get(path)!, byPath.get(path)!));
-};
+export const unpack = (data: PackedParams): SeedParams => unpackTree(layout, data, { copy: false, template });

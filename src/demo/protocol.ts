@@ -1,8 +1,9 @@
 // Messages between the page and its worker (training and test-set scans run
 // off the main thread, so drawing and predicting never freeze). Parameters
-// travel as [path, Float32Array] leaves; structured clone copies them.
+// travel as one flat array in the network's layout (params.ts); structured
+// clone copies it.
 
-export type Leaves = ReadonlyArray<readonly [string, Float32Array]>;
+export type PackedParams = Float32Array;
 
 export type ToWorker =
   /** Where the MNIST files are (the page's URL + "mnist/"); sent first. */
@@ -12,7 +13,7 @@ export type ToWorker =
   | { readonly kind: 'stop' }
   | { readonly kind: 'resume' }
   /** Scan the test set with these weights; answer with the mistakes. */
-  | { readonly kind: 'mistakes'; readonly params: Leaves };
+  | { readonly kind: 'mistakes'; readonly params: PackedParams };
 
 export interface Mistake {
   readonly index: number;
@@ -31,7 +32,7 @@ export type FromWorker =
       /** Mean training loss and accuracy over the steps since the last report. */
       readonly loss: number; readonly accuracy: number;
       readonly lr: number; readonly imagesPerSecond: number;
-      readonly params: Leaves;
+      readonly params: PackedParams;
     }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly testAccuracy: number; readonly testLoss: number }
   | { readonly kind: 'stopped'; readonly finished: boolean }

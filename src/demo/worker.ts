@@ -13,7 +13,7 @@ import { presets } from '../training/config.ts';
 import { fit, initialState, type RunState } from '../training/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
 import { fetchSplit } from './mnist-fetch.ts';
-import { fromLeavesMessage, toLeaves } from './params.ts';
+import { pack, unpack } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
 
 interface WorkerScope {
@@ -87,7 +87,7 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
         kind: 'progress', epoch: s.epoch, epochs: r.epochs, step: s.step, steps,
         loss: (s.lossSum - last.lossSum) / Math.max(1, images), accuracy: (s.correct - last.correct) / Math.max(1, images),
         lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000),
-        params: toLeaves(s.params),
+        params: pack(s.params),
       });
       last = { t: now, step: s.step, lossSum: s.lossSum, correct: s.correct };
     },
@@ -137,6 +137,6 @@ scope.onmessage = (e) => {
     if (run !== null && !run.running && run.state.epoch < run.epochs) void continueRun(run);
   } else {
     post({ kind: 'status', source: 'scan', text: 'scanning the 10,000 test images…' });
-    mistakes(fromLeavesMessage(m.params)).catch((err: unknown) => fail('scan', err));
+    mistakes(unpack(m.params)).catch((err: unknown) => fail('scan', err));
   }
 };

@@ -6,22 +6,30 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Result } from '../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 
+/** Why a data file was refused. */
 export interface DataError {
+  /** The file's name, as given to the parser. */
   readonly file: string;
+  /** What is wrong with it, one line. */
   readonly message: string;
 }
 
+/** The error as one line: `file: message`. */
 export const formatDataError = (e: DataError): string => `${e.file}: ${e.message}`;
 
+/** The contents of an IDX images file. */
 export interface IdxImages {
   readonly count: number;
   readonly rows: number;
   readonly cols: number;
+  /** count · rows · cols bytes, image after image, row-major (a copy of the file's). */
   readonly pixels: Uint8Array;
 }
 
+/** The contents of an IDX labels file. */
 export interface IdxLabels {
   readonly count: number;
+  /** One digit 0-9 per image (a copy of the file's). */
   readonly labels: Uint8Array;
 }
 
@@ -48,6 +56,11 @@ const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: num
   return E.right(undefined);
 };
 
+/**
+ * Parses the bytes of an IDX images file (magic 0x00000803, uncompressed);
+ * `file` names it in errors. Fails on a wrong magic number, a truncated
+ * header or body, trailing bytes, or zero-sized images.
+ */
 export const parseImages = (file: string, b: Uint8Array): Result<IdxImages, DataError> =>
   pipe(
     header(file, b, IMAGES_MAGIC, 3),
@@ -60,6 +73,11 @@ export const parseImages = (file: string, b: Uint8Array): Result<IdxImages, Data
     }),
   );
 
+/**
+ * Parses the bytes of an IDX labels file (magic 0x00000801, uncompressed);
+ * `file` names it in errors. Fails on a wrong magic number, a truncated
+ * header or body, trailing bytes, or a label that is not a digit 0-9.
+ */
 export const parseLabels = (file: string, b: Uint8Array): Result<IdxLabels, DataError> =>
   pipe(
     header(file, b, LABELS_MAGIC, 1),

@@ -9,8 +9,11 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { sizeOf, tensor, type Shape, type Tensor } from '../core/tensor.ts';
 
+/** A decoded safetensors file. */
 export interface Safetensors {
+  /** Every tensor by name, as float32, in the header's order. */
   readonly tensors: Map<string, Tensor>;
+  /** The `__metadata__` strings; empty when the file has none. */
   readonly metadata: Record<string, string>;
 }
 
@@ -48,9 +51,17 @@ const readF32 = (bytes: Uint8Array, begin: number, end: number): Float32Array =>
 };
 
 /**
- * Tensors go into the data section in the order given, and their header keys
- * in the same order. Float64 tensors are rounded to F32. Throws RangeError on
- * a duplicate or reserved name: that is a bug in the caller, not bad input.
+ * A safetensors file: the tensors, named, as F32 little-endian, and the
+ * metadata strings in `__metadata__`. Tensors go into the data section in
+ * the order given, and their header keys in the same order. Float64 tensors
+ * are rounded to F32. Throws RangeError on a duplicate or reserved name, or
+ * a shape that does not match the data: that is a bug in the caller, not
+ * bad input.
+ *
+ * @example
+ * const bytes = encodeSafetensors({ w: fromArray([2, 2], [1, 2, 3, 4]) }, { note: 'hi' });
+ * const r = decodeSafetensors(bytes);
+ * if (r._tag === 'Right') toArray(r.right.tensors.get('w')!);   // [1, 2, 3, 4]
  */
 export const encodeSafetensors = (
   tensors: ReadonlyArray<readonly [string, Tensor]> | Readonly<Record<string, Tensor>>,
@@ -198,7 +209,12 @@ const checkTiling = (located: readonly Located[], dataLength: number): Result<vo
   return E.right(undefined);
 };
 
-/** Every tensor comes back as a fresh Float32Array: nothing aliases `bytes`. */
+/**
+ * Reads a safetensors file. Every tensor comes back as a fresh Float32Array:
+ * nothing aliases `bytes`. Fails, with a one-line reason, on a header that is
+ * too long, not JSON or malformed, a dtype other than F32, offsets outside
+ * the data or not tiling it exactly, or a shape that does not fit its bytes.
+ */
 export const decodeSafetensors = (bytes: Uint8Array): Result<Safetensors> =>
   pipe(
     readHeader(bytes),
@@ -232,7 +248,11 @@ const listNames = (names: readonly string[]): string => {
   return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
 };
 
-/** Exactly the expected tensors with exactly the expected shapes; returns `found` unchanged. */
+/**
+ * Exactly the expected tensors with exactly the expected shapes; returns
+ * `found` unchanged, or fails naming the missing, misshapen or unexpected
+ * tensors.
+ */
 export const expectTensors = <M extends ReadonlyMap<string, Tensor>>(
   found: M,
   expected: ReadonlyArray<readonly [string, Shape]>,

@@ -10,15 +10,28 @@ import type { Layer, RunOptions } from './layer.ts';
 import type { Serial, SerialParams } from './serial.ts';
 import type { Tree } from './tree.ts';
 
+/** @inline */
 type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** One layer's output in a {@link trace}. */
 export interface LayerOutput {
+  /** The layer's name in the pipeline. */
   readonly name: string;
   /** [n, ...outShape] */
   readonly out: Tensor;
 }
 
-/** Every layer's output, in order; the last is the logits. */
+/**
+ * Runs a serial pipeline on x [n, ...inShape] layer by layer and gives every
+ * layer's output, in order; the last is the network's (the logits, for a
+ * classifier). A ShapeError names the layer that failed.
+ *
+ * @example
+ * const net = seedNetwork();
+ * const outs = trace(net, net.init(key(0), MNIST_SHAPE), zeros([1, 28, 28, 1]), { kernels: jsKernels });
+ * outs.map((o) => o.name);                  // ['conv1', 'add1', 'relu1', 'pool1', ..., 'dense2']
+ * outs[3]!.out.shape;                       // [1, 14, 14, 16]: pool1's maps
+ */
 export const trace = <L extends Record<string, AnyLayer>>(
   net: Serial<L>,
   params: SerialParams<L>,
@@ -34,7 +47,9 @@ export const trace = <L extends Record<string, AnyLayer>>(
   return outs;
 };
 
+/** What {@link saliency} gives. */
 export interface Saliency {
+  /** The network's output [n, classes]. */
   readonly logits: Tensor;
   /** d logit[cls] / d input, the input's shape: one map per example. */
   readonly gradient: Tensor;
@@ -43,7 +58,8 @@ export interface Saliency {
 /**
  * The gradient of logit `cls` of every example with respect to its input.
  * The cotangent is one-hot at `cls`, so one backward pass gives it for the
- * whole batch (examples do not interact).
+ * whole batch (examples do not interact). `net` must give [n, classes];
+ * throws a RangeError when `cls` is not in 0..classes-1.
  */
 export const saliency = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, cls: number, options: RunOptions): Saliency => {
   const fwd = net.apply(params, x, options);

@@ -10,33 +10,50 @@ import type { Op } from '../ops/op.ts';
 import type { Layer } from './layer.ts';
 import { fromLeaves, leaves, type Tree } from './tree.ts';
 
+/** The named inputs of a function under test. */
 export type Inputs = Readonly<Record<string, Tensor>>;
+/** @inline */
 type Grads = Readonly<Record<string, Tensor | undefined>>;
 /** A function under test: an op, or a whole network with its loss, of named inputs. */
-export type Checked = (inputs: Inputs) => Op<Tensor, Grads> | Op<number, Grads>;
+export type Checked<I extends Inputs = Inputs> = (inputs: I) => Op<Tensor, Grads> | Op<number, Grads>;
 
+/** Tolerances and sampling of {@link checkGradients}. */
 export interface GradCheckOptions {
+  /** The finite-difference step; default 1e-6. */
   readonly eps?: number;
+  /** Relative tolerance; default 1e-5. */
   readonly rtol?: number;
+  /** Absolute tolerance; default 1e-8. */
   readonly atol?: number;
+  /** Draws the random cotangent; default key(0). */
   readonly key?: Key;
   /** Check at most this many entries per input (chosen at random); all when absent. */
   readonly maxEntries?: number;
 }
 
+/** A gradient entry out of tolerance. */
 export interface Mismatch {
+  /** The input's name. */
   readonly input: string;
+  /** The entry's flat (row-major) index in that input. */
   readonly index: number;
+  /** The gradient the backward gave. */
   readonly analytic: number;
+  /** The finite-difference estimate. */
   readonly numeric: number;
 }
 
+/** What {@link checkGradients} found. */
 export interface GradCheckResult {
+  /** True when every checked entry is within tolerance. */
   readonly ok: boolean;
+  /** How many entries were checked. */
   readonly checked: number;
+  /** Every entry out of tolerance, in the order checked. */
   readonly mismatches: readonly Mismatch[];
   /** Largest |analytic - numeric| / (atol + rtol * max(|analytic|, |numeric|)); <= 1 passes. */
   readonly worstRatio: number;
+  /** One line for a test's output: how many matched, or the first mismatch. */
   readonly message: string;
 }
 
@@ -47,12 +64,29 @@ const dot = (u: Float64Array, out: Tensor | number): number => {
   return s;
 };
 
-export const checkGradients = (f: Checked, inputs0: Inputs, opts: GradCheckOptions = {}): GradCheckResult => {
+/**
+ * Checks the backward of `f` against central finite differences, in
+ * float64: the inputs are cast to float64, a random cotangent u turns f's
+ * output into the scalar <u, out>, and each entry's analytic gradient is
+ * compared with (s(x + eps) - s(x - eps)) / 2eps of that scalar. An entry
+ * passes when |analytic - numeric| <= atol + rtol · max(|analytic|, |numeric|).
+ * Mismatches are reported in the result, not thrown; throws an Error when
+ * the backward gives no gradient for an input.
+ *
+ * @example
+ * const x = fromArray([2, 3], [1, -2, 3, -4, 5, -6]);
+ * const w = fromArray([3, 2], [1, 2, 3, 4, 5, 6]);
+ * const b = fromArray([2], [0.5, -0.5]);
+ * checkGradients((i) => ops.dense(i.x!, i.w!, i.b!), { x, w, b }).message;   // 'gradients match on 14 entries (...)'
+ */
+export const checkGradients = <I extends Inputs>(f: Checked<I>, inputs0: I, opts: GradCheckOptions = {}): GradCheckResult => {
   const { eps = 1e-6, rtol = 1e-5, atol = 1e-8, key = makeKey(0), maxEntries } = opts;
   const inputs: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(inputs0)) inputs[name] = astype(t, 'float64');
 
-  const base = f(inputs);
+  // The float64 copies have the caller's names, so they are an I.
+  const run = (i: Record<string, Tensor>) => f(i as unknown as I);
+  const base = run(inputs);
   const outSize = typeof base.out === 'number' ? 1 : base.out.data.length;
   const u = normal(key, outSize);
   // The cotangent has the output's type: a number for a loss, a tensor otherwise.
@@ -74,7 +108,7 @@ export const checkGradients = (f: Checked, inputs0: Inputs, opts: GradCheckOptio
       const probe = (delta: number): number => {
         const d = copyData(t);
         d[i] = d[i]! + delta;
-        return dot(u, f({ ...inputs, [name]: tensor(t.shape, d) }).out);
+        return dot(u, run({ ...inputs, [name]: tensor(t.shape, d) }).out);
       };
       const numeric = (probe(eps) - probe(-eps)) / (2 * eps);
       const analytic = g.data[i]!;

@@ -15,5 +15,6 @@ export {
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './schedules.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './gradcheck.ts';
 export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree } from './tree.ts';
+export { layoutOf, layoutSize, packTree, unpackTree, type Layout } from './packing.ts';
 export type { InitScheme } from './init.ts';
 export { trace, saliency, type LayerOutput, type Saliency } from './explain.ts';

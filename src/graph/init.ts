@@ -5,6 +5,11 @@
 import { normal, type Key } from '../core/random.ts';
 import { tensor, type Shape, type Tensor } from '../core/tensor.ts';
 
+/**
+ * How layers draw their weights: 'seed', the reference's (conv filters
+ * N(0,1)/9, dense weights N(0,1)/fan_in), or 'he' (N(0,1)·sqrt(2/fan_in),
+ * suited to ReLU networks). Biases always start at 0.
+ */
 export type InitScheme = 'seed' | 'he';
 
 const scaledNormal = (key: Key, shape: Shape, scale: number): Tensor => {

@@ -13,10 +13,15 @@ import type { Tree } from './tree.ts';
 /** The parameter record of a layer without parameters. */
 export type NoParams = { readonly [name: string]: never };
 
+/** One row of the network table (see {@link summarize}). */
 export interface LayerRow {
+  /** The layer's path in the network: `conv1`, or `block.conv1` inside a nested serial. */
   readonly name: string;
+  /** What the layer is, for the table: `conv 3x3/1 pad 1`, `relu`, ... */
   readonly kind: string;
+  /** The output shape without the batch axis. */
   readonly outShape: Shape;
+  /** How many parameters the layer has. */
   readonly params: number;
   /** Forward multiply-accumulates per example. */
   readonly macs: number;
@@ -31,16 +36,44 @@ export interface RunOptions {
   readonly kernels: Kernels;
 }
 
+/** What a layer's backward returns: the gradient of its input and of its parameters. */
 export interface LayerBackward<P extends Tree> {
+  /** d / d input, shaped like the input. */
   readonly x: Tensor;
+  /** d / d params, a record shaped like the parameters. */
   readonly params: P;
 }
 
+/**
+ * A layer: a pair of pure functions, as in JAX's stax, and a description. A
+ * layer maps a batch [n, ...inShape] to [n, ...outShape]; the shapes that
+ * `describe` and `init` take leave the batch axis out. The constructors are
+ * in {@link layers}; {@link serial} composes layers into one.
+ *
+ * @example
+ * const fc = layers.dense({ units: 3 });
+ * const params = fc.init(key(0), [4]);
+ * const { out, backward } = fc.apply(params, fromArray([1, 4], [1, 2, 3, 4]), { kernels: jsKernels });
+ * const { x: dx, params: grads } = backward(fromArray([1, 3], [1, 0, 0]));
+ */
 export interface Layer<P extends Tree> {
-  /** Shapes exclude the batch axis: a layer maps [n, ...inShape] to [n, ...outShape]. */
+  /**
+   * Shapes exclude the batch axis: a layer maps [n, ...inShape] to
+   * [n, ...outShape]. Gives the output shape and the layer's table rows,
+   * named after `name`, without running data. Throws a ShapeError when the
+   * layer cannot take `inShape`.
+   */
   readonly describe: (inShape: Shape, name: string) => { readonly outShape: Shape; readonly rows: readonly LayerRow[] };
+  /** A fresh parameter record for inputs of `inShape`, drawn from `key`: the same key, the same record. */
   readonly init: (key: Key, inShape: Shape) => P;
+  /**
+   * Runs the layer on x [n, ...inShape] with the kernel set given: the
+   * output and a backward closure. Never writes its inputs (a view such as
+   * flatten's output shares their data); throws a ShapeError when x does not
+   * fit.
+   */
   readonly apply: (params: P, x: Tensor, options: RunOptions) => Op<Tensor, LayerBackward<P>>;
 }
 
+/** The parameter record type of a layer type: `ParamsOf<typeof net>`. */
 export type ParamsOf<L> = L extends Layer<infer P> ? P : never;

@@ -21,16 +21,33 @@ const hwc = (layer: string, s: Shape): [number, number, number] => {
 
 const noParams: NoParams = {};
 
+/** What {@link conv} makes: the filters, their window, stride, padding and initialisation. */
 export interface ConvSpec {
+  /** Output channels. */
   readonly filters: number;
+  /** The side of the square window. */
   readonly size: number;
+  /** Default 1. */
   readonly stride?: number;
+  /** Zero padding per side; default none. */
   readonly pad?: Padding;
   /** Default 'he'. */
   readonly init?: InitScheme;
 }
 
-/** Convolution without bias; params { w: [size, size, cin, filters] }. */
+/**
+ * Convolution without bias ({@link ops.conv2d}) over inputs [h, w, cin],
+ * giving [ho, wo, filters]; params `{ w: [size, size, cin, filters] }`
+ * (HWIO), drawn by `init`. Follow it with {@link untiedBias} or
+ * {@link bias}. `describe` and `init` throw a ShapeError unless the input is
+ * [h, w, c].
+ *
+ * @example
+ * const conv1 = layers.conv({ filters: 16, size: 3, pad: padAll(1) });
+ * const params = conv1.init(key(0), [28, 28, 1]);        // { w: [3, 3, 1, 16] }
+ * const { out } = conv1.apply(params, zeros([2, 28, 28, 1]), { kernels: jsKernels });
+ * out.shape;                                             // [2, 28, 28, 16]
+ */
 export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }: ConvSpec): Layer<{ readonly w: Tensor }> => {
   const outShape = (s: Shape): Shape => {
     const [h, w] = hwc('conv', s);
@@ -57,7 +74,17 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
   };
 };
 
-/** One learnable value per position and channel; params { b: inShape }. */
+/**
+ * Untied bias ({@link ops.untiedBias}): one learnable value per position and
+ * channel, the same for every example; params `{ b: inShape }`, zeros at
+ * init. The reference puts one after each conv.
+ *
+ * @example
+ * const add1 = layers.untiedBias();
+ * const params = add1.init(key(0), [1, 2, 1]);           // { b: [1, 2, 1] }, zeros
+ * const x = fromArray([1, 1, 2, 1], [1, 2]);
+ * toArray(add1.apply({ b: fromArray([1, 2, 1], [10, 20]) }, x, { kernels: jsKernels }).out);   // [11, 22]
+ */
 export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'untied bias', outShape: s, params: sizeOf(s), macs: 0 }] }),
   init: (_, s) => ({ b: zeros(s) }),
@@ -67,7 +94,16 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
   },
 });
 
-/** Bias along the last axis; params { b: [channels] }. */
+/**
+ * Bias along the last axis ({@link ops.bias}): params `{ b: [channels] }`,
+ * zeros at init.
+ *
+ * @example
+ * const b = layers.bias();
+ * const params = b.init(key(0), [7, 7, 64]);             // { b: [64] }, zeros
+ * const x = fromArray([1, 2], [1, 2]);
+ * toArray(b.apply({ b: fromArray([2], [10, 20]) }, x, { kernels: jsKernels }).out);   // [11, 22]
+ */
 export const bias = (): Layer<{ readonly b: Tensor }> => ({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'bias', outShape: s, params: s[s.length - 1]!, macs: 0 }] }),
   init: (_, s) => ({ b: zeros([s[s.length - 1]!]) }),
@@ -94,17 +130,50 @@ const stateless = (
   },
 });
 
+/**
+ * ReLU ({@link ops.relu}) as a layer: no parameters, output shaped like the
+ * input.
+ *
+ * @example
+ * const act = layers.relu();
+ * toArray(act.apply({}, fromArray([1, 3], [-1, 0, 2]), { kernels: jsKernels }).out);   // [0, 0, 2]
+ */
 export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, (x, options) => reluOp(x, options));
 
+/**
+ * [h, w, c] -> [h·w·c] per example ({@link ops.flatten}, h, w, c order): what
+ * a {@link dense} layer needs before it. No parameters; the output shares
+ * the input's data.
+ *
+ * @example
+ * const flat = layers.flatten();
+ * flat.describe([7, 7, 64], 'flatten').outShape;                          // [3136]
+ * flat.apply({}, zeros([2, 7, 7, 64]), { kernels: jsKernels }).out.shape;  // [2, 3136]
+ */
 export const flatten = (): Layer<NoParams> => stateless('flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
 
+/** What {@link maxPool} makes: the window, stride, padding and pad value, as {@link ops.maxPool2d} takes them. */
 export interface PoolSpec {
+  /** The side of the square window. */
   readonly size: number;
+  /** Default `size` (windows that do not overlap). */
   readonly stride?: number;
+  /** Padding per side; default none. Each side must be smaller than `size`. */
   readonly pad?: Padding;
+  /** The value of padded cells; default -Infinity. */
   readonly padValue?: number;
 }
 
+/**
+ * Max pooling ({@link ops.maxPool2d}) over inputs [h, w, c], channel by
+ * channel; no parameters. `describe` throws a ShapeError unless the input is
+ * [h, w, c].
+ *
+ * @example
+ * const pool = layers.maxPool({ size: 2 });
+ * pool.describe([28, 28, 16], 'pool1').outShape;                           // [14, 14, 16]
+ * toArray(pool.apply({}, fromArray([1, 2, 2, 1], [1, 4, 3, 2]), { kernels: jsKernels }).out);   // [4]
+ */
 export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infinity }: PoolSpec): Layer<NoParams> =>
   stateless(
     `max pool ${size}x${size}/${stride}` + (pad.top + pad.bottom + pad.left + pad.right > 0 ? ` pad t/b/l/r ${pad.top}/${pad.bottom}/${pad.left}/${pad.right}` : ''),
@@ -115,7 +184,17 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
     (x, { kernels }) => maxPool2d(x, { size, stride, pad, padValue, kernels }),
   );
 
-/** Fully connected layer with bias; params { w: [in, units], b: [units] }. */
+/**
+ * Fully connected layer with bias ({@link ops.dense}) over flat inputs of
+ * `features` values: params `{ w: [features, units], b: [units] }`, w drawn
+ * by `init` (default 'he'), b zeros. `describe` and `init` throw a ShapeError
+ * for inputs that are not flat: put a {@link flatten} before it.
+ *
+ * @example
+ * const fc = layers.dense({ units: 10 });
+ * const params = fc.init(key(0), [100]);                 // { w: [100, 10], b: [10] }
+ * fc.apply(params, zeros([4, 100]), { kernels: jsKernels }).out.shape;   // [4, 10]
+ */
 export const dense = ({ units, init = 'he' }: { readonly units: number; readonly init?: InitScheme }): Layer<{ readonly w: Tensor; readonly b: Tensor }> => {
   const fanIn = (s: Shape): number => {
     if (s.length !== 1) throw new ShapeError(`dense: expects flat inputs [features], got ${showShape(s)}; add flatten() before it`);

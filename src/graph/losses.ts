@@ -8,17 +8,17 @@ import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
 import type { Labels, Op, OpOptions } from '../ops/op.ts';
 
 /** A loss: (network output, targets) -> scalar, with d loss / d output. */
-export type Loss<T> = (out: Tensor, targets: T, options: OpOptions) => Op<number, { readonly out: Tensor }>;
+export type Loss<T> = (out: Tensor, targets: T, options?: OpOptions) => Op<number, { readonly out: Tensor }>;
 
 /**
  * Softmax cross-entropy of logits [n, classes] with integer labels, the mean
  * over the batch; fused and stable (finite for logits of ±1e4). The default
- * loss of valueAndGrad.
+ * loss of valueAndGrad. Throws as {@link ops.softmaxCrossEntropy} does.
  *
  * @example
  * const l = crossEntropyLoss(fromArray([1, 3], [2, 0, -1]), [0], {});
  * l.out;                       // 0.17 (about)
- * l.backward(1).out;           // softmax - one-hot
+ * toArray(l.backward(1).out);  // [-0.156, 0.114, 0.042] (about): softmax - one-hot
  */
 export const crossEntropyLoss: Loss<Labels> = (out, labels, options) => {
   const op = softmaxCrossEntropy(out, labels, options);
@@ -26,7 +26,8 @@ export const crossEntropyLoss: Loss<Labels> = (out, labels, options) => {
 };
 
 /**
- * Mean squared error: the mean over the batch of sum_j (out_j - target_j)^2 / 2.
+ * Mean squared error: the mean over the batch of sum_j (out_j - target_j)^2 / 2,
+ * targets shaped like the output. Throws a ShapeError when they are not.
  *
  * @example
  * const l = meanSquaredError(fromArray([1, 2], [1, 2]), fromArray([1, 2], [0, 0]), {});

@@ -7,6 +7,7 @@ import { tensor, zerosLike, type Tensor } from '../core/tensor.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { mapTree, zipTrees, type Tree } from './tree.ts';
 
+/** What an optimizer step gives: new parameters and new state (those passed in are untouched). */
 export interface Step<P extends Tree, S extends Tree> {
   readonly params: P;
   readonly state: S;
@@ -23,8 +24,15 @@ export interface StepOptions {
  * like it, or nothing), `step` gives new parameters and new state.
  */
 export interface Optimizer<S extends Tree> {
+  /** 'sgd', 'momentum' or 'adam'. */
   readonly name: string;
+  /** The state a run starts with for this parameter record. */
   readonly init: <P extends Tree>(params: P) => S;
+  /**
+   * New parameters and state from a step along `grads` (shaped like
+   * `params`); writes nothing passed in. Throws a RangeError when `grads` or
+   * `state` lacks a leaf of `params`.
+   */
   readonly step: <P extends Tree>(params: P, grads: P, state: S, options: StepOptions) => Step<P, S>;
 }
 
@@ -57,6 +65,7 @@ export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
   }),
 });
 
+/** Momentum's state: a velocity per parameter, shaped like the parameters. */
 export type MomentumState = { readonly velocity: Tree };
 
 /**
@@ -79,11 +88,19 @@ export const momentum = ({ mu = 0.9 }: { readonly mu?: number } = {}): Optimizer
   },
 });
 
+/**
+ * Adam's state: the moment estimates `m` and `v`, shaped like the
+ * parameters, and the steps taken so far `t`, a [1] tensor.
+ */
 export type AdamState = { readonly m: Tree; readonly v: Tree; readonly t: Tensor };
 
+/** Adam's hyper-parameters. */
 export interface AdamOptions {
+  /** Decay of the first moment; default 0.9. */
   readonly beta1?: number;
+  /** Decay of the second moment; default 0.999. */
   readonly beta2?: number;
+  /** Added to the root of the second moment; default 1e-8. */
   readonly eps?: number;
 }
 
@@ -114,6 +131,7 @@ export const adam = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {
   },
 });
 
+/** The optimizers {@link optimizerByName} knows. */
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
 /** An optimizer by name, with its default hyper-parameters (momentum 0.9; Adam 0.9, 0.999, 1e-8). */

@@ -1,15 +1,26 @@
 // Learning-rate schedules: pure functions of the (fractional) epoch, where
 // epoch + i / stepsPerEpoch is the position of step i within the epoch.
 
+/**
+ * A learning rate as a function of the fractional epoch: step i of an epoch
+ * of `steps` steps is at epoch + i / steps.
+ */
 export type Schedule = (epoch: number) => number;
 
+/** The same rate throughout. */
 export const constant = (lr: number): Schedule => () => lr;
 
+/** The shape of a {@link warmupCosine} schedule; durations are in epochs. */
 export interface WarmupCosineSpec {
+  /** The peak rate, reached at the end of the warm-up. */
   readonly max: number;
+  /** The rate at epoch 0. */
   readonly init: number;
+  /** The rate at the end of the decay. */
   readonly final: number;
+  /** Epochs of linear warm-up. */
   readonly warmup: number;
+  /** Epochs of the cosine fall, counting the one that ends at `final`. */
   readonly decay: number;
   /** When true the rate changes every step; when false it is constant within an epoch (the reference). */
   readonly continuous?: boolean;

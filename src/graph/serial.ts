@@ -9,8 +9,10 @@ import type { Shape, Tensor } from '../core/tensor.ts';
 import type { Layer, LayerRow, ParamsOf, RunOptions } from './layer.ts';
 import type { Tree } from './tree.ts';
 
+/** @inline */
 type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** The parameter record of `serial(layers)`: for each layer name, that layer's own record. */
 export type SerialParams<L extends Record<string, AnyLayer>> = { readonly [K in keyof L]: ParamsOf<L[K]> };
 
 /** A serial pipeline keeps its named layers, so that tools can run it layer by layer (explain.ts). */
@@ -18,12 +20,32 @@ export type Serial<L extends Record<string, AnyLayer>> = Layer<SerialParams<L>> 
 
 const applyWithout = (name: string, layer: AnyLayer, x: Tensor, options: RunOptions, params: object) => {
   try {
-    return layer.apply({}, x, options);
-  } catch {
+    return inLayer(name, () => layer.apply({}, x, options));
+  } catch (err) {
+    // Reading a parameter of the missing record is a TypeError; any other error is the layer's own.
+    if (!(err instanceof TypeError)) throw err;
     throw new RangeError(`serial: the parameter record has no "${name}" (it has ${Object.keys(params).join(', ') || 'nothing'}); make it with the network's init`);
   }
 };
 
+/**
+ * Composes named layers, in order, into one layer, as stax's serial does.
+ * `init` gives layer i the key foldIn(key, i) and returns one entry per
+ * name; `describe` names the rows by path (`block.conv1` when nested);
+ * `apply` runs the layers in order and its backward runs theirs in reverse,
+ * returning gradients in a record shaped like the parameters. A layer
+ * without parameters may be missing from the record.
+ *
+ * A ShapeError from inside names the layer's path; `apply` throws a
+ * RangeError when the record lacks a layer that has parameters.
+ *
+ * @example
+ * const net = serial({ fc1: layers.dense({ units: 8 }), act: layers.relu(), fc2: layers.dense({ units: 3 }) });
+ * const params = net.init(key(0), [4]);                  // { fc1: { w, b }, act: {}, fc2: { w, b } }
+ * const { out, backward } = net.apply(params, fromArray([1, 4], [1, 2, 3, 4]), { kernels: jsKernels });
+ * out.shape;                                             // [1, 3]
+ * const grads = backward(fromArray([1, 3], [1, 0, 0])).params;   // shaped like params
+ */
 export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L> => {
   const entries = Object.entries(layers);
   return {

@@ -3,8 +3,14 @@
 
 import type { Tensor } from '../core/tensor.ts';
 
+/**
+ * A parameter record: a tensor, or a readonly record of named trees.
+ * Gradients and optimizer state are trees of the same shape; a leaf's path
+ * is its names joined with dots (`conv1.w`).
+ */
 export type Tree = Tensor | { readonly [name: string]: Tree };
 
+/** True when `t` is a leaf: a tensor, with a shape and typed-array data. */
 export const isTensor = (t: Tree): t is Tensor => 'shape' in t && 'data' in t && ArrayBuffer.isView((t as Tensor).data);
 
 /** Applies `f` to every leaf, in key order, building a tree of the same shape. */
@@ -15,7 +21,11 @@ export const mapTree = <T extends Tree>(t: T, f: (leaf: Tensor, path: string) =>
   return out as T;
 };
 
-/** Like mapTree over several trees of the same shape (params, grads, state...). */
+/**
+ * Like mapTree over several trees of the same shape (params, grads,
+ * state...), following the keys of the first. Throws a RangeError naming
+ * the path when another tree lacks one.
+ */
 export const zipTrees = <T extends Tree>(
   trees: readonly Tree[],
   f: (leaves: readonly Tensor[], path: string) => Tensor,
@@ -45,4 +55,5 @@ export const leaves = (t: Tree, path = ''): Array<readonly [string, Tensor]> => 
 export const fromLeaves = <T extends Tree>(template: T, lookup: (path: string) => Tensor): T =>
   mapTree(template, (_, path) => lookup(path));
 
+/** The number of values in all the leaves. */
 export const countParams = (t: Tree): number => leaves(t).reduce((s, [, x]) => s + x.data.length, 0);

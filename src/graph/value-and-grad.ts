@@ -14,6 +14,7 @@ export interface Batch<T = Labels> {
   readonly labels: T;
 }
 
+/** What the function of {@link valueAndGrad} gives for one batch. */
 export interface LossAndGrad<P extends Tree> {
   /** The loss, averaged over the batch as the loss defines it. */
   readonly loss: number;
@@ -30,7 +31,10 @@ export interface ValueAndGradOptions<T> extends RunOptions {
 
 /**
  * The loss of `net` on a batch and its gradient with respect to every
- * parameter, as a function of (params, batch).
+ * parameter, as a function of (params, batch): one forward, one backward.
+ * The loss is the mean over the batch (softmax cross-entropy of the logits
+ * unless `loss` says otherwise), so the gradient is the mean's. Shape and
+ * label errors are thrown as the ops throw them.
  *
  * @example
  * const net = serial({ fc: layers.dense({ units: 3 }) });

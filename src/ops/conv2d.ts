@@ -9,6 +9,7 @@ import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels, type WindowGeometry } from './kernels/index.ts';
 import type { Op, OpOptions } from './op.ts';
 
+/** Padding per side, in pixels: rows added above and below the input, columns left and right of it. */
 export interface Padding {
   readonly top: number;
   readonly bottom: number;
@@ -16,10 +17,14 @@ export interface Padding {
   readonly right: number;
 }
 
+/** `p` pixels on every side: padAll(1) keeps a stride-1 3x3 convolution's output the size of its input. */
 export const padAll = (p: number): Padding => ({ top: p, bottom: p, left: p, right: p });
 
+/** The options of {@link conv2d}: stride, padding and the kernel set. */
 export interface Conv2dOptions extends OpOptions {
+  /** The step between windows, in both directions; default 1. */
   readonly stride?: number;
+  /** Zero padding per side; default none. */
   readonly pad?: Padding;
 }
 
@@ -30,7 +35,11 @@ export interface ConvGeometry {
   readonly ho: number; readonly wo: number;
 }
 
-/** Output height and width of a window op; used by conv and pooling alike. */
+/**
+ * Output height or width of a window op, conv and pooling alike:
+ * floor((size + before + after - window) / stride) + 1. Below 1 when the
+ * window does not fit.
+ */
 export const windowOutput = (size: number, window: number, stride: number, before: number, after: number): number =>
   Math.floor((size + before + after - window) / stride) + 1;
 
@@ -55,6 +64,25 @@ const windows = (g: ConvGeometry): WindowGeometry => ({
   n: g.n, h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride: g.stride, padTop: g.pad.top, padLeft: g.pad.left, ho: g.ho, wo: g.wo,
 });
 
+/**
+ * 2-D convolution of a batch: input x [n, h, w, cin] (NHWC), filters
+ * w [kh, kw, cin, cout] (HWIO), output [n, ho, wo, cout] with
+ * ho = floor((h + pad.top + pad.bottom - kh) / stride) + 1 (and wo alike).
+ * Cross-correlation, as every framework computes it (the filters are not
+ * flipped), over zero padding, without bias. `backward(dy)` gives `{ x, w }`.
+ * Returns fresh arrays of x's dtype and never writes its inputs.
+ *
+ * Throws a ShapeError when x or w is not rank 4, their channels differ or
+ * the filters do not fit the padded input; a RangeError when `stride` is not
+ * a positive integer.
+ *
+ * @example
+ * const x = fromArray([1, 3, 3, 1], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+ * const w = fromArray([2, 2, 1, 1], [1, 2, 3, 4]);
+ * const { out, backward } = ops.conv2d(x, w, { kernels: jsKernels });   // out: [1, 2, 2, 1]
+ * toArray(out);                                                         // [37, 47, 67, 77]
+ * toArray(backward(fromArray([1, 2, 2, 1], [1, 0, 0, 0])).w);           // [1, 2, 4, 5]
+ */
 export const conv2d = (
   x: Tensor,
   w: Tensor,

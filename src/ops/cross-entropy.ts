@@ -21,6 +21,23 @@ const checkLabels = (op: string, x: Tensor, labels: Labels): [number, number] =>
   return [n, c];
 };
 
+/**
+ * Cross-entropy of probabilities p [n, classes] (a softmax's output) with
+ * integer labels: the mean over the batch of -log p[i, label i], the
+ * reference's form. A probability of 0 at the label gives Infinity; on
+ * logits, {@link softmaxCrossEntropy} is the stable choice. `backward(dl)`
+ * takes the loss's cotangent (1 for the loss itself) and gives `{ p }`.
+ * `kernels` is accepted and unused.
+ *
+ * Throws a ShapeError when p is not rank 2 or there are not n labels; a
+ * RangeError for a label that is not an integer in 0..classes-1.
+ *
+ * @example
+ * const p = fromArray([2, 2], [0.5, 0.5, 0.1, 0.9]);
+ * const { out, backward } = ops.crossEntropy(p, [0, 1]);
+ * out;                        // 0.399 (about): (-log 0.5 - log 0.9) / 2
+ * toArray(backward(1).p);     // [-1, 0, 0, -0.556] (about): -1 / (n p) at each label
+ */
 export const crossEntropy = (p: Tensor, labels: Labels, _options: OpOptions = {}): Op<number, { readonly p: Tensor }> => {
   const [n, c] = checkLabels('crossEntropy', p, labels);
   let loss = 0;
@@ -35,6 +52,21 @@ export const crossEntropy = (p: Tensor, labels: Labels, _options: OpOptions = {}
   };
 };
 
+/**
+ * Softmax cross-entropy of logits [n, classes] with integer labels, the
+ * mean over the batch; fused through a float64 log-softmax, so finite for
+ * logits of ±1e4. `backward(dl)` takes the loss's cotangent (1 for the loss
+ * itself) and gives `{ logits }` = dl · (softmax(logits) - onehot) / n.
+ * `kernels` is accepted and unused.
+ *
+ * Throws a ShapeError when logits is not rank 2 or there are not n labels;
+ * a RangeError for a label that is not an integer in 0..classes-1.
+ *
+ * @example
+ * const { out, backward } = ops.softmaxCrossEntropy(fromArray([1, 3], [0, 0, 0]), [2]);
+ * out;                             // 1.0986 (about): log 3
+ * toArray(backward(1).logits);     // [0.333, 0.333, -0.667] (about)
+ */
 export const softmaxCrossEntropy = (logits: Tensor, labels: Labels, _options: OpOptions = {}): Op<number, { readonly logits: Tensor }> => {
   const [n, c] = checkLabels('softmaxCrossEntropy', logits, labels);
   const logp = alloc('float64', n * c);

@@ -5,6 +5,22 @@ import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels } from './kernels/index.ts';
 import type { Op, OpOptions } from './op.ts';
 
+/**
+ * Fully connected: y = x · w + b for x [n, k], w [k, m] (a row per input, a
+ * column per output) and b [m]; out [n, m]. `backward(dy)` gives
+ * `{ x, w, b }`, b's summed over the batch. Returns fresh arrays of x's
+ * dtype and never writes its inputs.
+ *
+ * Throws a ShapeError when x or w is not rank 2, x's columns are not w's
+ * rows, or b is not [m].
+ *
+ * @example
+ * const x = fromArray([1, 2], [1, 2]);
+ * const w = fromArray([2, 3], [1, 0, 1, 0, 1, 1]);
+ * const { out, backward } = ops.dense(x, w, fromArray([3], [0, 0, 10]));
+ * toArray(out);                                           // [1, 2, 13]
+ * toArray(backward(fromArray([1, 3], [1, 1, 1])).x);      // [2, 2]
+ */
 export const dense = (
   x: Tensor,
   w: Tensor,

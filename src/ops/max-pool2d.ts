@@ -10,19 +10,44 @@ import { padAll, windowOutput, type Padding } from './conv2d.ts';
 import { jsKernels } from './kernels/index.ts';
 import type { Op, OpOptions } from './op.ts';
 
+/** The options of {@link maxPool2d}: the window and the kernel set. */
 export interface MaxPoolOptions extends OpOptions {
+  /** The side of the square window. */
   readonly size: number;
+  /** The step between windows; default `size` (windows that do not overlap). */
   readonly stride?: number;
+  /** Padding per side; default none. Each side must be smaller than `size`. */
   readonly pad?: Padding;
+  /** The value of padded cells; default -Infinity (0 is the same after a ReLU). */
   readonly padValue?: number;
 }
 
+/**
+ * Max pooling of a batch x [n, h, w, c] (NHWC) over size x size windows,
+ * channel by channel: output [n, ho, wo, c] with
+ * ho = floor((h + pad.top + pad.bottom - size) / stride) + 1 (and wo alike).
+ * Ties go to the first maximum in row-major window order; `backward(dy)`
+ * gives `{ x }`, each output's gradient sent to that one input element
+ * (nowhere when the maximum was a padded cell). Returns fresh arrays and
+ * never writes its inputs.
+ *
+ * Throws a ShapeError when x is not rank 4, the window does not fit the
+ * padded input, or a side's padding is not smaller than the window.
+ *
+ * @example
+ * const x = fromArray([1, 2, 2, 1], [1, 4, 3, 2]);
+ * const { out, backward } = ops.maxPool2d(x, { size: 2 });
+ * toArray(out);                                        // [4]
+ * toArray(backward(fromArray([1, 1, 1, 1], [1])).x);   // [0, 1, 0, 0]
+ */
 export const maxPool2d = (
   x: Tensor,
   { size, stride = size, pad = padAll(0), padValue = -Infinity, kernels = jsKernels }: MaxPoolOptions,
 ): Op<Tensor, { readonly x: Tensor }> => {
   expectRank('maxPool2d', 'input [n, h, w, c]', x.shape, 4);
   const [n, h, w, c] = x.shape as [number, number, number, number];
+  if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`maxPool2d: size must be a positive integer, got ${size}`);
+  if (!(Number.isInteger(stride) && stride >= 1)) throw new RangeError(`maxPool2d: stride must be a positive integer, got ${stride}`);
   const ho = windowOutput(h, size, stride, pad.top, pad.bottom);
   const wo = windowOutput(w, size, stride, pad.left, pad.right);
   if (ho < 1 || wo < 1 || Math.max(pad.top, pad.bottom, pad.left, pad.right) >= size) {

@@ -19,6 +19,17 @@ export const logSoftmaxRows = (x: Readonly<Data>, c: number, out: Data): void =>
   }
 };
 
+/**
+ * Softmax along the last axis: each row becomes probabilities that sum to
+ * 1. Computed from the log-softmax, shifted by the row maximum, so large
+ * logits cannot overflow. `backward(dy)` gives `{ x }`. Returns fresh arrays
+ * of x's dtype and never writes its inputs; `kernels` is accepted and
+ * unused.
+ *
+ * @example
+ * const { out } = ops.softmax(fromArray([2, 2], [0, 0, 1000, 1000]));
+ * toArray(out);                                        // [0.5, 0.5, 0.5, 0.5]: no overflow
+ */
 export const softmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
   const c = lastAxis(x);
   const y = alloc(dtypeOf(x), x.data.length);
@@ -39,6 +50,16 @@ export const softmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { reado
   };
 };
 
+/**
+ * log(softmax(x)) along the last axis, as x minus the row's log-sum-exp
+ * (shifted by the row maximum): finite for large logits, and never the log
+ * of an underflowed 0. `backward(dy)` gives `{ x }`. Returns fresh arrays of
+ * x's dtype and never writes its inputs; `kernels` is accepted and unused.
+ *
+ * @example
+ * const { out } = ops.logSoftmax(fromArray([1, 2], [0, -1000]));
+ * toArray(out);                                        // [0, -1000]; log(softmax) would give -Infinity
+ */
 export const logSoftmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
   const c = lastAxis(x);
   const y = alloc(dtypeOf(x), x.data.length);

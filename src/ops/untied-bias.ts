@@ -6,6 +6,21 @@ import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels } from './kernels/index.ts';
 import type { Op, OpOptions } from './op.ts';
 
+/**
+ * Untied bias: x [n, ...s] plus b [...s], one value per position and
+ * channel (b is [h, w, c] for NHWC maps), the same for every example. The
+ * reference's "addition" layer. `backward(dy)` gives `{ x, b }`: x's is dy
+ * itself (shared, not copied), b's is dy summed over the batch. The output
+ * is a fresh array; the inputs are never written.
+ *
+ * Throws a ShapeError when b's shape is not x's without the batch axis.
+ *
+ * @example
+ * const x = fromArray([2, 1, 2, 1], [1, 2, 3, 4]);       // two 1x2 maps, one channel
+ * const { out, backward } = ops.untiedBias(x, fromArray([1, 2, 1], [10, 20]));
+ * toArray(out);                                           // [11, 22, 13, 24]
+ * toArray(backward(fromArray([2, 1, 2, 1], [1, 2, 3, 4])).b);   // [4, 6]
+ */
 export const untiedBias = (x: Tensor, b: Tensor, { kernels = jsKernels }: OpOptions = {}): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
   expectSameShape('untiedBias', 'bias', b.shape, x.shape.slice(1));
   return {

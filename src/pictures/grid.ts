@@ -23,9 +23,11 @@ import {
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
+/** The layout of a {@link predictionGrid}. */
 export interface GridOptions {
+  /** Images per row; default 8. */
   readonly cols?: number;
-  /** Integer magnification of each 28x28 image (and of the caption font). */
+  /** Integer magnification of each 28x28 image (and of the caption font); default 2. */
   readonly scale?: number;
 }
 
@@ -44,6 +46,13 @@ const cellGeometry = (scale: number) => {
   };
 };
 
+/**
+ * A grid of 28x28 digits (`images`: 784 bytes each, 0 = background), each
+ * captioned with its true and predicted label (`t7 p7`), mistakes framed and
+ * captioned in red, under a header counting them. Throws a RangeError when
+ * there are not as many predictions as labels, or fewer than 784 image
+ * bytes per label.
+ */
 export const predictionGrid = (
   images: Uint8Array,
   labels: ArrayLike<number>,
@@ -84,6 +93,7 @@ export const predictionGrid = (
  * Heat map of a square confusion matrix (row = true label, column = predicted).
  * Colour is the row-normalised fraction through a square root, with a floor for
  * any non-zero count, so that a few mistakes beside a large diagonal still show.
+ * Throws a RangeError when the matrix is not square.
  */
 export const confusionMatrixRaster = (matrix: ReadonlyArray<readonly number[]>): Raster => {
   const n = matrix.length;

@@ -7,9 +7,14 @@
 
 import { tensor, type Tensor } from '../core/tensor.ts';
 
-/** A preprocessed 28x28 image (0 = background, 255 = ink) as the network's input: [1, 28, 28, 1], pixels / 255 as in training. */
+/**
+ * A preprocessed 28x28 image (0 = background, 255 = ink) as the network's
+ * input: [1, 28, 28, 1], pixels / 255 as in training. Throws a RangeError
+ * unless `gray` has 784 bytes.
+ */
 export const toInput = (gray: Uint8Array): Tensor => tensor([1, 28, 28, 1], Float32Array.from(gray, (v) => v / 255));
 
+/** A picture as a canvas's ImageData holds it: width · height RGBA pixels, row-major, 4 bytes each. */
 export interface RgbaImage {
   readonly width: number;
   readonly height: number;
@@ -37,6 +42,18 @@ export const toGray = (img: RgbaImage): Uint8Array => {
   return gray;
 };
 
+/**
+ * A picture of a digit of any size (a canvas, a decoded PNG) as a 28x28
+ * MNIST-style image: gray, ink made bright on black (dark-on-light pictures
+ * are inverted), cropped, scaled into 20x20 and centred by mass, as MNIST
+ * was made. 28 · 28 bytes, 0 = background, 255 = ink; a blank picture gives
+ * zeros. Throws a RangeError when `rgba` is not width · height · 4 bytes.
+ *
+ * @example
+ * const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+ * const gray = preprocess({ width: img.width, height: img.height, rgba: img.data });
+ * const logits = predict(net, params, toInput(gray), { kernels });
+ */
 export const preprocess = (img: RgbaImage): Uint8Array => preprocessGray(img.width, img.height, toGray(img));
 
 const median = (values: number[]): number => {
@@ -85,8 +102,10 @@ const resize = (src: Float64Array, w: number, h: number, nw: number, nh: number)
 };
 
 /**
- * `gray` is luminance (0 = black, 255 = white), row-major. Returns 28*28 bytes with
- * 0 = background and 255 = ink; a blank picture gives all zeros.
+ * {@link preprocess} of a grayscale picture: `gray` is luminance (0 = black,
+ * 255 = white), row-major. Returns 28*28 bytes with 0 = background and
+ * 255 = ink; a blank picture gives all zeros. Throws a RangeError when
+ * `gray` is not width · height bytes.
  */
 export const preprocessGray = (width: number, height: number, gray: Uint8Array): Uint8Array => {
   const out = new Uint8Array(SIDE * SIDE);

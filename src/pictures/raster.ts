@@ -3,6 +3,7 @@
 // Pure (no Node, no DOM), so a web page can draw the same pictures. The
 // drawing helpers write into the raster they are given; callers own it.
 
+/** An RGBA picture: width · height pixels, row-major, 4 bytes each (a canvas's ImageData layout). */
 export type Raster = { readonly width: number; readonly height: number; readonly rgba: Uint8ClampedArray };
 export type Rgb = readonly [number, number, number];
 

@@ -3,22 +3,29 @@
 
 import { heatColor } from './raster.ts';
 
+/** A point of a series, in data units. */
 export interface Point {
   readonly x: number;
   readonly y: number;
 }
 
+/** One curve of a chart. */
 export interface Series {
+  /** Its name in the legend. */
   readonly name: string;
   readonly points: readonly Point[];
+  /** Any SVG colour; default: the next of the palette. */
   readonly color?: string;
 }
 
+/** The titles and size of a {@link curvesSvg} chart. */
 export interface ChartOptions {
   readonly title: string;
   readonly xLabel: string;
   readonly yLabel: string;
+  /** Pixels; default 640. */
   readonly width?: number;
+  /** Pixels; default 400. */
   readonly height?: number;
 }
 
@@ -58,6 +65,17 @@ const tickLabel = (v: number, step: number): string => {
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
 };
 
+/**
+ * Line charts as SVG text: the series on shared, rounded axes, with a legend
+ * in the corner the curves cross least. Non-finite points (a diverged loss)
+ * are left out.
+ *
+ * @example
+ * const svg = curvesSvg(
+ *   [{ name: 'train', points: history.map((m) => ({ x: m.epoch + 1, y: m.trainLoss })) }],
+ *   { title: 'loss', xLabel: 'epoch', yLabel: 'loss' },
+ * );
+ */
 export const curvesSvg = (series: readonly Series[], opts: ChartOptions): string => {
   const W = opts.width ?? 640;
   const H = opts.height ?? 400;
@@ -122,7 +140,12 @@ export const curvesSvg = (series: readonly Series[], opts: ChartOptions): string
   return out.join('\n') + '\n';
 };
 
-/** Row = true label, column = predicted; colour is the row-normalised fraction (square root, so mistakes show). */
+/**
+ * A confusion matrix as SVG text. Row = true label, column = predicted;
+ * colour is the row-normalised fraction (square root, so mistakes show).
+ * `labels` names the classes (default 0, 1, ...). Throws a RangeError when
+ * the matrix is not square.
+ */
 export const confusionMatrixSvg = (matrix: ReadonlyArray<readonly number[]>, labels?: readonly string[]): string => {
   const n = matrix.length;
   if (matrix.some((row) => row.length !== n)) throw new RangeError('confusionMatrixSvg: matrix must be square');

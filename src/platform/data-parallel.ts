@@ -5,8 +5,10 @@
 // by share size, so results are deterministic for a given thread count.
 
 import { Worker } from 'node:worker_threads';
-import { tensor, type Tensor } from '../core/tensor.ts';
-import { fromLeaves, leaves, type Tree } from '../graph/index.ts';
+import type { Tensor } from '../core/tensor.ts';
+import type { Tree } from '../graph/index.ts';
+import type { Labels } from '../ops/op.ts';
+import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
 import type { BatchGrad, GradientSource } from '../training/gradients.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
 import type { NetworkSource, WorkerInit, WorkerReply, WorkerStep } from './grad-worker.ts';
@@ -29,11 +31,13 @@ const spawn = (init: WorkerInit): Worker => {
   return new Worker(boot, { eval: true, workerData: init });
 };
 
+/** How {@link parallelGradients} splits the work: the network, the kernels and the thread count. */
 export interface ParallelOptions {
   /** The network each worker builds: the library's seed network, or an export of a module. */
   readonly network: NetworkSource;
   /** The kernel set each worker runs on, by name. */
   readonly kernels: KernelName;
+  /** How many workers; each takes a contiguous share of every batch. */
   readonly threads: number;
 }
 
@@ -66,8 +70,8 @@ interface Slot {
  */
 export const parallelGradients = <P extends Tree>(template: P, { network, kernels, threads }: ParallelOptions): GradientSource<P> => {
   const init = { network, kernels };
-  const layout = leaves(template).map(([path, t]) => ({ path, shape: [...t.shape], size: t.data.length }));
-  const total = layout.reduce((s, l) => s + l.size, 0);
+  const layout = layoutOf(template);
+  const total = layoutSize(layout);
   const shared = new SharedArrayBuffer(total * 4);
   const flat = new Float32Array(shared);
   let closing = false;
@@ -95,12 +99,8 @@ export const parallelGradients = <P extends Tree>(template: P, { network, kernel
       slot.worker.postMessage(msg, transfer);
     });
 
-  const grad = async (params: P, x: Tensor, labels: Uint8Array): Promise<BatchGrad<P>> => {
-    let off = 0;
-    for (const [, t] of leaves(params)) {
-      flat.set(t.data as Float32Array, off);
-      off += t.data.length;
-    }
+  const grad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
+    packTree(params, layout, flat);
     const n = labels.length;
     const px = x.data.length / n;
     const shares = slots.map((_, i) => [Math.floor((i * n) / slots.length), Math.floor(((i + 1) * n) / slots.length)] as const);
@@ -108,7 +108,7 @@ export const parallelGradients = <P extends Tree>(template: P, { network, kernel
       shares.map(([a, b], i) => {
         if (b === a) return Promise.resolve(null);
         const xs = (x.data as Float32Array).slice(a * px, b * px);
-        const msg: WorkerStep = { params: shared, x: xs, shape: [b - a, ...x.shape.slice(1)], labels: labels.slice(a, b) };
+        const msg: WorkerStep = { params: shared, x: xs, shape: [b - a, ...x.shape.slice(1)], labels: Int32Array.from({ length: b - a }, (_, j) => labels[a + j]!) };
         return call(slots[i]!, msg, [xs.buffer as ArrayBuffer]);
       }),
     );
@@ -123,14 +123,7 @@ export const parallelGradients = <P extends Tree>(template: P, { network, kernel
       correct += r.correct;
       for (let j = 0; j < total; j++) sum[j] += w * r.grads[j]!;
     });
-    const offsets = new Map<string, number>();
-    layout.reduce((o, l) => (offsets.set(l.path, o), o + l.size), 0);
-    const grads = fromLeaves(template, (path) => {
-      const l = layout.find((e) => e.path === path)!;
-      const o = offsets.get(path)!;
-      return tensor(l.shape, sum.slice(o, o + l.size));
-    });
-    return { loss, correct, grads };
+    return { loss, correct, grads: unpackTree(layout, sum, { copy: false, template }) };
   };
 
   const close = async (): Promise<void> => {

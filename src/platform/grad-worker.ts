@@ -3,8 +3,9 @@
 // its share of the batch on parameters read from the shared buffer.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { tensor, type Tensor } from '../core/tensor.ts';
-import { leaves, seedNetwork, valueAndGrad, type InitScheme, type Layer, type Tree } from '../graph/index.ts';
+import { tensor } from '../core/tensor.ts';
+import { layoutSize, packTree, unpackTree, type Layout } from '../graph/packing.ts';
+import { seedNetwork, valueAndGrad, type InitScheme, type Layer, type Tree } from '../graph/index.ts';
 import { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
 import { countCorrect } from '../training/gradients.ts';
 
@@ -16,13 +17,13 @@ export type NetworkSource =
 export interface WorkerInit {
   readonly network: NetworkSource;
   readonly kernels: KernelName;
-  readonly layout: ReadonlyArray<{ readonly path: string; readonly shape: number[]; readonly size: number }>;
+  readonly layout: Layout;
 }
 export interface WorkerStep {
   readonly params: SharedArrayBuffer;
   readonly x: Float32Array;
   readonly shape: number[];
-  readonly labels: Uint8Array;
+  readonly labels: Int32Array;
 }
 export interface WorkerReply {
   readonly loss: number;
@@ -44,43 +45,20 @@ const loadNetwork = async (source: NetworkSource): Promise<AnyLayer> => {
   return net;
 };
 
-/** A parameter record rebuilt from dotted paths, in layout order (the order leaves() gave). */
-const treeFromPaths = (paths: readonly string[], get: (path: string) => Tensor): Tree => {
-  const root: Record<string, Tree> = {};
-  for (const path of paths) {
-    const parts = path.split('.');
-    let node = root;
-    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, Tree>;
-    node[parts[parts.length - 1]!] = get(path);
-  }
-  return root;
-};
-
 if (parentPort !== null) {
   const port = parentPort;
   const cfg = workerData as WorkerInit;
-  const offsets = new Map<string, number>();
-  cfg.layout.reduce((o, l) => (offsets.set(l.path, o), o + l.size), 0);
-  const shapes = new Map(cfg.layout.map((l) => [l.path, l] as const));
-  const total = cfg.layout.reduce((s, l) => s + l.size, 0);
   const vg = loadNetwork(cfg.network).then((net) => valueAndGrad(net, { kernels: kernelsByName(cfg.kernels) }));
   // A network that fails to load fails the worker: the main thread reports it on the next call.
   vg.catch((err: unknown) => setImmediate(() => { throw err; }));
   port.on('message', (m: WorkerStep) => {
     void vg.then((f) => {
-      const flat = new Float32Array(m.params);
       // Views on the shared parameters: the main thread writes them only between steps.
-      const params = treeFromPaths(cfg.layout.map((l) => l.path), (path) => {
-        const o = offsets.get(path)!;
-        return tensor(shapes.get(path)!.shape, flat.subarray(o, o + shapes.get(path)!.size));
-      });
+      const params = unpackTree(cfg.layout, new Float32Array(m.params), { copy: false });
       const r = f(params, { x: tensor(m.shape, m.x), labels: m.labels });
-      const grads = new Float32Array(total);
-      let o = 0;
-      for (const [, g] of leaves(r.grads)) {
-        grads.set(g.data as Float32Array, o);
-        o += g.data.length;
-      }
+      // Layers without parameters have no leaves, so the gradient record packs in the parameters' layout.
+      const grads = new Float32Array(layoutSize(cfg.layout));
+      packTree(r.grads, cfg.layout, grads);
       const reply: WorkerReply = { loss: r.loss, correct: countCorrect(r.out, m.labels), grads };
       port.postMessage(reply, [grads.buffer]);
     });

@@ -59,6 +59,7 @@ const consistent = (m: Meta): Result<Meta> =>
         ? E.left(`checkpoint is at step ${m.step} after the last epoch`)
         : E.right(m);
 
+/** A training run that can resume: its config and where it stands. */
 export interface Checkpoint {
   readonly config: TrainConfig;
   readonly state: RunState<SeedParams>;
@@ -101,6 +102,12 @@ const parseMeta = (m: Record<string, string>): Result<Meta> => {
   );
 };
 
+/**
+ * A checkpoint back from its bytes. Fails when the file is not safetensors,
+ * not this program's, its metadata is missing, invalid or inconsistent (a
+ * step past the run's end, a history of the wrong length), or a tensor of
+ * the network or the optimizer state is missing, extra or misshapen.
+ */
 export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
   pipe(
     decodeSafetensors(bytes),

@@ -3,9 +3,12 @@
 // (codecs.ts validates one read back from a checkpoint). The CLI's flags
 // build one; the page and library users write one.
 
+/** The two recipes: 'seed', the reference's run, and 'default', the modern one. */
 export type Preset = 'default' | 'seed';
 
+/** A training run as the CLI and checkpoints describe it: everything but the data. */
 export interface TrainConfig {
+  /** Which recipe: it picks the schedule. */
   readonly preset: Preset;
   readonly epochs: number;
   readonly batchSize: number;
@@ -13,14 +16,20 @@ export interface TrainConfig {
   readonly lr: number;
   readonly optimizer: 'sgd' | 'momentum' | 'adam';
   readonly init: 'seed' | 'he';
+  /** Shuffle each epoch (from `seed`), or keep file order. */
   readonly shuffle: boolean;
+  /** Fixes the initialisation and every shuffle. */
   readonly seed: number;
+  /** Train on the first N images only; null for all. */
   readonly trainLimit: number | null;
+  /** Test on the first N images only; null for all. */
   readonly testLimit: number | null;
+  /** Worker threads for the gradients. */
   readonly threads: number;
   readonly kernels: 'wasm' | 'js' | 'reference';
 }
 
+/** The two recipes' settings; a config adds the seed, limits, threads and kernels. */
 export const presets: Record<Preset, Omit<TrainConfig, 'seed' | 'trainLimit' | 'testLimit' | 'threads' | 'kernels'>> = {
   // ../shared/SEED.md: one image at a time, plain SGD, file order, 9 epochs.
   seed: { preset: 'seed', epochs: 9, batchSize: 1, lr: 1e-3, optimizer: 'sgd', init: 'seed', shuffle: false },

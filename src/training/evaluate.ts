@@ -4,11 +4,15 @@ import type { Layer, RunOptions, Tree } from '../graph/index.ts';
 import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
 import { argmaxRows, makeBatch, type Images } from './batches.ts';
 
+/** How a network does on a labelled set. */
 export interface Evaluation {
+  /** Mean softmax cross-entropy of the logits. */
   readonly loss: number;
+  /** The fraction predicted right, 0 to 1. */
   readonly accuracy: number;
   /** confusion[true][predicted] */
   readonly confusion: number[][];
+  /** The predicted class of every image, in order. */
   readonly predictions: Uint8Array;
 }
 
@@ -17,7 +21,12 @@ export interface EvaluateOptions extends RunOptions {
   readonly batchSize?: number;
 }
 
-/** Loss, accuracy, confusion matrix and predictions of `net` on a labelled set (logits [n, classes] out). */
+/**
+ * Loss, accuracy, confusion matrix and predictions of `net` on a labelled
+ * set, in batches of `batchSize`. The network must take [n, rows, cols, 1]
+ * pixels / 255 and give logits [n, classes]. An empty set gives NaN loss
+ * and accuracy and an empty matrix.
+ */
 export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250 }: EvaluateOptions): Evaluation => {
   if (data.count === 0) return { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) };
   let confusion: number[][] = [];

@@ -7,16 +7,21 @@ import { crossEntropyLoss, valueAndGrad, type Layer, type Loss, type RunOptions,
 import type { Labels } from '../ops/op.ts';
 import { argmaxRows } from './batches.ts';
 
+/** A step's loss, gradient and right predictions over one batch. */
 export interface BatchGrad<P extends Tree> {
+  /** The mean loss over the batch. */
   readonly loss: number;
   /** Examples whose largest output is at their label. */
   readonly correct: number;
+  /** The gradient of the mean loss, shaped like the parameters. */
   readonly grads: P;
 }
 
 /** A step's loss and gradient, from anywhere (this thread, workers); `close` ends what it started. */
 export interface GradientSource<P extends Tree> {
-  readonly grad: (params: P, x: Tensor, labels: Uint8Array) => Promise<BatchGrad<P>>;
+  /** The loss and gradient at `params` of the batch x [n, ...inShape] with its labels. */
+  readonly grad: (params: P, x: Tensor, labels: Labels) => Promise<BatchGrad<P>>;
+  /** Ends what the source started (worker threads); call it once, when done. */
   readonly close: () => Promise<void>;
 }
 

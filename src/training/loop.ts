@@ -14,21 +14,28 @@ import { localGradients, type GradientSource } from './gradients.ts';
 
 /** One line of the history: the training figures of an epoch and the test figures at its end. */
 export interface EpochMetrics {
+  /** The epoch's index, from 0. */
   readonly epoch: number;
   /** The rate of the epoch's last step. */
   readonly lr: number;
+  /** The mean training loss over the epoch's examples, each counted with the parameters of its step. */
   readonly trainLoss: number;
+  /** The fraction (0 to 1) of the epoch's training examples predicted right at their step. */
   readonly trainAccuracy: number;
+  /** The test set's mean loss at the epoch's end. */
   readonly testLoss: number;
+  /** The test set's accuracy (0 to 1) at the epoch's end. */
   readonly testAccuracy: number;
   /** Seconds spent training in the epoch (evaluation excluded), across interruptions. */
   readonly seconds: number;
+  /** Training images per second of those seconds. */
   readonly imagesPerSecond: number;
 }
 
 /** Where a run stands: everything a resume needs besides the config and the data. */
 export interface RunState<P extends Tree, S extends Tree = Tree> {
   readonly params: P;
+  /** The optimizer's state, as its `step` returned it. */
   readonly opt: S;
   /** The epoch in progress (0-based). */
   readonly epoch: number;
@@ -40,6 +47,7 @@ export interface RunState<P extends Tree, S extends Tree = Tree> {
   readonly correct: number;
   /** Seconds spent training in this epoch, across interruptions. */
   readonly seconds: number;
+  /** One entry per finished epoch. */
   readonly history: readonly EpochMetrics[];
 }
 
@@ -48,19 +56,24 @@ export const initialState = <P extends Tree, S extends Tree>(params: P, optimize
   params, opt: optimizer.init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [],
 });
 
+/** What {@link fit} trains, how, on what. */
 export interface FitSetup<P extends Tree, S extends Tree = Tree> {
   /** The network trained; evaluation at each epoch's end runs it on `kernels`. */
   readonly net: Layer<P>;
   readonly optimizer: Optimizer<S>;
   /** The learning rate as a function of the fractional epoch (epoch + step / steps). */
   readonly schedule: Schedule;
+  /** Epochs of the whole run (a resumed run keeps its count). */
   readonly epochs: number;
+  /** Examples per step; an epoch's last batch may be smaller. */
   readonly batchSize: number;
   /** Each epoch in an order drawn from (seed, epoch), or file order. */
   readonly shuffle: boolean;
+  /** Fixes the shuffle of every epoch. */
   readonly seed: number;
   /** The kernel set of every step, optimizer update and evaluation. */
   readonly kernels: Kernels;
+  /** The training set. */
   readonly train: Images;
   /** Evaluated at every epoch's end. */
   readonly test: Images;
@@ -68,15 +81,17 @@ export interface FitSetup<P extends Tree, S extends Tree = Tree> {
   readonly gradients?: GradientSource<P>;
 }
 
+/** How a caller of {@link fit} follows and stops a run; each is optional. */
 export interface FitEvents<P extends Tree, S extends Tree = Tree> {
   /** Asked before every step (and at an epoch's start); true stops the run there, resumable. */
   readonly shouldStop?: (s: RunState<P, S>) => boolean;
-  /** After every step. */
+  /** After every step, with the new state and the steps per epoch. */
   readonly onStep?: (s: RunState<P, S>, steps: number) => void;
   /** After every epoch's evaluation, with the state at the next epoch's start; awaited (save a checkpoint here). */
   readonly onEpoch?: (end: { readonly metrics: EpochMetrics; readonly state: RunState<P, S>; readonly evaluation: Evaluation }) => void | Promise<void>;
 }
 
+/** How {@link fit} ended: `finished`, `stopped` or `diverged`, with the state to keep or resume from. */
 export type FitResult<P extends Tree, S extends Tree = Tree> =
   /** All epochs done; `evaluation` is the test set's at the end. */
   | { readonly status: 'finished'; readonly state: RunState<P, S>; readonly evaluation: Evaluation }
@@ -88,6 +103,7 @@ export type FitResult<P extends Tree, S extends Tree = Tree> =
    */
   | { readonly status: 'diverged'; readonly state: RunState<P, S>; readonly reason: string };
 
+/** ceil(count / batchSize): the last batch of an epoch takes what is left. */
 export const stepsPerEpoch = (count: number, batchSize: number): number => Math.ceil(count / batchSize);
 
 /** The order of the examples in an epoch: file order, or a permutation fixed by (seed, epoch). */

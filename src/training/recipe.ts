@@ -6,8 +6,10 @@ import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type Optim
 
 export { ARCHITECTURE } from './weights.ts';
 
+/** The network a config trains: the seed network with the config's initialisation. */
 export const networkFor = (c: { readonly init: InitScheme }) => seedNetwork({ init: c.init });
 
+/** The optimizer a config trains with, at its default hyper-parameters. */
 export const optimizerFor = (c: { readonly optimizer: OptimizerName }) => optimizerByName(c.optimizer);
 
 /**

@@ -30,12 +30,23 @@ export const checkOrigin = (m: Readonly<Record<string, string>>): Result<void> =
       ? E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`)
       : E.right(undefined);
 
+/**
+ * A weights file of the seed network: its parameters as `params.<layer>.<name>`
+ * F32 tensors, with the format, architecture and `note` (when given) in the
+ * metadata. What {@link decodeWeights}, the CLI and the demo page load.
+ */
 export const encodeWeights = (params: SeedParams, note = ''): Uint8Array =>
   encodeSafetensors(
     leaves(params).map(([p, x]) => [`params.${p}`, x] as const),
     { format: FORMAT, architecture: ARCHITECTURE, kind: 'weights', ...(note === '' ? {} : { note }) },
   );
 
+/**
+ * The seed network's parameters from a weights file or a training
+ * checkpoint (its other tensors are ignored). Fails when the file is not
+ * safetensors, not this program's format and architecture, or lacks a
+ * parameter, has one of the wrong shape or holding a non-finite value.
+ */
 export const decodeWeights = (bytes: Uint8Array): Result<SeedParams> =>
   pipe(
     decodeSafetensors(bytes),

@@ -9,5 +9,7 @@ import type { Kernels } from './types.ts';
 
 export type { AdamHyper, Convolution, Elementwise, Gemm, Kernels, WindowGeometry } from './types.ts';
 
+/** The oracle: the obvious loops, slow and plainly right; the faster sets are tested against it. Any dtype. */
 export const referenceKernels: Kernels = { ...elementwiseJs, ...convByIm2col(gemmReference, elementwiseJs), name: 'reference', gemm: gemmReference };
+/** Register-blocked TypeScript: the default of every op; any dtype, runs anywhere. */
 export const jsKernels: Kernels = { ...elementwiseJs, ...convByIm2col(gemmJs, elementwiseJs), name: 'js', gemm: gemmJs };

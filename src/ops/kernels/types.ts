@@ -23,7 +23,12 @@ export type Gemm = (
   accumulate: boolean,
 ) => void;
 
-/** Where the windows of a conv or pool lie over an NHWC batch. */
+/**
+ * Where the windows of a conv or pool lie over an NHWC batch: the input is
+ * [n, h, w, c], the window kh x kw, moved by `stride`; `padTop` and
+ * `padLeft` rows and columns of padding come before the input (the padding
+ * after it is implied by the output size), and the output is [n, ho, wo, ...].
+ */
 export interface WindowGeometry {
   readonly n: number; readonly h: number; readonly w: number; readonly c: number;
   readonly kh: number; readonly kw: number; readonly stride: number;
@@ -60,6 +65,10 @@ export interface Elementwise {
   readonly adam: (p: Readonly<Data>, m: Readonly<Data>, v: Readonly<Data>, g: Readonly<Data>, h: AdamHyper) => { readonly p: Data; readonly m: Data; readonly v: Data };
 }
 
+/**
+ * The numbers of one Adam step: learning rate, decay rates, the bias
+ * corrections c1 = 1 - beta1^t and c2 = 1 - beta2^t for step t, and eps.
+ */
 export interface AdamHyper {
   readonly lr: number; readonly beta1: number; readonly beta2: number;
   readonly c1: number; readonly c2: number; readonly eps: number;
@@ -70,12 +79,23 @@ export interface AdamHyper {
  * [kh, kw, c, o], output [n, ho, wo, o]. Fresh outputs, inputs untouched.
  */
 export interface Convolution {
+  /** The output [n, ho, wo, o] for image x and filters w. */
   readonly convForward: (g: WindowGeometry, x: Readonly<Data>, w: Readonly<Data>, o: number) => Data;
   /** The input and filter gradients for output gradient dy. */
   readonly convBackward: (g: WindowGeometry, x: Readonly<Data>, w: Readonly<Data>, dy: Readonly<Data>, o: number) => { readonly dx: Data; readonly dw: Data };
 }
 
+/**
+ * A kernel set: the loops under the ops and the optimizers, passed in as a
+ * plain value (there is no global backend). The library ships
+ * {@link referenceKernels}, {@link jsKernels} and
+ * {@link createWasmKernels}; {@link kernelsByName} picks one by name. Every
+ * kernel returns fresh arrays of its input's dtype and never writes its
+ * inputs; a {@link Gemm} writes only into C.
+ */
 export interface Kernels extends Elementwise, Convolution {
+  /** What the set is called in tables and logs: 'reference', 'js' or 'wasm' for those shipped. */
   readonly name: string;
+  /** The matrix product of the dense op. The conv kernels carry their own. */
   readonly gemm: Gemm;
 }

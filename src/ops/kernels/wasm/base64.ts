@@ -3,7 +3,7 @@
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-export const decodeBase64 = (s: string): Uint8Array<ArrayBuffer> => {
+export const decodeBase64 = (s: string): Uint8Array => {
   const table = new Uint8Array(128).fill(255);
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
   let len = s.length;

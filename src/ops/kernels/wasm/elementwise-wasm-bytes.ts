@@ -42,4 +42,4 @@ export const elementwiseWasmBase64 =
   'A0EEaiEDDAALCws=';
 
 /** The module bytes. */
-export const elementwiseWasmBytes = (): Uint8Array<ArrayBuffer> => decodeBase64(elementwiseWasmBase64);
+export const elementwiseWasmBytes = (): Uint8Array => decodeBase64(elementwiseWasmBase64);

@@ -54,4 +54,4 @@ export const gemmWasmBase64 =
   'D0EEaiIPIA5JDQALIBBBCGoiECADSQ0ACyANIwFqIg0gAkkNAAsgCiMAaiIKIARJDQALCw==';
 
 /** The module bytes. */
-export const gemmWasmBytes = (): Uint8Array<ArrayBuffer> => decodeBase64(gemmWasmBase64);
+export const gemmWasmBytes = (): Uint8Array => decodeBase64(gemmWasmBase64);

@@ -60,7 +60,17 @@ export const createWasmGemm = (heap: Heap): WasmGemm => {
   return { gemm, gemmAt, workspace: wasm.workspace };
 };
 
-/** The WASM SIMD kernel set (name 'wasm'): its own heap, shared by its modules. */
+/**
+ * A new WebAssembly SIMD kernel set (name 'wasm'), the fastest here and the
+ * CLI's default. It compiles its modules synchronously and owns a heap
+ * they share: operands are copied in and results copied out into fresh
+ * arrays, so the ops stay pure. Make one per thread and keep it; float64
+ * data (gradient checks) takes the TypeScript path.
+ *
+ * @example
+ * const kernels = createWasmKernels();
+ * const vg = valueAndGrad(net, { kernels });
+ */
 export const createWasmKernels = (): Kernels => {
   const heap = createHeap();
   const g = createWasmGemm(heap);

@@ -17,5 +17,7 @@ const api = (): WasmApi => (globalThis as unknown as { readonly WebAssembly: Was
 
 export const newMemory = (pages = 1): WasmMemory => new (api().Memory)({ initial: pages });
 
-export const instantiate = (bytes: Uint8Array<ArrayBuffer>, memory: WasmMemory): unknown =>
-  new (api().Instance)(new (api().Module)(bytes), { env: { memory } }).exports;
+export const instantiate = (bytes: Uint8Array, memory: WasmMemory): unknown =>
+  // The bytes are never a view on shared memory; declared plainly so that the published types
+  // need no TypeScript 5.7 (Uint8Array<ArrayBuffer>).
+  new (api().Instance)(new (api().Module)(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports;
