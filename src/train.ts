@@ -14,18 +14,18 @@ import { progressBar } from './program/progress.ts';
 import { loadMnist, mnistPackageDir } from './platform/mnist.ts';
 import { formatDataError } from './platform/idx-files.ts';
 import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
+import { MODEL_FILE_LIMIT } from './formats/limits.ts';
 import { take } from './training/batches.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
 import { evaluate } from './training/evaluate.ts';
-import { fit, initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
-import { networkFor, optimizerFor, scheduleFor } from './training/recipe.ts';
+import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
+import { networkFor, optimizerFor } from './training/recipe.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
 import { decodeWeights, encodeWeights } from './training/weights.ts';
-import { localGradients } from './training/gradients.ts';
-import { parallelGradients } from './platform/data-parallel.ts';
-import { claimDirectory, claimFreshDirectory } from './platform/run-dir.ts';
+import { fitInBackground } from './platform/background-fit.ts';
+import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
 import type { SeedParams } from './graph/index.ts';
 
 class Fatal extends Error {}
@@ -41,12 +41,12 @@ const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e
 
 /** The weights of a checkpoint or of a weights file (export, the demo page): all inference needs. */
 const loadWeights = async (path: string): Promise<SeedParams> => {
-  const w = decodeWeights(orFail(await readFileBytes(path)()));
+  const w = decodeWeights(orFail(await readFileBytes(path, MODEL_FILE_LIMIT)()));
   return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
 };
 
 const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
-  const bytes = orFail(await readFileBytes(path)());
+  const bytes = orFail(await readFileBytes(path, MODEL_FILE_LIMIT)());
   const c = decodeCheckpoint(bytes);
   return E.isLeft(c) ? fail(`${path}: ${c.left}`) : c.right;
 };
@@ -117,7 +117,6 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const claimed = dir !== ownDir;
 
   const net = networkFor(config);
-  const kernels = kernelsByName(config.kernels);
   const template = net.init(key(config.seed), MNIST_SHAPE);
   // No more workers than images in a step.
   const threads = Math.min(config.threads, config.batchSize, trainSet.count);
@@ -129,16 +128,9 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');
-  let interrupted = false;
+  let signal: 'SIGINT' | 'SIGTERM' | null = null;
   let saving = false;
-  const onSigint = (): void => {
-    if (interrupted && saving) {
-      console.error(`\nstopped during the save; ${ckPath} is the one saved before`);
-      process.exit(130);
-    }
-    if (interrupted) console.error('\nstill finishing the step, then saving the checkpoint...');
-    interrupted = true;
-  };
+  const exitCode = (): number => (signal === 'SIGTERM' ? 143 : 130);
   // A new directory gets its first checkpoint at once, created only if absent: this claims it against another run.
   const save = async (s: RunState<SeedParams>, exclusive = false): Promise<void> => {
     const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
@@ -150,47 +142,52 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
     }
   };
   if (claimed) await save(first, true);
+  // Temporary files of a save that was killed (SIGKILL, power loss) beside the checkpoint resumed from.
+  if (cmd.resume !== null) for (const f of orFail(await removeStaleTemps(cmd.resume)())) console.log(`removed ${f}, left by a save that was killed`);
 
-  const gradients = threads > 1
-    ? parallelGradients(template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads })
-    : localGradients(net, { kernels });
-  const setup = {
-    net, optimizer, schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize, shuffle: config.shuffle,
-    seed: config.seed, kernels, train: trainSet, test: testSet, gradients,
-  };
-  const stopAfter = cmd.stopAfter;
-  const stoppedAfter = (s: RunState<SeedParams>): boolean => stopAfter !== null && s.step === 0 && s.epoch >= stopAfter && s.epoch < config.epochs;
-  process.on('SIGINT', onSigint);
+  // The run goes on in a worker thread; this thread only waits, so a signal is handled at once.
   const bar = progressBar(process.stdout);
   const started = performance.now();
+  const run = fitInBackground({ config, threads, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
+    onStep: (p) => bar.update(`epoch ${p.epoch}`, p.step, p.steps, p.step * config.batchSize, p.seconds),
+    onEpoch: async ({ metrics: m, state, evaluation }) => {
+      bar.clear();
+      console.log(
+        `epoch ${m.epoch}  lr ${m.lr.toExponential(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${pct(m.trainAccuracy)}  ` +
+          `test loss ${m.testLoss.toFixed(4)}  test acc ${pct(m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${m.imagesPerSecond.toFixed(0)} img/s`,
+      );
+      await save(state);
+      orFail(await writeReports(dir, state.history, testSet, evaluation)());
+    },
+  });
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    if (signal !== null && saving) {
+      console.error(`\nstopped during the save; ${ckPath} is the one saved before`);
+      process.exit(exitCode());
+    }
+    if (signal !== null) {
+      console.error('\nstill finishing the step, then saving the checkpoint...');
+      return;
+    }
+    signal = sig;
+    run.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let result: FitResult<SeedParams>;
   try {
-    result = await fit(setup, first, {
-      shouldStop: (s) => interrupted || stoppedAfter(s),
-      onStep: (s, steps) => bar.update(`epoch ${s.epoch}`, s.step, steps, s.step * config.batchSize, s.seconds),
-      onEpoch: async ({ metrics: m, state, evaluation }) => {
-        bar.clear();
-        console.log(
-          `epoch ${m.epoch}  lr ${m.lr.toExponential(3)}  train loss ${m.trainLoss.toFixed(4)}  train acc ${pct(m.trainAccuracy)}  ` +
-            `test loss ${m.testLoss.toFixed(4)}  test acc ${pct(m.testAccuracy)}  ${m.seconds.toFixed(1)} s  ${m.imagesPerSecond.toFixed(0)} img/s`,
-        );
-        await save(state);
-        orFail(await writeReports(dir, state.history, testSet, evaluation)());
-      },
-    });
+    result = await run.result;
   } finally {
     bar.clear();
-    process.off('SIGINT', onSigint);
-    await gradients.close();
   }
   const state = result.state;
   if (result.status === 'diverged') return fail(`training diverged: ${result.reason}; last good checkpoint kept at ${ckPath}`);
   if (result.status === 'stopped') {
-    if (interrupted) {
+    if (signal !== null) {
       await save(state);
-      console.log(`interrupted at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
+      console.log(`${signal === 'SIGTERM' ? 'terminated' : 'interrupted'} at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
       console.log(`resume with: npx tsx src/train.ts --resume ${ckPath}`);
-      return 130;
+      return exitCode();
     }
     console.log(`stopped after epoch ${state.epoch - 1} (${state.epoch} of ${config.epochs} done, --stop-after ${cmd.stopAfter}); resume with: npx tsx src/train.ts --resume ${ckPath}`);
     return 0;
@@ -241,6 +238,7 @@ const main = async (): Promise<number> => {
     return 2;
   }
   const cmd = parsed.right;
+  for (const note of cmd.kind === 'train' ? cmd.notes : []) console.error(`note: ${note}`);
   try {
     switch (cmd.kind) {
       case 'help':

@@ -4,7 +4,7 @@
 // come back as transferred buffers. They are summed in worker order, weighted
 // by share size, so results are deterministic for a given thread count.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Tensor } from '../core/tensor.ts';
 import type { Tree } from '../graph/index.ts';
 import type { Labels } from '../ops/op.ts';
@@ -12,24 +12,12 @@ import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts'
 import type { BatchGrad, GradientSource } from '../training/gradients.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
 import type { NetworkSource, WorkerInit, WorkerReply, WorkerStep } from './grad-worker.ts';
+import { spawnWorker } from './spawn-worker.ts';
 
 export type { NetworkSource };
 
-// Under tsx (this file is .ts) workers do not inherit tsx's loader; each
-// registers it before importing the TypeScript worker. Resolved here, from
-// this file, because a bare 'tsx' in the worker's eval'd code would be looked
-// up from the current directory. (ESM resolution: require.resolve would give
-// the CommonJS build, whose register() fails when imported from a worker.)
-// From the built package (.js) the worker starts under plain node.
-const spawn = (init: WorkerInit): Worker => {
-  const typescript = import.meta.url.endsWith('.ts');
-  const url = new URL(typescript ? './grad-worker.ts' : './grad-worker.js', import.meta.url).href;
-  const userTs = init.network.kind === 'module' && /\.[cm]?ts$/.test(init.network.url);
-  if (!typescript && !userTs) return new Worker(new URL(url), { workerData: init });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(url)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
-};
+const spawn = (init: WorkerInit): Worker =>
+  spawnWorker(import.meta.url, 'grad-worker', init, init.network.kind === 'module' && /\.[cm]?ts$/.test(init.network.url));
 
 /** How {@link parallelGradients} splits the work: the network, the kernels and the thread count. */
 export interface ParallelOptions {

@@ -3,8 +3,8 @@
 // gets a suffix. mkdir without `recursive` fails on a name that exists, so two
 // runs cannot both create the same directory.
 
-import { mkdir, readdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -49,4 +49,33 @@ export const claimFreshDirectory = (base: string): TE.TaskEither<string, string>
     );
   };
   return pipe(makeDirectory(dirname(base)), TE.chain(() => attempt(1)));
+};
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return code(err) === 'EPERM';
+  }
+};
+
+/**
+ * Removes the temporary files that a writer of `file` left when it was
+ * killed mid-save (`<file>.<pid>.<hex>.tmp`, see atomic-write.ts), those of
+ * processes no longer alive; returns their names.
+ */
+export const removeStaleTemps = (file: string): TE.TaskEither<string, readonly string[]> => async () => {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.`;
+  try {
+    const stale = (await readdir(dir)).filter((f) => {
+      const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(f.startsWith(prefix) ? f.slice(prefix.length) : '');
+      return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+    });
+    await Promise.all(stale.map((f) => unlink(join(dir, f)).catch(() => undefined)));
+    return E.right(stale);
+  } catch (err) {
+    return E.left(`cannot read ${dir}: ${reason(err, dir)}`);
+  }
 };

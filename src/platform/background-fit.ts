@@ -1,0 +1,73 @@
+// The main thread's side of src/platform/train-worker.ts: starts the run in
+// a worker, hands its messages to the program in order (an epoch's save
+// finishes before the next message is handled), and stops it on request.
+// The main thread only waits, so it answers signals at once.
+
+import type { SeedParams } from '../graph/index.ts';
+import type { Images } from '../training/batches.ts';
+import type { TrainConfig } from '../training/config.ts';
+import type { Evaluation } from '../training/evaluate.ts';
+import type { EpochMetrics, FitResult, RunState } from '../training/loop.ts';
+import { spawnWorker } from './spawn-worker.ts';
+import { layoutsFor, packState, unpackState, type TrainWorkerInit, type TrainWorkerMessage } from './train-worker.ts';
+
+export interface BackgroundEvents {
+  readonly onStep?: (progress: { readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }) => void;
+  /** Awaited before the next message is handled. */
+  readonly onEpoch?: (end: { readonly metrics: EpochMetrics; readonly state: RunState<SeedParams>; readonly evaluation: Evaluation }) => Promise<void>;
+}
+
+export interface BackgroundRun {
+  /** How the run ended; rejects if the worker fails or an event handler throws. */
+  readonly result: Promise<FitResult<SeedParams>>;
+  /** Asks the run to stop before its next step (at once if it is between steps). */
+  readonly stop: () => void;
+}
+
+export const fitInBackground = (
+  setup: { readonly config: TrainConfig; readonly threads: number; readonly train: Images; readonly test: Images; readonly stopAtEpoch: number | null },
+  start: RunState<SeedParams>,
+  events: BackgroundEvents,
+): BackgroundRun => {
+  const layouts = layoutsFor(setup.config);
+  const stopFlag = new SharedArrayBuffer(4);
+  const init: TrainWorkerInit = {
+    config: setup.config, threads: setup.threads, train: setup.train, test: setup.test,
+    start: packState(start, layouts), stopAtEpoch: setup.stopAtEpoch ?? 0, stop: stopFlag,
+  };
+  const worker = spawnWorker(import.meta.url, 'train-worker', init);
+  const result = new Promise<FitResult<SeedParams>>((resolve, reject) => {
+    let queue = Promise.resolve();
+    let ended = false;
+    const fail = (err: unknown): void => {
+      ended = true;
+      void worker.terminate();
+      reject(err instanceof Error ? err : new Error(String(err)));
+    };
+    worker.on('message', (m: TrainWorkerMessage) => {
+      queue = queue.then(async () => {
+        if (ended) return;
+        if (m.kind === 'step') events.onStep?.(m);
+        else if (m.kind === 'epoch') await events.onEpoch?.({ metrics: m.metrics, state: unpackState(m.state, layouts), evaluation: m.evaluation });
+        else {
+          ended = true;
+          await worker.terminate();
+          const state = unpackState(m.state, layouts);
+          resolve(
+            m.status === 'finished' ? { status: 'finished', state, evaluation: m.evaluation! }
+              : m.status === 'stopped' ? { status: 'stopped', state }
+                : { status: 'diverged', state, reason: m.reason },
+          );
+        }
+      }).catch(fail);
+    });
+    worker.on('error', (e: Error) => fail(new Error(`the training worker failed: ${e.message.split('\n')[0]}`)));
+    // Messages arrive before 'exit'; a worker that ends without its 'end' message failed.
+    worker.on('exit', (code: number) => {
+      queue = queue.then(() => {
+        if (!ended) fail(new Error(`the training worker exited (code ${code}) before the run ended`));
+      });
+    });
+  });
+  return { result, stop: () => Atomics.store(new Int32Array(stopFlag), 0, 1) };
+};

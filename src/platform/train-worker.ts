@@ -1,0 +1,104 @@
+// The training program's run, in a worker thread: the library's loop (fit)
+// on the run's config, reporting steps, epochs and the end to the main
+// thread as messages. It runs here so that the main thread's event loop is
+// always free: a Ctrl-C or SIGTERM is handled at once, whatever a step or an
+// evaluation is doing (launchers such as tsx kill a child that does not
+// answer a signal within tens of milliseconds). Stopping is a flag in
+// shared memory, read between steps.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { key } from '../core/random.ts';
+import { MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
+import { layoutOf, packTree, unpackTree, type Layout } from '../graph/packing.ts';
+import { kernelsByName } from '../ops/kernels/by-name.ts';
+import type { Images } from '../training/batches.ts';
+import type { TrainConfig } from '../training/config.ts';
+import type { Evaluation } from '../training/evaluate.ts';
+import { localGradients } from '../training/gradients.ts';
+import { fit, type EpochMetrics, type RunState } from '../training/loop.ts';
+import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
+import { parallelGradients } from './data-parallel.ts';
+
+/** A run state with its parameters and optimizer state as flat arrays. */
+export interface PackedState {
+  readonly params: Float32Array;
+  readonly opt: Float32Array;
+  readonly epoch: number;
+  readonly step: number;
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly seconds: number;
+  readonly history: readonly EpochMetrics[];
+}
+
+export interface TrainWorkerInit {
+  readonly config: TrainConfig;
+  readonly threads: number;
+  readonly train: Images;
+  readonly test: Images;
+  readonly start: PackedState;
+  /** Stop at the start of this epoch (0: never). */
+  readonly stopAtEpoch: number;
+  /** Int32Array[1]: non-zero asks the run to stop before its next step. */
+  readonly stop: SharedArrayBuffer;
+}
+
+export type TrainWorkerMessage =
+  | { readonly kind: 'step'; readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }
+  | { readonly kind: 'epoch'; readonly metrics: EpochMetrics; readonly state: PackedState; readonly evaluation: Evaluation }
+  | { readonly kind: 'end'; readonly status: 'finished' | 'stopped' | 'diverged'; readonly state: PackedState; readonly evaluation: Evaluation | null; readonly reason: string };
+
+/** The layouts of the run's parameters and optimizer state: fixed by the config. */
+export const layoutsFor = (config: TrainConfig): { readonly params: Layout; readonly opt: Layout; readonly template: SeedParams; readonly optTemplate: Tree } => {
+  const template = networkFor(config).init(key(0), MNIST_SHAPE);
+  const optTemplate = optimizerFor(config).init(template);
+  return { params: layoutOf(template), opt: layoutOf(optTemplate), template, optTemplate };
+};
+
+export const packState = (s: RunState<SeedParams>, l: ReturnType<typeof layoutsFor>): PackedState => ({
+  ...s, params: packTree(s.params, l.params), opt: packTree(s.opt, l.opt),
+});
+
+export const unpackState = (s: PackedState, l: ReturnType<typeof layoutsFor>): RunState<SeedParams> => ({
+  ...s,
+  params: unpackTree(l.params, s.params, { copy: false, template: l.template }),
+  opt: unpackTree(l.opt, s.opt, { copy: false, template: l.optTemplate }),
+});
+
+if (parentPort !== null) {
+  const port = parentPort;
+  const init = workerData as TrainWorkerInit;
+  const { config, threads } = init;
+  const layouts = layoutsFor(config);
+  const stop = new Int32Array(init.stop);
+  const kernels = kernelsByName(config.kernels);
+  const net = networkFor(config);
+  const gradients = threads > 1
+    ? parallelGradients(layouts.template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads })
+    : localGradients(net, { kernels });
+  const post = (m: TrainWorkerMessage): void => port.postMessage(m);
+  let lastReport = 0;
+  void fit(
+    {
+      net, optimizer: optimizerFor(config), schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize,
+      shuffle: config.shuffle, seed: config.seed, kernels, train: init.train, test: init.test, gradients,
+    },
+    unpackState(init.start, layouts),
+    {
+      shouldStop: (s) => Atomics.load(stop, 0) !== 0 || (s.step === 0 && init.stopAtEpoch > 0 && s.epoch >= init.stopAtEpoch && s.epoch < config.epochs),
+      onStep: (s, steps) => {
+        const now = performance.now();
+        if (now - lastReport < 100 && s.step < steps) return;
+        lastReport = now;
+        post({ kind: 'step', epoch: s.epoch, step: s.step, steps, seconds: s.seconds });
+      },
+      onEpoch: ({ metrics, state, evaluation }) => post({ kind: 'epoch', metrics, state: packState(state, layouts), evaluation }),
+    },
+  ).then(async (r) => {
+    await gradients.close();
+    post({
+      kind: 'end', status: r.status, state: packState(r.state, layouts),
+      evaluation: r.status === 'finished' ? r.evaluation : null, reason: r.status === 'diverged' ? r.reason : '',
+    });
+  });
+}

@@ -1,0 +1,98 @@
+// Ctrl-C and SIGTERM under the README's own launchers: `npx tsx`, `npm run
+// train` and `node --import tsx`. tsx relays a signal and kills a child that
+// has not answered it within about 30 ms, so the program's main thread must
+// always be free (training runs in a worker thread). The signal goes to the
+// whole process group, as a terminal's Ctrl-C does, mid-step and
+// mid-evaluation; every run must exit 130 (143 for SIGTERM) with its work
+// saved: the checkpoint at the last finished step.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../src/training/checkpoint.ts';
+
+const launchers: Record<string, readonly string[]> = {
+  'npx tsx': ['npx', 'tsx', 'src/train.ts'],
+  'npm run train': ['npm', 'run', '--silent', 'train', '--'],
+  'node --import tsx': [process.execPath, '--import', 'tsx', 'src/train.ts'],
+};
+
+/** `status` is what a shell reports: the exit code, or 128 + the signal that ended the launcher. */
+interface Outcome { readonly status: number; readonly out: string; readonly dir: string }
+
+/** Runs the program in its own process group and sends `signal` to the group `delay` ms after it prints its run directory. */
+const interrupt = (launcher: readonly string[], args: readonly string[], signal: NodeJS.Signals, delay: number): Promise<Outcome> => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sig-')), 'r');
+  const child = spawn(launcher[0]!, [...launcher.slice(1), '--out', dir, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let sent = false;
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    if (!sent && out.includes('run directory')) {
+      sent = true;
+      setTimeout(() => process.kill(-child.pid!, signal), delay);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  // npx and npm die of the signal at once, as in a terminal; the program they started goes on saving.
+  // 'close' waits for every process holding the output pipes, so for the program too.
+  return new Promise((resolve) =>
+    child.on('close', (code, sig) => resolve({ status: code ?? 128 + (sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 0), out, dir })));
+};
+
+const position = (dir: string): { readonly epoch: number; readonly step: number } => {
+  const c = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))));
+  if (E.isLeft(c)) throw new Error(c.left);
+  return { epoch: c.right.state.epoch, step: c.right.state.step };
+};
+
+// 3,000 images at batch 64 take a few seconds: 800 ms in, a step is running.
+const midStep = ['--epochs', '2', '--train-limit', '3000', '--test-limit', '500', '--threads', '1'];
+// 640 images train in well under a second; the 10,000 test images then take seconds to evaluate.
+const midEvaluation = ['--epochs', '2', '--train-limit', '640', '--test-limit', '10000', '--threads', '1'];
+
+describe.each(Object.entries(launchers))('signals under %s', (_, launcher) => {
+  it('Ctrl-C mid-step: exit 130, the checkpoint at the last finished step', async () => {
+    const r = await interrupt(launcher, midStep, 'SIGINT', 800);
+    expect(r.status, r.out).toBe(130);
+    expect(r.out).toMatch(/interrupted at epoch 0, step [1-9]\d*: checkpoint saved/);
+    expect(r.out).not.toMatch(/still finishing/);
+    const at = position(r.dir);
+    expect(at.epoch).toBe(0);
+    expect(at.step).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('Ctrl-C mid-evaluation: the finished epoch is kept', async () => {
+    const r = await interrupt(launcher, midEvaluation, 'SIGINT', 1200);
+    expect(r.status, r.out).toBe(130);
+    expect(r.out).toMatch(/^epoch 0 /m);
+    expect(r.out).toMatch(/interrupted at epoch 1, step 0: checkpoint saved/);
+    expect(position(r.dir)).toEqual({ epoch: 1, step: 0 });
+  }, 60_000);
+});
+
+describe('SIGTERM', () => {
+  it('saves like Ctrl-C and exits 143', async () => {
+    const r = await interrupt(launchers['node --import tsx']!, midStep, 'SIGTERM', 800);
+    expect(r.status, r.out).toBe(143);
+    expect(r.out).toMatch(/terminated at epoch 0, step [1-9]\d*: checkpoint saved/);
+    expect(position(r.dir).step).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('a writer killed during a save', () => {
+  it('leaves a temporary file that the next resume removes', async () => {
+    const r = await interrupt(launchers['node --import tsx']!, midStep, 'SIGINT', 800);
+    expect(r.status).toBe(130);
+    // What a SIGKILL in the middle of writing leaves: an empty temporary file of a dead process.
+    const stale = join(r.dir, 'checkpoint.safetensors.999999999.0123456789ab.tmp');
+    writeFileSync(stale, '');
+    const resumed = await interrupt(launchers['node --import tsx']!, ['--resume', join(r.dir, 'checkpoint.safetensors')], 'SIGINT', 200);
+    expect(resumed.status).toBe(130);
+    expect(readdirSync(r.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 60_000);
+});
