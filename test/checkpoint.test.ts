@@ -101,3 +101,42 @@ describe('checkpoints', () => {
     expect(errorOf(withMeta({ history: '[]' }))).toBe('checkpoint is at epoch 2 but its history holds 0 epochs');
   });
 });
+
+describe('checkpoints: non-finite or inconsistent state never enters or leaves', () => {
+  const poke = (name: string, value: number) =>
+    tamper((t) => t.map(([n, v]) => {
+      if (n !== name) return [n, v];
+      const d = Float32Array.from(v.data);
+      d[3] = value;
+      return [n, tensor(v.shape, d)];
+    }));
+
+  it.each([
+    ['opt.m.conv1.w', NaN, /tensor "opt.m.conv1.w" holds a non-finite value \(NaN at index 3\)/],
+    ['params.conv1.w', NaN, /tensor "params.conv1.w" holds a non-finite value/],
+    ['params.dense1.w', Infinity, /tensor "params.dense1.w" holds a non-finite value \(Infinity/],
+    ['opt.v.dense2.b', NaN, /tensor "opt.v.dense2.b" holds a non-finite value/],
+    ['opt.v.dense2.b', -1, /tensor "opt.v.dense2.b" \(Adam's second moment\) holds a negative value \(-1 at index 3\)/],
+  ])('%s = %s is refused on load', (name, value, why) => {
+    expect(errorOf(poke(name, value))).toMatch(why);
+  });
+
+  it('metadata must agree with itself: right answers within the images seen, a sane run length, an ordered history', () => {
+    expect(E.isLeft(encodeCheckpoint({ config, state: { ...state, correct: 100000 } }))).toBe(true);
+    const reMeta = (edit: Record<string, string>): Uint8Array => {
+      const f = decodeSafetensors(bytes);
+      if (E.isLeft(f)) throw new Error(f.left);
+      return encodeSafetensors([...f.right.tensors.entries()], { ...f.right.metadata, ...edit });
+    };
+    expect(errorOf(reMeta({ correct: '100000' }))).toMatch(/counts 100000 right answers after 17 steps of 64 images/);
+    expect(errorOf(reMeta({ config: JSON.stringify({ ...config, epochs: 1e15 }) }))).toMatch(/1000000000000000-epoch run; at most 10000 epochs/);
+    expect(errorOf(reMeta({ history: JSON.stringify([metrics(0), metrics(0)]) }))).toMatch(/history entry 1 is inconsistent/);
+    expect(errorOf(reMeta({ history: JSON.stringify([metrics(0), { ...metrics(1), testAccuracy: 50.84 }]) }))).toMatch(/history entry 1 is inconsistent/);
+  });
+
+  it('a state with a non-finite value is never written', () => {
+    const bad = { ...params, conv1: { w: tensor(params.conv1.w.shape, Float32Array.from(params.conv1.w.data, (v, i) => (i === 0 ? NaN : v))) } };
+    const r = encodeCheckpoint({ config, state: { ...state, params: bad } });
+    expect(E.isLeft(r) && r.left).toMatch(/tensor "params.conv1.w" holds a non-finite value/);
+  });
+});

@@ -6,7 +6,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
-import { adam, leaves, MNIST_SHAPE, seedNetwork, warmupCosine } from '../src/graph/index.ts';
+import { adam, leaves, MNIST_SHAPE, seedNetwork, warmupCosine, type AdamState, type Optimizer } from '../src/graph/index.ts';
+import { tensor } from '../src/core/tensor.ts';
 import { defaultMnistDir, loadMnist } from '../src/platform/mnist.ts';
 import { take } from '../src/training/batches.ts';
 import { evaluate } from '../src/training/evaluate.ts';
@@ -60,6 +61,25 @@ describe('fit', async () => {
     expect(r.status).toBe('diverged');
     if (r.status === 'diverged') expect(r.reason).toMatch(/loss is (NaN|Infinity)/);
     expect(leaves(r.state.params).every(([, t]) => t.data.every(Number.isFinite))).toBe(true);
+  });
+
+  it('a parameter that turns NaN while the loss stays finite (ReLU hides it) also ends the run, at the epoch\'s start', async () => {
+    // An optimizer that, from its third step on, writes NaN into one filter weight.
+    let steps = 0;
+    const poisoned: Optimizer<AdamState> = {
+      ...optimizer,
+      step: (p, g, st, o) => {
+        const r = optimizer.step(p, g, st, o);
+        if (++steps < 3) return r;
+        const w = (r.params as unknown as typeof params).conv1.w;
+        const nan = tensor(w.shape, Float32Array.from(w.data, (v, i) => (i === 0 ? NaN : v)));
+        return { ...r, params: { ...(r.params as object), conv1: { w: nan } } as unknown as typeof r.params };
+      },
+    };
+    const r = await fit({ ...setup, optimizer: poisoned, epochs: 1, train: take(train, 192), test: take(test, 32) }, initialState(params, poisoned));
+    expect(r.status).toBe('diverged');
+    if (r.status === 'diverged') expect(r.reason).toBe('a parameter or optimizer value became NaN or infinite during epoch 0');
+    expect(r.state.step).toBe(0);
   });
 
   it('shuffles with the seeded generator: same seed and epoch, same order', () => {

@@ -12,7 +12,7 @@ import type { Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { decodeSafetensors, encodeSafetensors, expectTensors } from '../formats/safetensors.ts';
 import { IntAtLeast, NonNegativeNumber, TrainConfigCodec } from './codecs.ts';
-import type { TrainConfig } from './config.ts';
+import { MAX_EPOCHS, type TrainConfig } from './config.ts';
 import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
@@ -49,15 +49,31 @@ const firstError = (errs: t.Errors): string => {
   return `checkpoint metadata is invalid at ${at}${e.message === undefined ? '' : `: ${e.message}`}${value}`;
 };
 
-/** Where a run stands must fit its config: finished epochs in the history, no step past the last epoch. */
-const consistent = (m: Meta): Result<Meta> =>
-  m.epoch > m.config.epochs
-    ? E.left(`checkpoint is at epoch ${m.epoch} of a ${m.config.epochs}-epoch run`)
-    : m.history.length !== m.epoch
-      ? E.left(`checkpoint is at epoch ${m.epoch} but its history holds ${m.history.length} epochs`)
-      : m.epoch === m.config.epochs && m.step !== 0
-        ? E.left(`checkpoint is at step ${m.step} after the last epoch`)
-        : E.right(m);
+/** Where a run stands must fit its config and itself: a sane run length, finished epochs in the history, no step past the last epoch, no more right answers than images seen. */
+const consistent = (m: Meta): Result<Meta> => {
+  const bad = (why: string): Result<Meta> => E.left(why);
+  if (m.config.epochs > MAX_EPOCHS) return bad(`checkpoint is of a ${m.config.epochs}-epoch run; at most ${MAX_EPOCHS} epochs are allowed`);
+  if (m.epoch > m.config.epochs) return bad(`checkpoint is at epoch ${m.epoch} of a ${m.config.epochs}-epoch run`);
+  if (m.history.length !== m.epoch) return bad(`checkpoint is at epoch ${m.epoch} but its history holds ${m.history.length} epochs`);
+  if (m.epoch === m.config.epochs && m.step !== 0) return bad(`checkpoint is at step ${m.step} after the last epoch`);
+  if (m.correct > m.step * m.config.batchSize) return bad(`checkpoint counts ${m.correct} right answers after ${m.step} steps of ${m.config.batchSize} images`);
+  const wrong = m.history.findIndex((h, i) => h.epoch !== i || h.trainAccuracy > 1 || h.testAccuracy > 1);
+  if (wrong >= 0) return bad(`checkpoint history entry ${wrong} is inconsistent (epoch ${m.history[wrong]!.epoch}, accuracies ${m.history[wrong]!.trainAccuracy} and ${m.history[wrong]!.testAccuracy})`);
+  return E.right(m);
+};
+
+/** Every value finite; Adam's second moments (opt.v.*) never negative. */
+const sound = (tensors: ReadonlyMap<string, Tensor>): Result<void> => {
+  for (const [name, t] of tensors) {
+    const i = t.data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) return E.left(`tensor "${name}" holds a non-finite value (${t.data[i]} at index ${i})`);
+    if (name.startsWith('opt.v.')) {
+      const j = t.data.findIndex((v) => v < 0);
+      if (j >= 0) return E.left(`tensor "${name}" (Adam's second moment) holds a negative value (${t.data[j]} at index ${j})`);
+    }
+  }
+  return E.right(undefined);
+};
 
 /** A training run that can resume: its config and where it stands. */
 export interface Checkpoint {
@@ -72,11 +88,16 @@ export const encodeCheckpoint = ({ config, state }: Checkpoint): Result<Uint8Arr
     Meta.decode({ format: FORMAT, architecture: ARCHITECTURE, config, epoch, step, lossSum, correct, seconds, history }),
     E.mapLeft(firstError),
     E.chain(consistent),
-    E.map((meta) => {
-      const tensors: Array<readonly [string, Tensor]> = [
+    E.map((meta) => ({
+      meta,
+      tensors: [
         ...leaves(state.params).map(([p, x]) => [`params.${p}`, x] as const),
         ...leaves(state.opt).map(([p, x]) => [`opt.${p}`, x] as const),
-      ];
+      ],
+    })),
+    // What could not be read back is never written.
+    E.chainFirst(({ tensors }) => sound(new Map(tensors))),
+    E.map(({ meta, tensors }) => {
       const text: Record<string, string> = { format: FORMAT, architecture: ARCHITECTURE };
       for (const k of JSON_FIELDS) text[k] = JSON.stringify(meta[k]);
       return encodeSafetensors(tensors, text);
@@ -122,6 +143,7 @@ export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
       ];
       return pipe(
         expectTensors(file.tensors, expected),
+        E.chainFirst(() => sound(file.tensors)),
         E.map(() => {
           const get = (name: string): Tensor => file.tensors.get(name)!;
           const state: RunState<SeedParams> = {

@@ -6,7 +6,7 @@
 // not the loop's (files, signals, messages) comes in through the events.
 
 import { foldIn, key, permutation } from '../core/random.ts';
-import type { Layer, Optimizer, Schedule, Tree } from '../graph/index.ts';
+import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
@@ -110,6 +110,8 @@ export const stepsPerEpoch = (count: number, batchSize: number): number => Math.
 export const epochOrder = (count: number, shuffle: boolean, seed: number, epoch: number): Uint32Array | null =>
   shuffle ? permutation(foldIn(key(seed), epoch), count) : null;
 
+const finite = (t: Tree): boolean => leaves(t).every(([, x]) => x.data.every(Number.isFinite));
+
 // Let timers, messages and signal handlers run now and then during a long epoch.
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -142,7 +144,11 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
     // The state whose parameters gave the last finite loss.
     let good = s;
     while (s.step < steps) {
-      if (stop(s)) return { status: 'stopped', state: s };
+      if (stop(s)) {
+        return finite(s.params) && finite(s.opt)
+          ? { status: 'stopped', state: s }
+          : { status: 'diverged', state: epochStart, reason: `a parameter or optimizer value became NaN or infinite during epoch ${s.epoch}` };
+      }
       const from = s.step * batchSize;
       const to = Math.min(train.count, from + batchSize);
       const batch = makeBatch(train, order, from, to);
@@ -168,6 +174,10 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
         await yieldToEventLoop();
         lastYield = performance.now();
       }
+    }
+    // A parameter or state that stopped being finite without making the loss so (ReLU hides a NaN) ends the run too.
+    if (!finite(s.params) || !finite(s.opt)) {
+      return { status: 'diverged', state: epochStart, reason: `a parameter or optimizer value became NaN or infinite during epoch ${s.epoch}` };
     }
     const evaluation = evaluate(net, s.params, test, { kernels });
     if (!Number.isFinite(evaluation.loss)) {
