@@ -25,6 +25,7 @@ import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
 import { decodeWeights, encodeWeights } from './training/weights.ts';
 import { fitInBackground } from './platform/background-fit.ts';
+import { formatRobustness, type RobustnessReport } from './training/robustness.ts';
 import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
 import type { SeedParams } from './graph/index.ts';
 
@@ -72,7 +73,7 @@ const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').r
 
 const describeConfig = (c: TrainConfig, threads: number): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
-  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, kernels ${c.kernels}, ` +
+  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${c.kernels}, ` +
   (threads > 1 ? `threads ${threads}` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
@@ -179,8 +180,9 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let result: FitResult<SeedParams>;
+  let report: RobustnessReport | null;
   try {
-    result = await run.result;
+    ({ fit: result, robustness: report } = await run.result);
   } finally {
     bar.clear();
   }
@@ -199,7 +201,11 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const last = result.evaluation;
   console.log(`\nfinal test accuracy ${pct(last.accuracy)} (loss ${last.loss.toFixed(4)}) on ${testSet.count} images`);
   console.log(formatConfusion(last.confusion));
-  console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg`);
+  if (report !== null) {
+    console.log(`\nrobustness: accuracy on transformed copies of the ${testSet.count} test images (fixed seed)\n${formatRobustness(report)}`);
+    orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'))());
+  }
+  console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg${report === null ? '' : ', robustness.json'}`);
   return 0;
 };
 

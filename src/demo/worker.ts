@@ -9,6 +9,7 @@ import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
 import { makeBatch, type Images } from '../training/batches.ts';
 import { evaluate } from '../training/evaluate.ts';
+import { defaultAugment } from '../training/augment.ts';
 import { presets } from '../training/config.ts';
 import { fit, initialState, type RunState } from '../training/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
@@ -73,7 +74,7 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
   const config = { ...RECIPE, epochs: r.epochs };
   const setup = {
     net, optimizer, schedule: scheduleFor(config), epochs: r.epochs, batchSize: RECIPE.batchSize, shuffle: RECIPE.shuffle,
-    seed: r.seed, kernels, train, test,
+    seed: r.seed, kernels, train, test, augment: defaultAugment,
   };
   let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
   const result = await fit(setup, r.state, {

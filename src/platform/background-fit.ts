@@ -8,6 +8,7 @@ import type { Images } from '../training/batches.ts';
 import type { TrainConfig } from '../training/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
 import type { EpochMetrics, FitResult, RunState } from '../training/loop.ts';
+import type { RobustnessReport } from '../training/robustness.ts';
 import { spawnWorker } from './spawn-worker.ts';
 import { layoutsFor, packState, unpackState, type TrainWorkerInit, type TrainWorkerMessage } from './train-worker.ts';
 
@@ -19,7 +20,7 @@ export interface BackgroundEvents {
 
 export interface BackgroundRun {
   /** How the run ended; rejects if the worker fails or an event handler throws. */
-  readonly result: Promise<FitResult<SeedParams>>;
+  readonly result: Promise<{ readonly fit: FitResult<SeedParams>; readonly robustness: RobustnessReport | null }>;
   /** Asks the run to stop before its next step (at once if it is between steps). */
   readonly stop: () => void;
 }
@@ -36,7 +37,7 @@ export const fitInBackground = (
     start: packState(start, layouts), stopAtEpoch: setup.stopAtEpoch ?? 0, stop: stopFlag,
   };
   const worker = spawnWorker(import.meta.url, 'train-worker', init);
-  const result = new Promise<FitResult<SeedParams>>((resolve, reject) => {
+  const result = new Promise<{ readonly fit: FitResult<SeedParams>; readonly robustness: RobustnessReport | null }>((resolve, reject) => {
     let queue = Promise.resolve();
     let ended = false;
     const fail = (err: unknown): void => {
@@ -53,11 +54,10 @@ export const fitInBackground = (
           ended = true;
           await worker.terminate();
           const state = unpackState(m.state, layouts);
-          resolve(
-            m.status === 'finished' ? { status: 'finished', state, evaluation: m.evaluation! }
-              : m.status === 'stopped' ? { status: 'stopped', state }
-                : { status: 'diverged', state, reason: m.reason },
-          );
+          const fit: FitResult<SeedParams> = m.status === 'finished' ? { status: 'finished', state, evaluation: m.evaluation! }
+            : m.status === 'stopped' ? { status: 'stopped', state }
+              : { status: 'diverged', state, reason: m.reason };
+          resolve({ fit, robustness: m.robustness });
         }
       }).catch(fail);
     });

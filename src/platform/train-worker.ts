@@ -16,7 +16,8 @@ import type { TrainConfig } from '../training/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
 import { localGradients } from '../training/gradients.ts';
 import { fit, type EpochMetrics, type RunState } from '../training/loop.ts';
-import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
+import { robustness, type RobustnessReport } from '../training/robustness.ts';
+import { augmentFor, networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
 import { parallelGradients } from './data-parallel.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */
@@ -46,7 +47,10 @@ export interface TrainWorkerInit {
 export type TrainWorkerMessage =
   | { readonly kind: 'step'; readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }
   | { readonly kind: 'epoch'; readonly metrics: EpochMetrics; readonly state: PackedState; readonly evaluation: Evaluation }
-  | { readonly kind: 'end'; readonly status: 'finished' | 'stopped' | 'diverged'; readonly state: PackedState; readonly evaluation: Evaluation | null; readonly reason: string };
+  | {
+      readonly kind: 'end'; readonly status: 'finished' | 'stopped' | 'diverged'; readonly state: PackedState;
+      readonly evaluation: Evaluation | null; readonly robustness: RobustnessReport | null; readonly reason: string;
+    };
 
 /** The layouts of the run's parameters and optimizer state: fixed by the config. */
 export const layoutsFor = (config: TrainConfig): { readonly params: Layout; readonly opt: Layout; readonly template: SeedParams; readonly optTemplate: Tree } => {
@@ -82,6 +86,7 @@ if (parentPort !== null) {
     {
       net, optimizer: optimizerFor(config), schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize,
       shuffle: config.shuffle, seed: config.seed, kernels, train: init.train, test: init.test, gradients,
+      ...(augmentFor(config) === undefined ? {} : { augment: augmentFor(config)! }),
     },
     unpackState(init.start, layouts),
     {
@@ -99,6 +104,8 @@ if (parentPort !== null) {
     post({
       kind: 'end', status: r.status, state: packState(r.state, layouts),
       evaluation: r.status === 'finished' ? r.evaluation : null, reason: r.status === 'diverged' ? r.reason : '',
+      // How the finished model reads moved, turned, resized, thicker and thinner digits.
+      robustness: r.status === 'finished' && Atomics.load(stop, 0) === 0 ? robustness(net, r.state.params, init.test, { kernels }) : null,
     });
   });
 }

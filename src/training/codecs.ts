@@ -18,6 +18,16 @@ export const PositiveNumber = numberCodec('a positive number', (n) => Number.isF
 export const NonNegativeNumber = numberCodec('a finite number >= 0', (n) => Number.isFinite(n) && n >= 0);
 
 /** The config as stored in checkpoints; resuming validates it with this codec. */
+const AugmentName = t.keyof({ none: null, default: null });
+
+/** Checkpoints written before augmentation existed have no `augment`: they trained without it. */
+const AugmentOrNone = new t.Type<'none' | 'default', 'none' | 'default', unknown>(
+  'augment',
+  AugmentName.is,
+  (u, c) => (u === undefined ? t.success('none') : AugmentName.validate(u, c)),
+  t.identity,
+);
+
 export const TrainConfigCodec = t.type({
   preset: t.keyof({ default: null, seed: null }),
   epochs: IntAtLeast(1),
@@ -31,5 +41,6 @@ export const TrainConfigCodec = t.type({
   testLimit: t.union([IntAtLeast(1), t.null]),
   threads: IntAtLeast(1),
   kernels: t.keyof({ wasm: null, js: null, reference: null }),
+  augment: AugmentOrNone,
 });
 

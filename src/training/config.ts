@@ -30,12 +30,17 @@ export interface TrainConfig {
   /** Worker threads for the gradients. */
   readonly threads: number;
   readonly kernels: 'wasm' | 'js' | 'reference';
+  /** Training batches transformed (training/augment.ts): 'default' moves, turns, resizes, shears and thickens or thins the digits; 'none' leaves them as they are. */
+  readonly augment: AugmentName;
 }
+
+/** The augmentations a config can name. */
+export type AugmentName = 'none' | 'default';
 
 /** The two recipes' settings; a config adds the seed, limits, threads and kernels. */
 export const presets: Record<Preset, Omit<TrainConfig, 'seed' | 'trainLimit' | 'testLimit' | 'threads' | 'kernels'>> = {
   // ../shared/SEED.md: one image at a time, plain SGD, file order, 9 epochs.
-  seed: { preset: 'seed', epochs: 9, batchSize: 1, lr: 1e-3, optimizer: 'sgd', init: 'seed', shuffle: false },
+  seed: { preset: 'seed', epochs: 9, batchSize: 1, lr: 1e-3, optimizer: 'sgd', init: 'seed', shuffle: false, augment: 'none' },
   // Fast and modern: shuffled mini-batches, He init, Adam, warm-up + cosine per step.
-  default: { preset: 'default', epochs: 6, batchSize: 64, lr: 2e-3, optimizer: 'adam', init: 'he', shuffle: true },
+  default: { preset: 'default', epochs: 6, batchSize: 64, lr: 2e-3, optimizer: 'adam', init: 'he', shuffle: true, augment: 'default' },
 };

@@ -1,6 +1,8 @@
 // Test-set evaluation: loss, accuracy, confusion matrix and every prediction.
 
+import { foldIn, type Key } from '../core/random.ts';
 import type { Layer, RunOptions, Tree } from '../graph/index.ts';
+import type { Augment } from './augment.ts';
 import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
 import { argmaxRows, makeBatch, type Images } from './batches.ts';
 
@@ -19,6 +21,8 @@ export interface Evaluation {
 export interface EvaluateOptions extends RunOptions {
   /** Images per forward pass; default 250. */
   readonly batchSize?: number;
+  /** Evaluate transformed copies instead: the batch from image `start` on gets the key foldIn(key, start), so the copies are fixed by the key and the batch size. */
+  readonly transform?: { readonly augment: Augment; readonly key: Key };
 }
 
 /**
@@ -27,7 +31,7 @@ export interface EvaluateOptions extends RunOptions {
  * pixels / 255 and give logits [n, classes]. An empty set gives NaN loss
  * and accuracy and an empty matrix.
  */
-export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250 }: EvaluateOptions): Evaluation => {
+export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250, transform }: EvaluateOptions): Evaluation => {
   if (data.count === 0) return { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) };
   let confusion: number[][] = [];
   const predictions = new Uint8Array(data.count);
@@ -35,7 +39,9 @@ export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images,
   let correct = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const end = Math.min(data.count, start + batchSize);
-    const { x, labels } = makeBatch(data, null, start, end);
+    const batch = makeBatch(data, null, start, end);
+    const { labels } = batch;
+    const x = transform === undefined ? batch.x : transform.augment(foldIn(transform.key, start), batch.x);
     const logits = net.apply(params, x, { kernels }).out;
     if (confusion.length === 0) confusion = Array.from({ length: logits.shape[1]! }, () => new Array<number>(logits.shape[1]!).fill(0));
     lossSum += softmaxCrossEntropy(logits, labels).out * (end - start);

@@ -5,7 +5,8 @@
 // running sums), so a state the loop stopped at resumes exactly. What is
 // not the loop's (files, signals, messages) comes in through the events.
 
-import { foldIn, key, permutation } from '../core/random.ts';
+import { foldIn, key, permutation, type Key } from '../core/random.ts';
+import type { Augment } from './augment.ts';
 import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
@@ -79,6 +80,8 @@ export interface FitSetup<P extends Tree, S extends Tree = Tree> {
   readonly test: Images;
   /** Where each step's loss and gradient come from; default: this thread, on `kernels`, softmax cross-entropy. */
   readonly gradients?: GradientSource<P>;
+  /** Transforms each training batch (augmentation), with a key drawn from (seed, epoch, step); none by default. */
+  readonly augment?: Augment;
 }
 
 /** How a caller of {@link fit} follows and stops a run; each is optional. */
@@ -105,6 +108,9 @@ export type FitResult<P extends Tree, S extends Tree = Tree> =
 
 /** ceil(count / batchSize): the last batch of an epoch takes what is left. */
 export const stepsPerEpoch = (count: number, batchSize: number): number => Math.ceil(count / batchSize);
+
+/** The key of step `step`'s augmentation in epoch `epoch`: a function of the run's seed and the position alone. */
+export const augmentKey = (seed: number, epoch: number, step: number): Key => foldIn(foldIn(foldIn(key(seed), 0x61756721), epoch), step);
 
 /** The order of the examples in an epoch: file order, or a permutation fixed by (seed, epoch). */
 export const epochOrder = (count: number, shuffle: boolean, seed: number, epoch: number): Uint32Array | null =>
@@ -152,7 +158,8 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
       const from = s.step * batchSize;
       const to = Math.min(train.count, from + batchSize);
       const batch = makeBatch(train, order, from, to);
-      const r = await gradients.grad(s.params, batch.x, batch.labels);
+      const x = setup.augment === undefined ? batch.x : setup.augment(augmentKey(setup.seed, s.epoch, s.step), batch.x);
+      const r = await gradients.grad(s.params, x, batch.labels);
       if (!Number.isFinite(r.loss)) {
         return { status: 'diverged', state: good, reason: `loss is ${r.loss} at epoch ${s.epoch} step ${s.step}` };
       }

@@ -3,6 +3,8 @@
 // reads are typed structurally, so it needs nothing from the CLI.
 
 import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../graph/index.ts';
+import { defaultAugment, type Augment } from './augment.ts';
+import type { AugmentName } from './config.ts';
 
 export { ARCHITECTURE } from './weights.ts';
 
@@ -25,3 +27,6 @@ export const scheduleFor = (c: { readonly preset: 'seed' | 'default'; readonly l
   const warmup = Math.min(0.3, c.epochs / 4);
   return warmupCosine({ max: c.lr, init: c.lr / 20, final: c.lr / 100, warmup, decay: c.epochs - warmup + 1, continuous: true });
 };
+
+/** The augmentation a config names, or none. */
+export const augmentFor = (c: { readonly augment: AugmentName }): Augment | undefined => (c.augment === 'default' ? defaultAugment : undefined);

@@ -1,0 +1,58 @@
+// How well a model reads digits that are not centred and drawn like MNIST's:
+// its accuracy on transformed copies of the test set (moved, turned,
+// resized, thicker and thinner strokes), with a fixed key so the figures
+// repeat. People drawing on the demo page make exactly these changes.
+
+import { key } from '../core/random.ts';
+import type { Layer, RunOptions, Tree } from '../graph/index.ts';
+import { affine, morph, type Augment } from './augment.ts';
+import type { Images } from './batches.ts';
+import { evaluate } from './evaluate.ts';
+
+/** The transformed copies of the robustness report, by name. */
+export const ROBUSTNESS_TESTS: ReadonlyArray<{ readonly name: string; readonly augment: Augment }> = [
+  { name: 'moved up to 3 px', augment: affine({ shift: 3 }) },
+  { name: 'turned up to 20°', augment: affine({ rotate: 20 }) },
+  { name: 'resized 0.75-1.25', augment: affine({ scale: 0.25 }) },
+  // Half-way dilation and erosion: a full one turns MNIST's 2-3 px strokes into blobs or hairlines.
+  { name: 'thicker strokes', augment: (_, x) => morph(x, 'dilate', () => true, () => 0.5) },
+  { name: 'thinner strokes', augment: (_, x) => morph(x, 'erode', () => true, () => 0.5) },
+];
+
+/** The key of the report's copies: fixed, so the figures repeat. */
+export const ROBUSTNESS_SEED = 20261130;
+
+export interface RobustnessReport {
+  readonly clean: number;
+  readonly rows: ReadonlyArray<{ readonly name: string; readonly accuracy: number }>;
+  /** The mean accuracy over the transformed copies. */
+  readonly mean: number;
+}
+
+/**
+ * Accuracy on the test set and on each transformed copy of it.
+ *
+ * @example
+ * const r = robustness(net, params, test, { kernels });
+ * console.log(formatRobustness(r));
+ */
+export const robustness = <P extends Tree>(net: Layer<P>, params: P, test: Images, options: RunOptions): RobustnessReport => {
+  const clean = evaluate(net, params, test, options).accuracy;
+  const rows = ROBUSTNESS_TESTS.map(({ name, augment }, i) => ({
+    name,
+    accuracy: evaluate(net, params, test, { ...options, transform: { augment, key: key(ROBUSTNESS_SEED + i) } }).accuracy,
+  }));
+  return { clean, rows, mean: rows.reduce((s, r) => s + r.accuracy, 0) / rows.length };
+};
+
+/** The report as a small text table. */
+export const formatRobustness = (r: RobustnessReport): string => {
+  const pct = (a: number): string => `${(100 * a).toFixed(2)}%`.padStart(8);
+  const w = Math.max(...r.rows.map((x) => x.name.length), 'mean of the copies'.length);
+  return [
+    `${'test set'.padEnd(w)}  accuracy`,
+    `${'clean'.padEnd(w)}  ${pct(r.clean)}`,
+    ...r.rows.map((x) => `${x.name.padEnd(w)}  ${pct(x.accuracy)}`),
+    `${'mean of the copies'.padEnd(w)}  ${pct(r.mean)}`,
+  ].join('\n');
+};
