@@ -1,7 +1,12 @@
-// `npm run demo [-- --port N]`: builds the demo page and serves it on
-// 127.0.0.1 (default port 5173; 0 picks a free one), printing the URL.
+// `npm run demo [-- --port N]`: builds the demo page into a fresh directory,
+// swaps it in as dist/demo (a server already running keeps serving a whole
+// build) and serves it on 127.0.0.1 (default port 5173; 0 picks a free one),
+// printing the URL. --port is read as the training program reads its flags:
+// plain decimal digits, given once; anything else is one line and exit 2.
 
-import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { decodeFlags, IntFromString, readArgs } from '../src/program/flags.ts';
 import { buildDemo, hasShippedModel, serveDemo } from '../src/platform/demo-server.ts';
 
 const fail = (message: string): never => {
@@ -9,15 +14,11 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-const { values } = (() => {
-  try {
-    return parseArgs({ options: { port: { type: 'string', default: '5173' } }, strict: true });
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-})();
-const port = Number(values.port);
-if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) fail(`--port must be an integer 0-65535, got "${values.port}"`);
+const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e.right);
+
+const args = orFail(readArgs(process.argv.slice(2), { port: { type: 'string' } }));
+if (args.positionals.length > 0) fail(`unexpected argument "${args.positionals[0]}" (usage: npm run demo [-- --port N])`);
+const port = orFail(decodeFlags(t.partial({ port: IntFromString(0, 65535) }), args.values)).port ?? 5173;
 
 try {
   console.log('building the page (src/demo) with Vite…');

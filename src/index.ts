@@ -68,8 +68,11 @@ export {
 export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
 export { evaluate, type Evaluation, type EvaluateOptions } from './training/evaluate.ts';
 export { localGradients, countCorrect, type GradientSource, type BatchGrad } from './training/gradients.ts';
-export { presets, type TrainConfig, type Preset } from './training/config.ts';
-export { networkFor, optimizerFor, scheduleFor } from './training/recipe.ts';
+export { presets, MAX_EPOCHS, type TrainConfig, type Preset, type AugmentName } from './training/config.ts';
+export { networkFor, optimizerFor, scheduleFor, augmentFor } from './training/recipe.ts';
+export { affine, strokes, morph, warp, warpImage, compose, defaultAugment, type Augment, type AffineSpec, type AffineParams } from './training/augment.ts';
+export { robustness, formatRobustness, ROBUSTNESS_TESTS, ROBUSTNESS_SEED, type RobustnessReport } from './training/robustness.ts';
+export { augmentKey } from './training/loop.ts';
 
 // File formats: safetensors, IDX, this program's weights and checkpoints.
 export { encodeSafetensors, decodeSafetensors, expectTensors, type Safetensors } from './formats/safetensors.ts';

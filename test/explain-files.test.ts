@@ -1,8 +1,9 @@
 // The explain command's pictures: one per map, filters and every class's
 // saliency, each the size its layer implies and never blank; written as PNG
-// files that decode back to the same rasters.
+// files that decode back to the same rasters. And predict's files: warnings
+// for pictures with no digit, saved inputs that never overwrite each other.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { jsKernels } from '../src/ops/kernels/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { key } from '../src/core/random.ts';
 import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
 import { decodePng, encodePng } from '../src/platform/png.ts';
 import { explainFile, explainPictures } from '../src/program/explain-files.ts';
+import { predictFiles, savedInputNames } from '../src/program/predict.ts';
+import { createRaster } from '../src/pictures/raster.ts';
 import { digitRaster } from '../src/pictures/maps.ts';
 
 const net = seedNetwork({ init: 'he' });
@@ -55,5 +58,67 @@ describe('explain pictures', () => {
     writeFileSync(join(dir, 'x.png'), 'nope');
     const r = await explainFile(net, params, join(dir, 'x.png'), join(dir, 'out'), jsKernels)();
     expect(E.isLeft(r) && r.left).toMatch(/x\.png: /);
+  });
+});
+
+describe('predict files', () => {
+  const flat = (w: number, h: number, rgba: readonly number[]): Uint8Array => {
+    const r = createRaster(w, h);
+    for (let i = 0; i < w * h; i++) r.rgba.set(rgba, i * 4);
+    return encodePng(r);
+  };
+
+  it('warns, as explain does, for blank, white, black, transparent and 1x1 pictures, and not for a digit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const files = {
+      white: flat(40, 30, [255, 255, 255, 255]),
+      black: flat(40, 30, [0, 0, 0, 255]),
+      transparent: flat(40, 30, [0, 0, 0, 0]),
+      one: flat(1, 1, [0, 0, 0, 255]),
+      seven: encodePng(digitRaster(seven, 1)),
+    };
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, `${name}.png`), bytes);
+    const paths = Object.keys(files).map((n) => join(dir, `${n}.png`));
+    const r = await predictFiles(net, params, paths, null, jsKernels)();
+    if (E.isLeft(r)) throw new Error(r.left);
+    const warned = r.right.filter((l) => l.includes('warning: no digit found')).map((l) => l.slice(0, l.indexOf(':')));
+    expect(warned).toEqual(paths.slice(0, 4));
+    expect(r.right).toHaveLength(9);
+    const e = await explainFile(net, params, paths[3]!, join(dir, 'out'), jsKernels)();
+    expect(E.isRight(e) && e.right[0]).toBe(`${paths[3]}: warning: no digit found (a blank picture, or too little contrast); the network sees an empty field`);
+  });
+
+  it('--save-input never writes one input over another of the same base name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    mkdirSync(join(dir, 'a'));
+    mkdirSync(join(dir, 'b'));
+    writeFileSync(join(dir, 'a', 'digit.png'), encodePng(digitRaster(seven, 1)));
+    writeFileSync(join(dir, 'b', 'digit.png'), flat(28, 28, [0, 0, 0, 255]));
+    writeFileSync(join(dir, 'b', 'digit-2.png'), flat(28, 28, [0, 0, 0, 255]));
+    const files = [join(dir, 'a', 'digit.png'), join(dir, 'b', 'digit.png'), join(dir, 'b', 'digit-2.png')];
+    const r = await predictFiles(net, params, files, join(dir, 'seen'), jsKernels)();
+    if (E.isLeft(r)) throw new Error(r.left);
+    expect(readdirSync(join(dir, 'seen')).sort()).toEqual(['digit-2-2-28x28.png', 'digit-2-28x28.png', 'digit-28x28.png']);
+    expect(r.right.at(-1)).toBe(`wrote the 28x28 inputs to ${join(dir, 'seen')}: digit-28x28.png, digit-2-28x28.png, digit-2-2-28x28.png`);
+    // The first is the 7, the second the blank one.
+    const first = decodePng(new Uint8Array(readFileSync(join(dir, 'seen', 'digit-28x28.png'))));
+    expect(E.isRight(first) && first.right.rgba.some((v) => v > 0 && v < 255)).toBe(true);
+    expect(savedInputNames(['x/A.png', 'y/a.png', 'a.png'])).toEqual(['A-28x28.png', 'a-2-28x28.png', 'a-3-28x28.png']);
+  });
+
+  it('refuses a PNG file over MAX_PNG_FILE_BYTES unread, and a PNG over MAX_PNG_SIDE undecoded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const big = join(dir, 'big.png');
+    writeFileSync(big, encodePng(digitRaster(seven, 1)));
+    truncateSync(big, 64 * 2 ** 20 + 1);
+    expect(await predictFiles(net, params, [big], null, jsKernels)()).toEqual(E.left(`cannot read ${big}: more than 64 MiB, the limit for a PNG file`));
+    const wide = join(dir, 'wide.png');
+    const bytes = encodePng(createRaster(1, 1));
+    new DataView(bytes.buffer).setUint32(16, 20000); // IHDR width (the CRC is not checked before the size)
+    new DataView(bytes.buffer).setUint32(20, 20000);
+    writeFileSync(wide, bytes);
+    expect(await explainFile(net, params, wide, join(dir, 'out'), jsKernels)()).toEqual(
+      E.left(`${wide}: unreadable PNG: image is 20000x20000 pixels, more than 4096x4096, the limit`),
+    );
   });
 });

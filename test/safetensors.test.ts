@@ -2,14 +2,15 @@
 // written here, independent of the codec), every kind of corrupt file, the
 // expected-tensor check, and the atomic file writes checkpoints go through.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { fromArray, tensor, type Tensor } from '../src/core/tensor.ts';
-import { decodeSafetensors, encodeSafetensors, expectTensors } from '../src/formats/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors, MAX_HEADER_BYTES, MAX_HEADER_DEPTH } from '../src/formats/safetensors.ts';
 import { readFileBytes, writeFileAtomic } from '../src/platform/atomic-write.ts';
+import { MODEL_FILE_LIMIT } from '../src/formats/limits.ts';
 
 const f32Bits = (...bits: number[]): Float32Array => new Float32Array(Uint32Array.from(bits).buffer);
 const bytesOf = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
@@ -40,6 +41,9 @@ const rawFile = (header: string | object, data: ArrayLike<number> = [], headerLe
   out.set(Array.from(data), 8 + json.length);
   return out;
 };
+
+/** A header whose tensor "a" is arrays nested `depth` deep (the header itself adds one level). */
+const deepValue = (depth: number): string => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
 
 const entry = (shape: number[], begin: number, end: number, dtype = 'F32') => ({ dtype, shape, data_offsets: [begin, end] });
 
@@ -151,9 +155,34 @@ describe('safetensors: bad files', () => {
 
   it('rejects a header length that lies', () => {
     expect(errorOf(rawFile({}, [], 1000n))).toMatch(/header length 1000 runs past the end of the 10-byte file/);
-    expect(errorOf(rawFile({}, [], 2n ** 40n))).toMatch(/over the 100000000-byte limit/);
+    expect(errorOf(rawFile({}, [], 2n ** 40n))).toBe('header length 1099511627776 is over the 1 MiB limit for a safetensors header (not a checkpoint, or corrupt)');
     expect(errorOf(rawFile({}, [], 2n ** 64n - 1n))).toMatch(/limit/);
     expect(errorOf(rawFile({}, [], 0n))).toMatch(/does not start with/);
+  });
+
+  it('reads a header of exactly MAX_HEADER_BYTES and refuses one byte more, before looking at it', () => {
+    const json = `{"__metadata__":{"pad":"${'x'.repeat(MAX_HEADER_BYTES - 27)}"}}`;
+    expect(json.length).toBe(MAX_HEADER_BYTES);
+    expect(E.isRight(decodeSafetensors(rawFile(json)))).toBe(true);
+    expect(errorOf(rawFile(`${json} `))).toMatch(/^header length 1048577 is over the 1 MiB limit/);
+  });
+
+  it('refuses a header nested deeper than MAX_HEADER_DEPTH before parsing it, with no stack overflow', () => {
+    const deep = (n: number): string => `{"a":${'['.repeat(n)}${']'.repeat(n)}}`;
+    for (const n of [MAX_HEADER_DEPTH, 5000, 200_000]) {
+      expect(errorOf(rawFile(deep(n)))).toBe(`header nests arrays or objects more than ${MAX_HEADER_DEPTH} levels deep, the limit`);
+    }
+    // Unclosed, as the attacker may as well send it; and brackets inside strings do not count.
+    expect(errorOf(rawFile(`{"a":${'['.repeat(5000)}`))).toMatch(/more than 32 levels deep/);
+    expect(errorOf(rawFile({ a: '['.repeat(5000) }))).toMatch(/^tensor "a" must be/);
+    expect(errorOf(rawFile({ a: `\\"${'{'.repeat(100)}` }))).toMatch(/^tensor "a" must be/);
+  });
+
+  it('reports a bad value in a few characters, however deep or large it is', () => {
+    expect(errorOf(rawFile(deepValue(MAX_HEADER_DEPTH - 1)))).toBe('tensor "a" must be { dtype: string, shape: Array<NonNegativeInt>, data_offsets: Offsets }, found [[[...]]]');
+    const wide = errorOf(rawFile({ a: { dtype: Array.from({ length: 100_000 }, (_, i) => i), shape: [], data_offsets: [0, 0] } }));
+    expect(wide).toBe('tensor "a".dtype must be string, found [0,1,2,3,...]');
+    expect(errorOf(rawFile({ a: 'x'.repeat(10_000) }))).toMatch(/found "x{56}\.\.\.$/);
   });
 
   it('rejects a header that is not a JSON object', () => {
@@ -265,5 +294,24 @@ describe('atomic file writes', () => {
     const d = dir();
     expect(await readFileBytes(join(d, 'none'))()).toEqual(E.left(`cannot read ${join(d, 'none')}: no such file`));
     expect(await readFileBytes(d)()).toEqual(E.left(`cannot read ${d}: is a directory, not a file`));
+  });
+
+  it('reads up to the limit and refuses more: a large file by its size, a device that never ends after the limit', async () => {
+    const d = dir();
+    const limit = { maxBytes: 100, what: 'a test file' };
+    writeFileSync(join(d, 'hundred'), new Uint8Array(100).fill(7));
+    const ok = await readFileBytes(join(d, 'hundred'), limit)();
+    expect(E.isRight(ok) && [ok.right.length, ok.right.buffer.byteLength, ok.right[99]]).toEqual([100, 100, 7]);
+    writeFileSync(join(d, 'more'), new Uint8Array(101));
+    expect(await readFileBytes(join(d, 'more'), limit)()).toEqual(E.left(`cannot read ${join(d, 'more')}: more than 100 bytes, the limit for a test file`));
+    // A sparse 1 TiB file: refused by its size, at once.
+    const huge = join(d, 'huge');
+    writeFileSync(huge, '');
+    truncateSync(huge, 2 ** 40);
+    const started = performance.now();
+    expect(await readFileBytes(huge, MODEL_FILE_LIMIT)()).toEqual(E.left(`cannot read ${huge}: more than 32 MiB, the limit for a checkpoint or weights file`));
+    expect(await readFileBytes('/dev/zero', MODEL_FILE_LIMIT)()).toEqual(E.left('cannot read /dev/zero: more than 32 MiB, the limit for a checkpoint or weights file'));
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(await readFileBytes('/dev/null', limit)()).toEqual(E.right(new Uint8Array(0)));
   });
 });

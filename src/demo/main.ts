@@ -8,6 +8,7 @@ import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
 import { preprocess, toInput } from '../pictures/preprocess.ts';
 import { networkFor } from '../training/recipe.ts';
+import { MAX_MODEL_FILE_BYTES } from '../formats/limits.ts';
 import { decodeWeights, encodeWeights } from '../training/weights.ts';
 import { createPad } from './pad.ts';
 import { pack, unpack } from './params.ts';
@@ -133,7 +134,12 @@ fetch('model.safetensors')
 $<HTMLInputElement>('model-file').addEventListener('change', async (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
   if (file === undefined) return;
-  loadBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+  // Refused by its size before a byte is read, as the CLI refuses it.
+  if (file.size > MAX_MODEL_FILE_BYTES) {
+    $('model-error').textContent = `${file.name}: more than ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB, the limit for a checkpoint or weights file`;
+  } else {
+    loadBytes(new Uint8Array(await file.arrayBuffer()), file.name);
+  }
   (e.target as HTMLInputElement).value = '';
 });
 $('model-reset').addEventListener('click', () => {

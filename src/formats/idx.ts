@@ -49,6 +49,22 @@ const header = (file: string, b: Uint8Array, magic: number, dims: number): E.Eit
   return E.right(Array.from({ length: dims }, (_, i) => v.getUint32(4 + 4 * i, false)));
 };
 
+/**
+ * The bytes an IDX file must hold, header included, by its header alone:
+ * `head` is the file's first bytes, enough for the header or more. Right(null)
+ * when `head` is too short to tell; fails on a wrong magic number. Lets a
+ * reader cap what it decompresses at what the file declares, before it
+ * decompresses or allocates the rest.
+ */
+export const declaredLength = (file: string, kind: 'images' | 'labels', head: Uint8Array): Result<number | null, DataError> => {
+  const [magic, dims] = kind === 'images' ? [IMAGES_MAGIC, 3] : [LABELS_MAGIC, 1];
+  if (head.length < 4 + 4 * dims) return E.right(null);
+  return pipe(
+    header(file, head, magic, dims),
+    E.map((d) => 4 + 4 * dims + d.reduce((a, b) => a * b, 1)),
+  );
+};
+
 const checkLength = (file: string, b: Uint8Array, headerBytes: number, body: number, what: string): Result<void, DataError> => {
   const want = headerBytes + body;
   if (b.length < want) return E.left({ file, message: `truncated: ${what} need ${want} bytes, the data has ${b.length}` });

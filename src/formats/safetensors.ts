@@ -8,18 +8,23 @@ import type { Result } from '../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { sizeOf, tensor, type Shape, type Tensor } from '../core/tensor.ts';
+import { MAX_HEADER_BYTES, MAX_HEADER_DEPTH, showBytes } from './limits.ts';
+
+export { MAX_HEADER_BYTES, MAX_HEADER_DEPTH };
 
 /** A decoded safetensors file. */
 export interface Safetensors {
-  /** Every tensor by name, as float32, in the header's order. */
+  /**
+   * Every tensor by name, as float32, in the header's order, except that
+   * names that are array indices ("0", "12") come first, in numeric order, as
+   * a parsed JSON object holds them.
+   */
   readonly tensors: Map<string, Tensor>;
   /** The `__metadata__` strings; empty when the file has none. */
   readonly metadata: Record<string, string>;
 }
 
 const METADATA_KEY = '__metadata__';
-/** The reference reader's limit; a larger length is a corrupt or hostile file, not a header. */
-export const MAX_HEADER_BYTES = 100_000_000;
 
 // Byte copies keep NaN payloads bit-exact, which a trip through a JS number
 // (DataView) does not promise; the DataView path only serves big-endian hosts.
@@ -126,6 +131,21 @@ type Entry = t.TypeOf<typeof Entry>;
 
 const Metadata = t.record(t.string, t.string);
 
+/**
+ * A value from the header, shortened: at most two levels and four items a
+ * level, so that no error costs more than the few items it shows, however
+ * large or deep the value.
+ */
+const preview = (u: unknown, depth = 2): string => {
+  const items = <A>(xs: readonly A[], show: (x: A) => string): string => xs.slice(0, 4).map(show).join(',') + (xs.length > 4 ? ',...' : '');
+  if (Array.isArray(u)) return depth === 0 ? '[...]' : `[${items(u, (v) => preview(v, depth - 1))}]`;
+  if (u !== null && typeof u === 'object') {
+    return depth === 0 ? '{...}' : `{${items(Object.entries(u), ([k, v]) => `${preview(k)}:${preview(v, depth - 1)}`)}}`;
+  }
+  const s = typeof u === 'string' ? JSON.stringify(u.slice(0, 61)) : String(u);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
 /** The first failure as "<path> must be <what>, found <value>", on one line. */
 const report = (what: string, errs: t.Errors): string => {
   const e = errs[0];
@@ -133,8 +153,7 @@ const report = (what: string, errs: t.Errors): string => {
   const path = e.context.map((c) => c.key).filter((k) => k !== '');
   const last = e.context[e.context.length - 1];
   const expected = e.message ?? last?.type.name ?? 'valid';
-  // The value came from JSON.parse, so it always stringifies.
-  let found = e.value === undefined ? 'nothing' : JSON.stringify(e.value);
+  let found = e.value === undefined ? 'nothing' : preview(e.value);
   if (found.length > 60) found = `${found.slice(0, 57)}...`;
   return `${what}${path.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join('')} must be ${expected}, found ${found}`;
 };
@@ -147,10 +166,29 @@ interface Located {
   readonly entry: Entry;
 }
 
+/** Whether arrays and objects in JSON text nest deeper than `limit`, counted without parsing (and so without recursion). */
+const nestsDeeperThan = (text: string, limit: number): boolean => {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+};
+
 const readHeader = (bytes: Uint8Array): Result<{ header: Record<string, unknown>; dataStart: number }> => {
   if (bytes.length < 8) return E.left(`file is ${bytes.length} bytes, too short for the 8-byte safetensors header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) return E.left(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file, or corrupt)`);
+  if (n > BigInt(MAX_HEADER_BYTES)) {
+    return E.left(`header length ${n} is over the ${showBytes(MAX_HEADER_BYTES)} limit for a safetensors header (not a checkpoint, or corrupt)`);
+  }
   const dataStart = 8 + Number(n);
   if (dataStart > bytes.length) return E.left(`header length ${n} runs past the end of the ${bytes.length}-byte file (truncated or corrupt)`);
   const raw = bytes.subarray(8, dataStart);
@@ -161,6 +199,9 @@ const readHeader = (bytes: Uint8Array): Result<{ header: Record<string, unknown>
   } catch {
     return E.left('header is not valid UTF-8');
   }
+  // Before JSON.parse: whatever reads the parsed value (the codecs, an error
+  // report) would otherwise recurse as deep as the file says.
+  if (nestsDeeperThan(text, MAX_HEADER_DEPTH)) return E.left(`header nests arrays or objects more than ${MAX_HEADER_DEPTH} levels deep, the limit`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -212,7 +253,8 @@ const checkTiling = (located: readonly Located[], dataLength: number): Result<vo
 /**
  * Reads a safetensors file. Every tensor comes back as a fresh Float32Array:
  * nothing aliases `bytes`. Fails, with a one-line reason, on a header that is
- * too long, not JSON or malformed, a dtype other than F32, offsets outside
+ * over 1 MiB or nested over 32 levels deep (`MAX_HEADER_BYTES`,
+ * `MAX_HEADER_DEPTH`), not JSON or malformed, a dtype other than F32, offsets outside
  * the data or not tiling it exactly, or a shape that does not fit its bytes.
  */
 export const decodeSafetensors = (bytes: Uint8Array): Result<Safetensors> =>

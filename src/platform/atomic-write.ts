@@ -1,14 +1,15 @@
-// Whole-file reads and crash-safe writes for checkpoints and reports. A write
-// goes to a temp file in the target's directory and is renamed over the
-// target, so a crash or Ctrl-C mid-write leaves the old file or the new one,
-// never half of one.
+// Whole-file reads, each with a size limit, and crash-safe writes for
+// checkpoints and reports. A write goes to a temp file in the target's
+// directory and is renamed over the target, so a crash or Ctrl-C mid-write
+// leaves the old file or the new one, never half of one.
 
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { showBytes, type ReadLimit } from '../formats/limits.ts';
 
 export const reason = (err: unknown, path: string): string => {
   const code = (err as NodeJS.ErrnoException | null)?.code;
@@ -101,18 +102,60 @@ export const writeFileAtomic =
     return E.right(undefined);
   };
 
-export const readFileBytes =
-  (path: string): TE.TaskEither<string, Uint8Array> =>
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The whole file, if it holds at most `limit.maxBytes`. A larger regular file
+ * is refused by its size before a byte is read; anything that has no size (a
+ * pipe, /dev/zero) or grows meanwhile is read only up to the limit. Fails with
+ * the reason, one line, without the path.
+ */
+export const readFileUpTo =
+  (path: string, limit: ReadLimit): TE.TaskEither<string, Uint8Array> =>
   async () => {
+    const tooLarge = `more than ${showBytes(limit.maxBytes)}, the limit for ${limit.what}`;
+    let handle: FileHandle | null = null;
     try {
-      const buf = await readFile(path);
-      // A plain Uint8Array view, so callers never meet Buffer's view-returning slice().
-      return E.right(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+      handle = await open(path, 'r');
+      const st = await handle.stat();
+      if (st.isDirectory()) return E.left('is a directory, not a file');
+      if (st.isFile() && st.size > limit.maxBytes) return E.left(tooLarge);
+      // Plain Uint8Arrays, not Buffers: callers never meet Buffer's view-returning slice() or its shared pool.
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for (;;) {
+        const size = chunks.length === 0 && st.isFile() && st.size > 0 ? st.size : CHUNK_BYTES;
+        const chunk = new Uint8Array(Math.min(size, limit.maxBytes + 1 - total));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        total += bytesRead;
+        if (total > limit.maxBytes) return E.left(tooLarge);
+        chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
+      }
+      if (chunks.length === 1 && chunks[0]!.byteLength === chunks[0]!.buffer.byteLength) return E.right(chunks[0]!);
+      const out = new Uint8Array(total);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      return E.right(out);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException | null)?.code;
-      const detail = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : reason(err, path);
-      return E.left(`cannot read ${path}: ${detail}`);
+      return E.left(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : reason(err, path));
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
+  };
+
+/**
+ * The whole file, as {@link readFileUpTo} reads it when given a limit (every
+ * read of the program gives one); fails with "cannot read PATH: why".
+ */
+export const readFileBytes = (path: string, limit: ReadLimit = { maxBytes: Number.MAX_SAFE_INTEGER, what: 'a file' }): TE.TaskEither<string, Uint8Array> =>
+  async () => {
+    const r = await readFileUpTo(path, limit)();
+    return E.isLeft(r) ? E.left(`cannot read ${path}: ${r.left}`) : r;
   };
 
 /** Creates a directory and its parents; an existing directory is fine. */

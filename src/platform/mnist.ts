@@ -45,15 +45,34 @@ const directory = (dir: string): TE.TaskEither<DataError, void> =>
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-/** The raw file if present, else its `.gz`. */
+/** The raw file or its `.gz`, whichever is there; both there is an error, not a silent choice. */
 const locate = (dir: string, name: string): TE.TaskEither<DataError, string> => async () => {
   const raw = join(dir, name);
-  if (await exists(raw)) return E.right(raw);
-  if (await exists(`${raw}.gz`)) return E.right(`${raw}.gz`);
+  const [hasRaw, hasGz] = await Promise.all([exists(raw), exists(`${raw}.gz`)]);
+  if (hasRaw && hasGz) return E.left({ file: dir, message: `both ${name} and ${name}.gz are present: remove one (the program does not guess which to read)` });
+  if (hasRaw) return E.right(raw);
+  if (hasGz) return E.right(`${raw}.gz`);
   return E.left({ file: dir, message: `missing ${name} (or ${name}.gz)` });
 };
 
-const split = (imagesPath: string, labelsPath: string): TE.TaskEither<DataError, Split> =>
+/** The two splits, by the standard names of their files. */
+export type SplitName = 'train' | 'test';
+
+const FILES: Readonly<Record<SplitName, readonly [images: string, labels: string]>> = {
+  train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
+  test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
+};
+
+/** Both files of a split, located (not read). */
+const locateSplit = (dir: string, which: SplitName): TE.TaskEither<DataError, readonly [string, string]> =>
+  pipe(
+    TE.Do,
+    TE.bind('images', () => locate(dir, FILES[which][0])),
+    TE.bind('labels', () => locate(dir, FILES[which][1])),
+    TE.map(({ images, labels }) => [images, labels] as const),
+  );
+
+const readSplit = ([imagesPath, labelsPath]: readonly [string, string]): TE.TaskEither<DataError, Split> =>
   pipe(
     TE.Do,
     TE.bind('img', () => readImages(imagesPath)),
@@ -65,17 +84,23 @@ const split = (imagesPath: string, labelsPath: string): TE.TaskEither<DataError,
     ),
   );
 
+/**
+ * One split of the IDX set in `dir` (`'test'`: the two t10k files), reading
+ * nothing else: a directory holding only the test files serves a command
+ * that needs only them.
+ */
+export const loadSplit = (dir: string, which: SplitName): TE.TaskEither<DataError, Split> =>
+  pipe(directory(dir), TE.chain(() => locateSplit(dir, which)), TE.chain(readSplit));
+
 // All four files are located before any is read, so a missing test file is
 // reported at once rather than after parsing 47 MB of training images.
 export const loadMnist = (dir: string): TE.TaskEither<DataError, Mnist> =>
   pipe(
     directory(dir),
     TE.chainW(() => TE.Do),
-    TE.bind('trainImages', () => locate(dir, 'train-images-idx3-ubyte')),
-    TE.bind('trainLabels', () => locate(dir, 'train-labels-idx1-ubyte')),
-    TE.bind('testImages', () => locate(dir, 't10k-images-idx3-ubyte')),
-    TE.bind('testLabels', () => locate(dir, 't10k-labels-idx1-ubyte')),
-    TE.bind('train', (p) => split(p.trainImages, p.trainLabels)),
-    TE.bind('test', (p) => split(p.testImages, p.testLabels)),
+    TE.bind('trainFiles', () => locateSplit(dir, 'train')),
+    TE.bind('testFiles', () => locateSplit(dir, 'test')),
+    TE.bind('train', (p) => readSplit(p.trainFiles)),
+    TE.bind('test', (p) => readSplit(p.testFiles)),
     TE.map(({ train, test }) => ({ train, test })),
   );

@@ -2,7 +2,6 @@
 // as PNG files: the 28x28 input the network saw, conv1's filters, the maps
 // after every conv block and pool, and the saliency of every class.
 
-import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { join } from 'node:path';
@@ -10,10 +9,11 @@ import { saliency, trace, type SeedNetwork, type SeedParams } from '../graph/ind
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
 import { digitRaster, filtersRaster, MAP_LAYERS, mapsRaster, saliencyRaster } from '../pictures/maps.ts';
-import { preprocess, toInput } from '../pictures/preprocess.ts';
+import { toInput } from '../pictures/preprocess.ts';
 import type { Raster } from '../pictures/raster.ts';
-import { makeDirectory, readFileBytes, writeFileAtomic } from '../platform/atomic-write.ts';
-import { decodePng, encodePng } from '../platform/png.ts';
+import { makeDirectory, writeFileAtomic } from '../platform/atomic-write.ts';
+import { encodePng } from '../platform/png.ts';
+import { blankWarning, readDigit } from './predict.ts';
 
 /** The pictures of one input, by file name. */
 export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, kernels: Kernels): {
@@ -40,21 +40,17 @@ export const explainPictures = (net: SeedNetwork, params: SeedParams, input: Uin
 /** Reads the PNG, writes the pictures into `outDir`, and returns the lines to print. */
 export const explainFile = (net: SeedNetwork, params: SeedParams, image: string, outDir: string, kernels: Kernels): TE.TaskEither<string, readonly string[]> =>
   pipe(
-    readFileBytes(image),
-    TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${image}: ${m}`))),
-    TE.map((img) => {
-      const input = preprocess(img);
-      return { blank: input.every((v) => v === 0), ...explainPictures(net, params, input, kernels) };
-    }),
+    readDigit(image),
+    TE.map((input) => ({ warning: blankWarning(image, input), ...explainPictures(net, params, input, kernels) })),
     TE.chainFirst(() => makeDirectory(outDir)),
-    TE.chain(({ blank, probabilities, pictures }) =>
+    TE.chain(({ warning, probabilities, pictures }) =>
       pipe(
         [...pictures],
         TE.traverseSeqArray(([name, raster]) => writeFileAtomic(join(outDir, name), encodePng(raster))),
         TE.map(() => {
           const top = Array.from(probabilities, (p, label) => ({ label, p })).sort((a, b) => b.p - a.p);
           return [
-            ...(blank ? [`${image}: warning: no digit found (a blank picture, or too little contrast); the network sees an empty field`] : []),
+            ...warning,
             `${image}: ${top.slice(0, 3).map((t) => `${t.label} (${(100 * t.p).toFixed(1)}%)`).join(', ')}`,
             `wrote ${pictures.length} pictures to ${outDir}: ${pictures.map(([n]) => n).join(', ')}`,
             `saliency-${top[0]!.label}.png is the predicted class's: red where more ink raises its score, blue where it lowers it`,

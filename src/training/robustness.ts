@@ -22,8 +22,11 @@ export const ROBUSTNESS_TESTS: ReadonlyArray<{ readonly name: string; readonly a
 /** The key of the report's copies: fixed, so the figures repeat. */
 export const ROBUSTNESS_SEED = 20261130;
 
+/** Accuracy on the clean test set and on each transformed copy of it. */
 export interface RobustnessReport {
+  /** Accuracy on the test set as it is. */
   readonly clean: number;
+  /** Accuracy on each copy of {@link ROBUSTNESS_TESTS}, in order. */
   readonly rows: ReadonlyArray<{ readonly name: string; readonly accuracy: number }>;
   /** The mean accuracy over the transformed copies. */
   readonly mean: number;

@@ -22,12 +22,18 @@ export const FORMAT = 'mnist-cnn-ts/1';
 /** A parameter record of the network's shapes (they do not depend on the initialisation). */
 export const paramsTemplate = (): SeedParams => seedNetwork({ init: 'he' }).init(key(0), MNIST_SHAPE);
 
+// An untrusted value in a one-line message: quoted, and cut to a readable length.
+const quoteShort = (v: string | undefined): string => {
+  const q = JSON.stringify(v ?? null);
+  return q.length > 60 ? `${q.slice(0, 57)}...` : q;
+};
+
 /** A file written by this program for this network, judged by its metadata. */
 export const checkOrigin = (m: Readonly<Record<string, string>>): Result<void> =>
   m.format !== FORMAT
-    ? E.left(`not a checkpoint of this program (format ${JSON.stringify(m.format ?? null)}, expected "${FORMAT}")`)
+    ? E.left(`not a checkpoint of this program (format ${quoteShort(m.format)}, expected "${FORMAT}")`)
     : m.architecture !== ARCHITECTURE
-      ? E.left(`checkpoint architecture ${JSON.stringify(m.architecture ?? null)} is not "${ARCHITECTURE}"`)
+      ? E.left(`checkpoint architecture ${quoteShort(m.architecture)} is not "${ARCHITECTURE}"`)
       : E.right(undefined);
 
 /**
