@@ -25,7 +25,7 @@ import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
 import { decodeWeights, encodeWeights } from './training/weights.ts';
 import { fitInBackground } from './platform/background-fit.ts';
-import { formatRobustness, type RobustnessReport } from './training/robustness.ts';
+import { formatRobustness, robustness, type RobustnessReport } from './training/robustness.ts';
 import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
 import type { SeedParams } from './graph/index.ts';
 
@@ -225,6 +225,10 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   const r = evaluate(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) });
   console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));
+  if (cmd.robustness) {
+    const report = robustness(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) });
+    console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
+  }
   return 0;
 };
 

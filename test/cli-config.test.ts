@@ -91,3 +91,25 @@ describe('parseCommand refuses what parseArgs and Number() let through', () => {
     fc.assert(fc.property(fc.double({ min: Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }), (lr) => train('--lr', String(lr)).config.lr === lr), { seed: 11, numRuns: 1000 });
   });
 });
+
+describe('augmentation and robustness flags', () => {
+  const train = (...argv: string[]) => {
+    const r = parse(...argv);
+    if (E.isLeft(r) || r.right.kind !== 'train') throw new Error(`expected a training command for ${argv.join(' ')}`);
+    return r.right;
+  };
+  it('the default preset augments, the seed preset does not, --augment chooses', () => {
+    expect(train().config.augment).toBe('default');
+    expect(train('--preset', 'seed').config.augment).toBe('none');
+    expect(train('--augment', 'none').config.augment).toBe('none');
+    expect(train('--preset', 'seed', '--augment', 'default').config.augment).toBe('default');
+    expect(E.isLeft(parse('--augment', 'lots'))).toBe(true);
+  });
+
+  it('--robustness belongs to evaluate', () => {
+    const r = parse('evaluate', 'x.safetensors', '--robustness');
+    expect(E.isRight(r) && r.right.kind === 'evaluate' && r.right.robustness).toBe(true);
+    const t = parse('--robustness');
+    expect(E.isLeft(t) && t.left).toMatch(/--robustness applies to evaluate/);
+  });
+});

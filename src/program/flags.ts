@@ -98,6 +98,8 @@ const Flags = t.partial({
   'test-limit': IntFromString(1),
   threads: IntFromString(1),
   kernels: t.keyof({ wasm: null, js: null, reference: null }),
+  augment: t.keyof({ none: null, default: null }),
+  robustness: t.boolean,
   'data-dir': t.string,
   out: t.string,
   resume: t.string,
@@ -109,7 +111,7 @@ type Flags = t.TypeOf<typeof Flags>;
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
-  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels'] }
+  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels']; readonly robustness: boolean }
   | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
   | { readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'] }
   | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
@@ -118,7 +120,8 @@ const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
+  robustness: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const firstError = (errors: t.Errors): string => {
@@ -133,7 +136,7 @@ const firstError = (errors: t.Errors): string => {
 export const decodeFlags = <C extends t.Mixed>(codec: C, values: unknown): E.Either<string, t.TypeOf<C>> => pipe(codec.decode(values), E.mapLeft(firstError));
 
 const allowedFor: Record<string, readonly string[]> = {
-  evaluate: ['data-dir', 'test-limit', 'kernels'],
+  evaluate: ['data-dir', 'test-limit', 'kernels', 'robustness'],
   predict: ['save-input', 'kernels'],
   explain: ['out', 'kernels'],
   export: ['out'],
@@ -167,7 +170,7 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       const kernels = flags.kernels ?? 'wasm';
       if (cmd === 'evaluate') {
         if (rest.length !== 1) return E.left('evaluate needs exactly one checkpoint: evaluate CHECKPOINT [--data-dir DIR]');
-        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels });
+        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels, robustness: flags.robustness === true });
       }
       if (cmd === 'predict') {
         if (rest.length < 2) return E.left('predict needs a checkpoint and at least one image: predict CHECKPOINT IMAGE.png...');
@@ -194,7 +197,9 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
         testLimit: flags['test-limit'] ?? null,
         threads: Math.min(flags.threads ?? cores, cores),
         kernels,
+        augment: flags.augment ?? base.augment,
       };
+      if (flags.robustness !== undefined) return E.left('--robustness applies to evaluate (a finished training run prints its robustness table anyway)');
       const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
       return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),
@@ -205,7 +210,8 @@ export const usage = `Train a CNN on MNIST, from scratch in TypeScript.
 
 Usage:
   npx tsx src/train.ts [train] [flags]            train (default recipe unless --preset seed)
-  npx tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N]
+  npx tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N] [--robustness]
+                          --robustness: also on moved, turned, resized, thicker and thinner copies
   npx tsx src/train.ts predict CHECKPOINT IMAGE.png... [--save-input DIR]
   npx tsx src/train.ts explain CHECKPOINT IMAGE.png --out DIR
                           the input seen, filters, feature maps and every class's saliency, as PNGs
@@ -213,13 +219,15 @@ Usage:
                           the weights alone (1.4 MB): what evaluate, predict, explain and the demo page need
 
 Training flags:
-  --preset default|seed   default: fast recipe (batch 64, Adam, He init, 6 epochs)
+  --preset default|seed   default: fast recipe (batch 64, Adam, He init, augmented, 6 epochs)
                           seed: the reference run (batch 1, plain SGD, 9 epochs)
   --epochs N              number of epochs
   --batch-size N          images per step
   --lr X                  peak learning rate of the preset's schedule
   --optimizer sgd|momentum|adam
-  --seed N                random seed (initialisation and shuffling)
+  --seed N                random seed (initialisation, shuffling and augmentation)
+  --augment none|default  transform the training digits (default preset: default;
+                          seed preset: none)
   --train-limit N         use the first N training images
   --test-limit N          use the first N test images
   --threads N             worker threads for data-parallel training (default and
