@@ -10,6 +10,7 @@ import { tensor, type Tensor } from '../src/core/tensor.ts';
 import { MNIST_SHAPE, optimizerByName, seedNetwork, type SeedParams } from '../src/graph/index.ts';
 import { conv2d, dense, maxPool2d, padAll } from '../src/ops/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
+import { defaultAugment } from '../src/training/augment.ts';
 import { localGradients, type GradientSource } from '../src/training/gradients.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
 import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
@@ -100,6 +101,16 @@ const main = async (): Promise<void> => {
       ours.set(`train ${batch} ${threads}`, rate);
       row('train', `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${rate.toFixed(0)} images/s`);
     }
+  }
+  // The default recipe's augmentation of one batch of 64, against one training step of it (2 threads).
+  {
+    const b = batchOf(64, 4);
+    let i = 0;
+    const sec = await time(() => {
+      for (let j = 0; j < 20; j++) defaultAugment(key(i++), b.x);
+    });
+    const step = 64 / ours.get('train 64 2')!;
+    row('augment', 'batch 64', `${((sec / 20) * 1000).toFixed(2)} ms`, `${((100 * sec) / 20 / step).toFixed(1)}% of a 2-thread training step`);
   }
   for (const batch of [1, 256]) {
     const b = batchOf(batch, 2);

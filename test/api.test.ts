@@ -93,3 +93,10 @@ describe('the API', () => {
     expect(toArray(t)).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('the network table', () => {
+  it('refuses a window that does not fit instead of showing an empty shape', () => {
+    expect(() => layers.maxPool({ size: 5 }).describe([4, 4, 1], 'pool')).toThrow('maxPool: its window does not fit inputs of shape [4, 4, 1] (output [0, 0, 1])');
+    expect(() => serial({ c: layers.conv({ filters: 2, size: 7 }) }).describe([5, 5, 1], '')).toThrow(/conv: its window does not fit inputs of shape \[5, 5, 1\]/);
+  });
+});

@@ -21,6 +21,12 @@ const hwc = (layer: string, s: Shape): [number, number, number] => {
 
 const noParams: NoParams = {};
 
+// A window that does not fit gives no output: refused here, so the network table never shows a 0 or NaN size.
+const fits = (layer: string, inShape: Shape, out: Shape): Shape => {
+  if (!out.every((d) => Number.isInteger(d) && d >= 1)) throw new ShapeError(`${layer}: its window does not fit inputs of shape ${showShape(inShape)} (output ${showShape(out)})`);
+  return out;
+};
+
 /** What {@link conv} makes: the filters, their window, stride, padding and initialisation. */
 export interface ConvSpec {
   /** Output channels. */
@@ -51,7 +57,7 @@ export interface ConvSpec {
 export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }: ConvSpec): Layer<{ readonly w: Tensor }> => {
   const outShape = (s: Shape): Shape => {
     const [h, w] = hwc('conv', s);
-    return [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), filters];
+    return fits('conv', s, [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), filters]);
   };
   return {
     describe: (s, name) => {
@@ -179,7 +185,7 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
     `max pool ${size}x${size}/${stride}` + (pad.top + pad.bottom + pad.left + pad.right > 0 ? ` pad t/b/l/r ${pad.top}/${pad.bottom}/${pad.left}/${pad.right}` : ''),
     (s) => {
       const [h, w, c] = hwc('maxPool', s);
-      return [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), c];
+      return fits('maxPool', s, [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), c]);
     },
     (x, { kernels }) => maxPool2d(x, { size, stride, pad, padValue, kernels }),
   );
