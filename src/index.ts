@@ -33,7 +33,7 @@ export * as ops from './ops/index.ts';
 export type { Op, OpOptions, Labels, Padding } from './ops/index.ts';
 export { padAll } from './ops/conv2d.ts';
 export { jsKernels, referenceKernels, type Kernels, type Gemm, type WindowGeometry, type AdamHyper } from './ops/kernels/index.ts';
-export { createWasmKernels } from './ops/kernels/wasm/gemm-wasm.ts';
+export { createWasmKernels, hasRelaxedSimd, type WasmKernelOptions } from './ops/kernels/wasm/gemm-wasm.ts';
 export { kernelsByName, type KernelName } from './ops/kernels/by-name.ts';
 
 // Layers (layers.conv, layers.relu, ...), pipelines and what runs them.

@@ -5,7 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { assembleGemmWat, assembleWat, bytesPath, bytesPathOf, renderBytesModule } from '../scripts/build-wasm.ts';
+import { assembleGemmWat, assembleWat, bytesPath, bytesPathOf, fuseMultiplyAdds, renderBytesModule, watPathOf } from '../scripts/build-wasm.ts';
+import { gemmFmaWasmBase64 } from '../src/ops/kernels/wasm/gemm-fma-wasm-bytes.ts';
 import { gemmJs } from '../src/ops/kernels/gemm-js.ts';
 import { gemmReference } from '../src/ops/kernels/gemm-reference.ts';
 import type { Gemm } from '../src/ops/kernels/types.ts';
@@ -175,5 +176,13 @@ describe('wasm kernel set', () => {
     expect(Buffer.from(elementwiseWasmBytes()).toString('base64')).toBe(Buffer.from(fresh).toString('base64'));
     expect(elementwiseWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
     expect(readFileSync(bytesPathOf('elementwise'), 'utf8')).toBe(renderBytesModule(fresh, 'elementwise'));
+  });
+
+  it('committed module bytes equal a fresh build of gemm.wat with its multiply-adds fused', async () => {
+    const fresh = await assembleWat('gemm-fma');
+    expect(gemmFmaWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
+    expect(readFileSync(bytesPathOf('gemm-fma'), 'utf8')).toBe(renderBytesModule(fresh, 'gemm-fma'));
+    // The micro-kernels' accumulations are the ones fused.
+    expect((fuseMultiplyAdds(readFileSync(watPathOf('gemm'), 'utf8')).match(/f32x4\.relaxed_madd/g) ?? []).length).toBe(12);
   });
 });

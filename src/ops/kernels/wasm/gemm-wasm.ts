@@ -6,9 +6,10 @@ import { gemmJs } from '../gemm-js.ts';
 import type { Gemm, Kernels } from '../types.ts';
 import { createWasmConv } from './conv-wasm.ts';
 import { createWasmElementwise } from './elementwise-wasm.ts';
+import { gemmFmaWasmBytes } from './gemm-fma-wasm-bytes.ts';
 import { gemmWasmBytes } from './gemm-wasm-bytes.ts';
 import { createHeap, type Heap } from './heap.ts';
-import { instantiate } from './instantiate.ts';
+import { instantiate, validates } from './instantiate.ts';
 
 interface GemmExports {
   /** Bytes of scratch `gemm` needs for these sizes. */
@@ -30,8 +31,8 @@ export interface WasmGemm {
   readonly workspace: (m: number, n: number, k: number) => number;
 }
 
-export const createWasmGemm = (heap: Heap): WasmGemm => {
-  const wasm = instantiate(gemmWasmBytes(), heap.memory) as GemmExports;
+export const createWasmGemm = (heap: Heap, fma = false): WasmGemm => {
+  const wasm = instantiate(fma ? gemmFmaWasmBytes() : gemmWasmBytes(), heap.memory) as GemmExports;
 
   const gemmAt: GemmAt = (transA, transB, m, n, k, a, b, c, end, accumulate) => {
     const ws = (end + 63) & ~63;
@@ -61,8 +62,27 @@ export const createWasmGemm = (heap: Heap): WasmGemm => {
 };
 
 /**
- * A new WebAssembly SIMD kernel set (name 'wasm'), the fastest here and the
- * CLI's default. It compiles its modules synchronously and owns a heap
+ * Whether this runtime has relaxed SIMD, so the GEMM can use fused
+ * multiply-adds: Node 22 and later and Chromium do; Node 20 only with
+ * `--experimental-wasm-relaxed-simd`.
+ */
+export const hasRelaxedSimd = (): boolean => validates(gemmFmaWasmBytes());
+
+/** How {@link createWasmKernels} builds its GEMM. */
+export interface WasmKernelOptions {
+  /**
+   * Fused multiply-adds (f32x4.relaxed_madd) in the GEMM's micro-kernels:
+   * by default when the runtime has relaxed SIMD. `true` where it has not
+   * throws; `false` keeps the plain SIMD module (mul + add), whose results do
+   * not depend on the CPU.
+   */
+  readonly fma?: boolean;
+}
+
+/**
+ * A new WebAssembly SIMD kernel set, the fastest here and the CLI's default:
+ * named 'wasm-fma' when its GEMM fuses multiply-adds (see
+ * {@link WasmKernelOptions}), 'wasm' otherwise. It compiles its modules synchronously and owns a heap
  * they share: operands are copied in and results copied out into fresh
  * arrays, so the ops stay pure. Make one per thread and keep it; float64
  * data (gradient checks) takes the TypeScript path.
@@ -71,9 +91,10 @@ export const createWasmGemm = (heap: Heap): WasmGemm => {
  * const kernels = createWasmKernels();
  * const vg = valueAndGrad(net, { kernels });
  */
-export const createWasmKernels = (): Kernels => {
+export const createWasmKernels = ({ fma = hasRelaxedSimd() }: WasmKernelOptions = {}): Kernels => {
+  if (fma && !hasRelaxedSimd()) throw new RangeError('createWasmKernels: this runtime has no relaxed SIMD (fused multiply-add); Node 22+ and Chromium have it, Node 20 with --experimental-wasm-relaxed-simd');
   const heap = createHeap();
-  const g = createWasmGemm(heap);
+  const g = createWasmGemm(heap, fma);
   const el = createWasmElementwise(heap);
-  return { ...el.kernels, ...createWasmConv(heap, g, el.raw.unroll), name: 'wasm', gemm: g.gemm };
+  return { ...el.kernels, ...createWasmConv(heap, g, el.raw.unroll), name: fma ? 'wasm-fma' : 'wasm', gemm: g.gemm };
 };

@@ -11,11 +11,15 @@ interface WasmApi {
   readonly Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
   readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
   readonly Memory: new (descriptor: { readonly initial: number }) => WasmMemory;
+  readonly validate: (bytes: Uint8Array<ArrayBuffer>) => boolean;
 }
 
 const api = (): WasmApi => (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
 
 export const newMemory = (pages = 1): WasmMemory => new (api().Memory)({ initial: pages });
+
+/** Whether this runtime compiles these module bytes (a feature test). */
+export const validates = (bytes: Uint8Array): boolean => api().validate(bytes as Uint8Array<ArrayBuffer>);
 
 export const instantiate = (bytes: Uint8Array, memory: WasmMemory): unknown =>
   // The bytes are never a view on shared memory; declared plainly so that the published types
