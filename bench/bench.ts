@@ -10,6 +10,7 @@ import { tensor, type Tensor } from '../src/core/tensor.ts';
 import { MNIST_SHAPE, optimizerByName, seedNetwork, type SeedParams } from '../src/graph/index.ts';
 import { conv2d, dense, maxPool2d, padAll } from '../src/ops/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
+import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 import { defaultAugment } from '../src/training/augment.ts';
 import { localGradients, type GradientSource } from '../src/training/gradients.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
@@ -100,6 +101,23 @@ const main = async (): Promise<void> => {
       const rate = await trainRate(batch, threads);
       ours.set(`train ${batch} ${threads}`, rate);
       row('train', `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${rate.toFixed(0)} images/s`);
+    }
+  }
+  // Fused multiply-adds against plain SIMD, one thread, in the same run (where the runtime has relaxed SIMD).
+  if (hasRelaxedSimd() && kernelName === 'wasm') {
+    const rateWith = async (k: ReturnType<typeof createWasmKernels>, batch: number): Promise<number> => {
+      const source = localGradients(net, { kernels: k });
+      const b = batchOf(batch, 5);
+      const steps = batch === 1 ? 200 : 10;
+      const sec = await time(async () => {
+        for (let i = 0; i < steps; i++) await source.grad(params0, b.x, b.labels);
+      });
+      return (steps * batch) / sec;
+    };
+    const plain = createWasmKernels({ fma: false }), fused = createWasmKernels({ fma: true });
+    for (const batch of [1, 64]) {
+      const [p, f] = [await rateWith(plain, batch), await rateWith(fused, batch)];
+      row('fma', `batch ${batch} forward+backward`, '1 thread', `${f.toFixed(0)} images/s with FMA, ${p.toFixed(0)} without (${(f / p).toFixed(2)}x)`);
     }
   }
   // The default recipe's augmentation of one batch of 64, against one training step of it (2 threads).
