@@ -6,6 +6,11 @@ import * as E from 'fp-ts/lib/Either.js';
 import { parseCommand } from '../src/program/flags.ts';
 
 const parse = (...argv: string[]) => parseCommand(argv, 2);
+const train = (...argv: string[]) => {
+  const r = parse(...argv);
+  if (E.isLeft(r) || r.right.kind !== 'train') throw new Error(`expected a training command for ${argv.join(' ')}`);
+  return r.right;
+};
 const error = (...argv: string[]): string => {
   const r = parse(...argv);
   if (E.isRight(r)) throw new Error(`expected an error for ${argv.join(' ')}`);
@@ -46,11 +51,6 @@ describe('parseCommand', () => {
 });
 
 describe('parseCommand refuses what parseArgs and Number() let through', () => {
-  const train = (...argv: string[]) => {
-    const r = parse(...argv);
-    if (E.isLeft(r) || r.right.kind !== 'train') throw new Error(`expected a training command for ${argv.join(' ')}`);
-    return r.right;
-  };
   it('caps --threads at the core count, with a note', () => {
     expect(train('--threads', '1000')).toMatchObject({ config: { threads: 2 }, notes: ["--threads 1000 is more than this machine's 2 cores; using 2"] });
     expect(train('--threads', '2')).toMatchObject({ config: { threads: 2 }, notes: [] });
@@ -93,11 +93,6 @@ describe('parseCommand refuses what parseArgs and Number() let through', () => {
 });
 
 describe('augmentation and robustness flags', () => {
-  const train = (...argv: string[]) => {
-    const r = parse(...argv);
-    if (E.isLeft(r) || r.right.kind !== 'train') throw new Error(`expected a training command for ${argv.join(' ')}`);
-    return r.right;
-  };
   it('the default preset augments, the seed preset does not, --augment chooses', () => {
     expect(train().config.augment).toBe('default');
     expect(train('--preset', 'seed').config.augment).toBe('none');

@@ -21,16 +21,7 @@ import { augmentFor, networkFor, optimizerFor, scheduleFor } from '../training/r
 import { parallelGradients } from './data-parallel.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */
-export interface PackedState {
-  readonly params: Float32Array;
-  readonly opt: Float32Array;
-  readonly epoch: number;
-  readonly step: number;
-  readonly lossSum: number;
-  readonly correct: number;
-  readonly seconds: number;
-  readonly history: readonly EpochMetrics[];
-}
+export type PackedState = Omit<RunState<SeedParams>, 'params' | 'opt'> & { readonly params: Float32Array; readonly opt: Float32Array };
 
 export interface TrainWorkerInit {
   readonly config: TrainConfig;
