@@ -67,6 +67,8 @@ const visit = (file: string): void => {
 };
 visit(join(types, 'index.d.ts'));
 visit(join(types, 'node.d.ts'));
+// Declarations no entry reaches (the program's codecs, file helpers) are not the package's: they go.
+for (const f of walk(types)) if (!seen.has(f)) rmSync(f);
 
 const size = (dir: string): number => walk(dir).reduce((s, f) => s + statSync(f).size, 0);
 console.log(`dist/lib ${(size(lib) / 1024).toFixed(0)} KiB (${walk(lib).length} files), dist/types ${(size(types) / 1024).toFixed(0)} KiB`);

@@ -155,6 +155,9 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const started = performance.now();
   const run = fitInBackground({ config, threads, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
     onStep: (p) => bar.update(`epoch ${p.epoch}`, p.step, p.steps, p.step * config.batchSize, p.seconds),
+    onRobustness: () => {
+      finishing = true;
+    },
     onEpoch: async ({ metrics: m, state, evaluation }) => {
       bar.clear();
       console.log(
@@ -165,9 +168,19 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       orFail(await writeReports(dir, state.history, testSet, evaluation)());
     },
   });
+  // tsx relays a signal again when its child has not answered within 30 ms (a save or a report
+  // briefly holds this thread), so one keypress can arrive twice: a repeat within this window is that echo.
+  const ECHO_MS = 500;
+  let signalledAt = 0;
+  let finishing = false;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    if (signal !== null && performance.now() - signalledAt < ECHO_MS) return;
     if (signal !== null && saving) {
       console.error(`\nstopped during the save; ${ckPath} is the one saved before`);
+      process.exit(exitCode());
+    }
+    if (signal !== null && finishing) {
+      console.error(`\nstopped; the run is finished and saved in ${ckPath}`);
       process.exit(exitCode());
     }
     if (signal !== null) {
@@ -175,6 +188,8 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       return;
     }
     signal = sig;
+    signalledAt = performance.now();
+    if (finishing) console.error('\nthe run is finished and saved; skipping the rest of the robustness table...');
     run.stop();
   };
   process.on('SIGINT', onSignal);
@@ -201,12 +216,13 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const last = result.evaluation;
   console.log(`\nfinal test accuracy ${pct(last.accuracy)} (loss ${last.loss.toFixed(4)}) on ${testSet.count} images`);
   console.log(formatConfusion(last.confusion));
-  if (report !== null) {
+  if (report === null) console.log('\nrobustness table skipped: interrupted after the last epoch (evaluate --robustness gives it)');
+  else {
     console.log(`\nrobustness: accuracy on transformed copies of the ${testSet.count} test images (fixed seed)\n${formatRobustness(report)}`);
     orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'))());
   }
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg${report === null ? '' : ', robustness.json'}`);
-  return 0;
+  return signal === null ? 0 : exitCode();
 };
 
 /** The test split alone (evaluate needs nothing else), checked as loadData checks it. */
@@ -226,7 +242,7 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));
   if (cmd.robustness) {
-    const report = robustness(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) });
+    const report = robustness(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) })!;
     console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
   }
   return 0;

@@ -23,17 +23,20 @@ const launchers: Record<string, readonly string[]> = {
 /** `status` is what a shell reports: the exit code, or 128 + the signal that ended the launcher. */
 interface Outcome { readonly status: number; readonly out: string; readonly dir: string }
 
-/** Runs the program in its own process group and sends `signal` to the group `delay` ms after it prints its run directory. */
-const interrupt = (launcher: readonly string[], args: readonly string[], signal: NodeJS.Signals, delay: number): Promise<Outcome> => {
+/**
+ * Runs the program in its own process group and sends `signal` to the group `delay` ms after it prints
+ * `after` (its run directory by default), `times` times 40 ms apart.
+ */
+const interrupt = (launcher: readonly string[], args: readonly string[], signal: NodeJS.Signals, delay: number, after = 'run directory', times = 1): Promise<Outcome> => {
   const dir = join(mkdtempSync(join(tmpdir(), 'sig-')), 'r');
   const child = spawn(launcher[0]!, [...launcher.slice(1), '--out', dir, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let sent = false;
   const onData = (d: Buffer): void => {
     out += d.toString();
-    if (!sent && out.includes('run directory')) {
+    if (!sent && out.includes(after)) {
       sent = true;
-      setTimeout(() => process.kill(-child.pid!, signal), delay);
+      for (let i = 0; i < times; i++) setTimeout(() => process.kill(-child.pid!, signal), delay + 40 * i);
     }
   };
   child.stdout.on('data', onData);
@@ -94,5 +97,25 @@ describe('a writer killed during a save', () => {
     const resumed = await interrupt(launchers['node --import tsx']!, ['--resume', join(r.dir, 'checkpoint.safetensors')], 'SIGINT', 200);
     expect(resumed.status).toBe(130);
     expect(readdirSync(r.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('echoes and the end of a run', () => {
+  it('two signals 40 ms apart (a launcher relaying one keypress) count as one', async () => {
+    const r = await interrupt(launchers['node --import tsx']!, midStep, 'SIGINT', 800, 'run directory', 2);
+    expect(r.status, r.out).toBe(130);
+    expect(r.out).toMatch(/interrupted at epoch 0, step [1-9]\d*: checkpoint saved/);
+    expect(r.out).not.toMatch(/still finishing|stopped during the save/);
+  }, 60_000);
+
+  it('Ctrl-C during the final robustness table skips it at once; the finished run is kept', async () => {
+    const started = Date.now();
+    const r = await interrupt(launchers['npx tsx']!, ['--epochs', '1', '--train-limit', '64', '--test-limit', '10000', '--threads', '1'], 'SIGINT', 300, 'epoch 0 ');
+    expect(r.status, r.out).toBe(130);
+    expect(r.out).toMatch(/final test accuracy/);
+    expect(r.out).toMatch(/robustness table skipped/);
+    expect(position(r.dir)).toEqual({ epoch: 1, step: 0 });
+    // The table over 10,000 images takes far longer than this: it was cut short.
+    expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 });

@@ -82,6 +82,11 @@ describe('fit', async () => {
     expect(r.state.step).toBe(0);
   });
 
+  it('an empty training or test set is refused, not read as a divergence', async () => {
+    await expect(fit({ ...setup, test: take(test, 0) }, initialState(params, optimizer))).rejects.toThrow('fit: the test set holds no images');
+    await expect(fit({ ...setup, train: take(train, 0) }, initialState(params, optimizer))).rejects.toThrow('fit: the training set holds no images');
+  });
+
   it('shuffles with the seeded generator: same seed and epoch, same order', () => {
     expect(epochOrder(100, true, 3, 2)).toEqual(epochOrder(100, true, 3, 2));
     expect(epochOrder(100, true, 3, 2)).not.toEqual(epochOrder(100, true, 3, 1));

@@ -16,6 +16,8 @@ export interface BackgroundEvents {
   readonly onStep?: (progress: { readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }) => void;
   /** Awaited before the next message is handled. */
   readonly onEpoch?: (end: { readonly metrics: EpochMetrics; readonly state: RunState<SeedParams>; readonly evaluation: Evaluation }) => Promise<void>;
+  /** The run is finished and saved; the robustness table is being computed (a stop skips it). */
+  readonly onRobustness?: () => void;
 }
 
 export interface BackgroundRun {
@@ -50,6 +52,7 @@ export const fitInBackground = (
         if (ended) return;
         if (m.kind === 'step') events.onStep?.(m);
         else if (m.kind === 'epoch') await events.onEpoch?.({ metrics: m.metrics, state: unpackState(m.state, layouts), evaluation: m.evaluation });
+        else if (m.kind === 'robustness') events.onRobustness?.();
         else {
           ended = true;
           await worker.terminate();

@@ -38,6 +38,8 @@ export interface TrainWorkerInit {
 export type TrainWorkerMessage =
   | { readonly kind: 'step'; readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }
   | { readonly kind: 'epoch'; readonly metrics: EpochMetrics; readonly state: PackedState; readonly evaluation: Evaluation }
+  /** The run is finished and saved; the robustness table is being computed. */
+  | { readonly kind: 'robustness' }
   | {
       readonly kind: 'end'; readonly status: 'finished' | 'stopped' | 'diverged'; readonly state: PackedState;
       readonly evaluation: Evaluation | null; readonly robustness: RobustnessReport | null; readonly reason: string;
@@ -92,11 +94,13 @@ if (parentPort !== null) {
     },
   ).then(async (r) => {
     await gradients.close();
+    const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
+    // How the finished model reads moved, turned, resized, thicker and thinner digits; a stop skips the rest of it.
+    if (r.status === 'finished' && !stopped()) post({ kind: 'robustness' });
+    const report = r.status === 'finished' ? robustness(net, r.state.params, init.test, { kernels }, stopped) : null;
     post({
       kind: 'end', status: r.status, state: packState(r.state, layouts),
-      evaluation: r.status === 'finished' ? r.evaluation : null, reason: r.status === 'diverged' ? r.reason : '',
-      // How the finished model reads moved, turned, resized, thicker and thinner digits.
-      robustness: r.status === 'finished' && Atomics.load(stop, 0) === 0 ? robustness(net, r.state.params, init.test, { kernels }) : null,
+      evaluation: r.status === 'finished' ? r.evaluation : null, reason: r.status === 'diverged' ? r.reason : '', robustness: report,
     });
   });
 }

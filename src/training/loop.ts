@@ -122,7 +122,8 @@ const finite = (t: Tree): boolean => leaves(t).every(([, x]) => x.data.every(Num
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
- * Trains from `start` until the last epoch, a stop or a divergence. The same
+ * Trains from `start` until the last epoch, a stop or a divergence (an
+ * empty training or test set is a RangeError). The same
  * (setup, start) gives the same result whether or not the run stopped and
  * resumed on the way.
  *
@@ -138,6 +139,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  */
 export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>, start: RunState<P, S>, events: FitEvents<P, S> = {}): Promise<FitResult<P, S>> => {
   const { net, optimizer, schedule, batchSize, kernels, train, test } = setup;
+  // An empty set has no loss or accuracy to report: refused, rather than read as a divergence.
+  if (train.count === 0) throw new RangeError('fit: the training set holds no images');
+  if (test.count === 0) throw new RangeError('fit: the test set holds no images');
   const gradients = setup.gradients ?? localGradients(net, { kernels });
   const steps = stepsPerEpoch(train.count, batchSize);
   const stop = events.shouldStop ?? (() => false);

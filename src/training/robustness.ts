@@ -33,18 +33,27 @@ export interface RobustnessReport {
 }
 
 /**
- * Accuracy on the test set and on each transformed copy of it.
+ * Accuracy on the test set and on each transformed copy of it; null if
+ * `shouldStop` (asked before each of the six evaluations) says to give up.
  *
  * @example
  * const r = robustness(net, params, test, { kernels });
  * console.log(formatRobustness(r));
  */
-export const robustness = <P extends Tree>(net: Layer<P>, params: P, test: Images, options: RunOptions): RobustnessReport => {
+export const robustness = <P extends Tree>(
+  net: Layer<P>,
+  params: P,
+  test: Images,
+  options: RunOptions,
+  shouldStop: () => boolean = () => false,
+): RobustnessReport | null => {
+  if (shouldStop()) return null;
   const clean = evaluate(net, params, test, options).accuracy;
-  const rows = ROBUSTNESS_TESTS.map(({ name, augment }, i) => ({
-    name,
-    accuracy: evaluate(net, params, test, { ...options, transform: { augment, key: key(ROBUSTNESS_SEED + i) } }).accuracy,
-  }));
+  const rows: Array<{ readonly name: string; readonly accuracy: number }> = [];
+  for (const [i, { name, augment }] of ROBUSTNESS_TESTS.entries()) {
+    if (shouldStop()) return null;
+    rows.push({ name, accuracy: evaluate(net, params, test, { ...options, transform: { augment, key: key(ROBUSTNESS_SEED + i) } }).accuracy });
+  }
   return { clean, rows, mean: rows.reduce((s, r) => s + r.accuracy, 0) / rows.length };
 };
 
