@@ -235,6 +235,11 @@ describe('ops: jsKernels and the WASM set agree on float32', () => {
     { x: [1, 5, 5, 1], w: [3, 3, 1, 2], stride: 1, pad: padAll(1) },
     { x: [2, 7, 6, 3], w: [3, 3, 3, 4], stride: 2, pad: { top: 0, bottom: 1, left: 1, right: 0 } },
     { x: [2, 8, 8, 16], w: [3, 3, 16, 5], stride: 1, pad: padAll(1) },
+    // One input channel, filters a multiple of 4: the direct kernel (16 filters: sums in registers).
+    { x: [3, 28, 28, 1], w: [3, 3, 1, 16], stride: 1, pad: padAll(1) },
+    { x: [2, 9, 7, 1], w: [3, 3, 1, 8], stride: 2, pad: { top: 0, bottom: 1, left: 1, right: 0 } },
+    { x: [1, 6, 6, 1], w: [2, 3, 1, 4], stride: 1, pad: padAll(0) },
+    { x: [2, 5, 5, 1], w: [5, 5, 1, 16], stride: 3, pad: padAll(2) },
   ])('conv2d x $x w $w', ({ x, w, stride, pad }) => {
     both((k) => conv2d(t(x, 1), t(w, 2), { stride, pad, kernels: k }), 3, false);
   });

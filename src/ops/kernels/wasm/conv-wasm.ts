@@ -24,13 +24,22 @@ const imagesPerChunk = (g: WindowGeometry): number => Math.max(1, Math.floor(CHU
 export const createWasmConv = (
   heap: Heap,
   { gemmAt }: WasmGemm,
-  unroll: ElementwiseExports['unroll'],
+  { unroll, conv_c1: convC1 }: Pick<ElementwiseExports, 'unroll' | 'conv_c1'>,
 ): Convolution => ({
   convForward: (g, x, w, o) => {
     if (!(x instanceof Float32Array && w instanceof Float32Array)) return fallback.convForward(g, x, w, o);
     const perImage = g.ho * g.wo;
     const k = g.kh * g.kw * g.c;
     if (g.n * perImage === 0 || o === 0 || k === 0) return new Float32Array(g.n * perImage * o);
+    // One input channel (the first layer): a GEMM of depth kh*kw is mostly overhead; convolve directly.
+    if (g.c === 1 && o % 4 === 0) {
+      const [xo, wo, yo] = heap.layout(x.length, k * o, g.n * perImage * o) as [number, number, number];
+      const f32 = heap.f32();
+      f32.set(x, xo >> 2);
+      f32.set(w, wo >> 2);
+      convC1(xo, wo, yo, g.n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o);
+      return heap.f32().slice(yo >> 2, (yo >> 2) + g.n * perImage * o);
+    }
     const nb = Math.min(g.n, imagesPerChunk(g));
     const [xo, wo, co, yo, end] = heap.layout(x.length, k * o, nb * perImage * k, g.n * perImage * o, 0) as [number, number, number, number, number];
     const f32 = heap.f32();

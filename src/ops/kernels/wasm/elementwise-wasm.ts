@@ -17,6 +17,8 @@ export interface ElementwiseExports {
   readonly add_rows: (x: number, b: number, y: number, rows: number, m: number) => void;
   readonly sum_rows: (dy: number, db: number, rows: number, m: number) => void;
   readonly unroll: (img: number, cols: number, gather: number, ...g: number[]) => void;
+  /** Direct convolution of one-channel images (o % 4 == 0); g without c: n, h, w, kh, kw, stride, padTop, padLeft, ho, wo, then o. */
+  readonly conv_c1: (x: number, w: number, y: number, ...g: number[]) => void;
   readonly max_pool: (x: number, y: number, am: number, ...g: number[]) => void;
   readonly max_pool_back: (am: number, dy: number, dx: number, count: number) => void;
   readonly sgd: (p: number, g: number, n: number, lr: number) => void;

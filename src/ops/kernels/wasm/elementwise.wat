@@ -194,7 +194,84 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl))))
 
-  ;; Max over windows, channels innermost. A lane takes the cell when it is the
+;; A convolution of one-channel images, directly: no unrolled matrix, since
+  ;; with c = 1 it would hold each pixel kh*kw times for a GEMM of depth kh*kw.
+  ;; y[img, i, j, :] = sum over the window's in-bounds (a, b), in row-major
+  ;; order, of x[img, i*s + a - pt, j*s + b - pl] * w[a, b, 0, :]; o % 4 == 0.
+  ;; The sums run in the order im2col + GEMM gives them, from zero.
+  (func (export "conv_c1")
+    (param $x i32) (param $w i32) (param $y i32)
+    (param $n i32) (param $h i32) (param $wd i32) (param $kh i32) (param $kw i32)
+    (param $stride i32) (param $padTop i32) (param $padLeft i32) (param $ho i32) (param $wo i32) (param $o i32)
+    (local $img i32) (local $i i32) (local $j i32) (local $a i32) (local $b i32) (local $yy i32) (local $xx i32)
+    (local $q i32) (local $yp i32) (local $wp i32) (local $rowBytes i32) (local $v v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $rowBytes (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $yp (local.get $y))
+    (block $nb (loop $nl
+      (br_if $nb (i32.ge_u (local.get $img) (local.get $n)))
+      (local.set $i (i32.const 0))
+      (block $ib (loop $il
+        (br_if $ib (i32.ge_u (local.get $i) (local.get $ho)))
+        (local.set $j (i32.const 0))
+        (block $jb (loop $jl
+          (br_if $jb (i32.ge_u (local.get $j) (local.get $wo)))
+          (if (i32.ne (local.get $o) (i32.const 16)) (then (call $zero (local.get $yp) (local.get $o))))
+          (local.set $s0 (v128.const i32x4 0 0 0 0))
+          (local.set $s1 (v128.const i32x4 0 0 0 0))
+          (local.set $s2 (v128.const i32x4 0 0 0 0))
+          (local.set $s3 (v128.const i32x4 0 0 0 0))
+          (local.set $a (i32.const 0))
+          (block $ab (loop $al
+            (br_if $ab (i32.ge_u (local.get $a) (local.get $kh)))
+            (local.set $yy (i32.sub (i32.add (i32.mul (local.get $i) (local.get $stride)) (local.get $a)) (local.get $padTop)))
+            (if (i32.and (i32.ge_s (local.get $yy) (i32.const 0)) (i32.lt_s (local.get $yy) (local.get $h)))
+              (then
+                (local.set $b (i32.const 0))
+                (block $bb (loop $bl
+                  (br_if $bb (i32.ge_u (local.get $b) (local.get $kw)))
+                  (local.set $xx (i32.sub (i32.add (i32.mul (local.get $j) (local.get $stride)) (local.get $b)) (local.get $padLeft)))
+                  (if (i32.and (i32.ge_s (local.get $xx) (i32.const 0)) (i32.lt_s (local.get $xx) (local.get $wd)))
+                    (then
+                      (local.set $v (f32x4.splat (f32.load (i32.add (local.get $x) (i32.shl
+                        (i32.add (i32.mul (i32.add (i32.mul (local.get $img) (local.get $h)) (local.get $yy)) (local.get $wd)) (local.get $xx))
+                        (i32.const 2))))))
+                      (local.set $wp (i32.add (local.get $w) (i32.mul (i32.add (i32.mul (local.get $a) (local.get $kw)) (local.get $b)) (local.get $rowBytes))))
+                      (if (i32.eq (local.get $o) (i32.const 16))
+                        (then
+                          ;; 16 filters (the seed network's conv1): the sums stay in registers.
+                          (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $wp)))))
+                          (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $wp)))))
+                          (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $wp)))))
+                          (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $wp))))))
+                        (else
+                          (local.set $q (i32.const 0))
+                          (block $qb (loop $ql
+                            (br_if $qb (i32.ge_u (local.get $q) (local.get $rowBytes)))
+                            (v128.store (i32.add (local.get $yp) (local.get $q))
+                              (f32x4.add (v128.load (i32.add (local.get $yp) (local.get $q)))
+                                         (f32x4.mul (local.get $v) (v128.load (i32.add (local.get $wp) (local.get $q))))))
+                            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                            (br $ql)))))))
+                  (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                  (br $bl)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 1)))
+            (br $al)))
+          (if (i32.eq (local.get $o) (i32.const 16))
+            (then
+              (v128.store offset=0 (local.get $yp) (local.get $s0))
+              (v128.store offset=16 (local.get $yp) (local.get $s1))
+              (v128.store offset=32 (local.get $yp) (local.get $s2))
+              (v128.store offset=48 (local.get $yp) (local.get $s3))))
+          (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il)))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $nl))))
+
+    ;; Max over windows, channels innermost. A lane takes the cell when it is the
   ;; window's first or strictly greater, so ties keep the first maximum.
   ;; am holds the input index, or -1 for a padded cell.
   (func (export "max_pool")

@@ -96,5 +96,5 @@ export const createWasmKernels = ({ fma = hasRelaxedSimd() }: WasmKernelOptions 
   const heap = createHeap();
   const g = createWasmGemm(heap, fma);
   const el = createWasmElementwise(heap);
-  return { ...el.kernels, ...createWasmConv(heap, g, el.raw.unroll), name: fma ? 'wasm-fma' : 'wasm', gemm: g.gemm };
+  return { ...el.kernels, ...createWasmConv(heap, g, el.raw), name: fma ? 'wasm-fma' : 'wasm', gemm: g.gemm };
 };
