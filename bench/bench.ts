@@ -2,8 +2,10 @@
 // the seed network's real shapes, and the same network in TensorFlow.js
 // (WASM backend) measured in the same run. Medians over repetitions after
 // warm-up; speed lives here, never in unit tests. `--quick` for a short run,
-// `--no-tfjs` to skip TensorFlow.js, `--kernels=js` to time the JS kernels.
+// `--no-tfjs` to skip TensorFlow.js, `--no-torch` to skip PyTorch (run when
+// Debian's python3-torch is installed), `--kernels=js` to time the JS kernels.
 
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { key, uniform } from '../src/core/random.ts';
 import { tensor, type Tensor } from '../src/core/tensor.ts';
@@ -162,6 +164,21 @@ const main = async (): Promise<void> => {
   const pf = maxPool2d(xp, { ...pool, kernels });
   await op('pool1 forward+backward', 2 * 64 * 14 * 14 * 16 * 9, () => maxPool2d(xp, { ...pool, kernels }).backward(pf.out));
   if (!quick) memory.push(await epochMemory());
+  // PyTorch on the CPU with two threads (Debian's python3-torch), in the same run, where it is installed.
+  let torchNote = 'PyTorch: skipped (`/usr/bin/python3 -c "import torch"` fails; apt-get install python3-torch to compare), or --no-torch';
+  const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+  if (python !== undefined && !process.argv.includes('--no-torch')) {
+    const r = spawnSync(python, ['bench/pytorch.py', '--threads', '2', ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+    if (r.status === 0) {
+      const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; figures: Array<{ what: string; batch: number; imagesPerSecond: number }> };
+      for (const f of t.figures) {
+        const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));
+        const ratio = Number.isFinite(mine) ? ` (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)` : '';
+        row(`pytorch ${f.what}`, `batch ${f.batch}`, `${t.threads} threads`, `${f.imagesPerSecond.toFixed(0)} images/s${ratio}`);
+      }
+      torchNote = `PyTorch ${t.torch} (${python}), CPU, ${t.threads} threads: bench/pytorch.py, the same network (untied biases as parameters, pools padded bottom/right), SGD at batch 1, Adam at batch 64; ours / theirs compares our best row of the same batch (1 or 2 threads).`;
+    } else torchNote = `PyTorch: bench/pytorch.py failed: ${r.stderr.split('\n').filter(Boolean).pop() ?? ''}`;
+  }
   if (!process.argv.includes('--no-tfjs')) {
     for (const f of await tfjsFigures({ quick })) {
       const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));
@@ -173,6 +190,7 @@ const main = async (): Promise<void> => {
   console.log(`\nkernels ${kernels.name}, ${availableParallelism()} cores, node ${process.version}`);
   for (const m of memory) console.log(`memory: ${m}`);
   if (!process.argv.includes('--no-tfjs')) console.log(`\nTensorFlow.js: ${TFJS_NOTE}`);
+  console.log(`\n${torchNote}`);
 };
 
 await main();
