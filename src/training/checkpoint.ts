@@ -16,7 +16,7 @@ import { MAX_EPOCHS, type TrainConfig } from './config.ts';
 import type { RunState } from './loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
-import { checkOrigin, FORMAT } from './weights.ts';
+import { checkOrigin, FORMAT, soundTensors } from './weights.ts';
 
 export { FORMAT };
 
@@ -62,18 +62,6 @@ const consistent = (m: Meta): Result<Meta> => {
   return E.right(m);
 };
 
-/** Every value finite; Adam's second moments (opt.v.*) never negative. */
-const sound = (tensors: ReadonlyMap<string, Tensor>): Result<void> => {
-  for (const [name, t] of tensors) {
-    const i = t.data.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0) return E.left(`tensor "${name}" holds a non-finite value (${t.data[i]} at index ${i})`);
-    if (name.startsWith('opt.v.')) {
-      const j = t.data.findIndex((v) => v < 0);
-      if (j >= 0) return E.left(`tensor "${name}" (Adam's second moment) holds a negative value (${t.data[j]} at index ${j})`);
-    }
-  }
-  return E.right(undefined);
-};
 
 /** A training run that can resume: its config and where it stands. */
 export interface Checkpoint {
@@ -96,7 +84,7 @@ export const encodeCheckpoint = ({ config, state }: Checkpoint): Result<Uint8Arr
       ],
     })),
     // What could not be read back is never written.
-    E.chainFirst(({ tensors }) => sound(new Map(tensors))),
+    E.chainFirst(({ tensors }) => soundTensors(new Map(tensors))),
     E.map(({ meta, tensors }) => {
       const text: Record<string, string> = { format: FORMAT, architecture: ARCHITECTURE };
       for (const k of JSON_FIELDS) text[k] = JSON.stringify(meta[k]);
@@ -143,7 +131,7 @@ export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
       ];
       return pipe(
         expectTensors(file.tensors, expected),
-        E.chainFirst(() => sound(file.tensors)),
+        E.chainFirst(() => soundTensors(file.tensors)),
         E.map(() => {
           const get = (name: string): Tensor => file.tensors.get(name)!;
           const state: RunState<SeedParams> = {

@@ -118,6 +118,12 @@ export const epochOrder = (count: number, shuffle: boolean, seed: number, epoch:
 
 const finite = (t: Tree): boolean => leaves(t).every(([, x]) => x.data.every(Number.isFinite));
 
+/** A parameter or optimizer value that turned non-finite while the loss stayed finite (ReLU hides a NaN): the run diverged, back to the epoch's start. */
+const unsound = <P extends Tree, S extends Tree>(s: RunState<P, S>, epochStart: RunState<P, S>): FitResult<P, S> | null =>
+  finite(s.params) && finite(s.opt)
+    ? null
+    : { status: 'diverged', state: epochStart, reason: `a parameter or optimizer value became NaN or infinite during epoch ${s.epoch}` };
+
 // Let timers, messages and signal handlers run now and then during a long epoch.
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -154,11 +160,7 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
     // The state whose parameters gave the last finite loss.
     let good = s;
     while (s.step < steps) {
-      if (stop(s)) {
-        return finite(s.params) && finite(s.opt)
-          ? { status: 'stopped', state: s }
-          : { status: 'diverged', state: epochStart, reason: `a parameter or optimizer value became NaN or infinite during epoch ${s.epoch}` };
-      }
+      if (stop(s)) return unsound(s, epochStart) ?? { status: 'stopped', state: s };
       const from = s.step * batchSize;
       const to = Math.min(train.count, from + batchSize);
       const batch = makeBatch(train, order, from, to);
@@ -186,10 +188,8 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
         lastYield = performance.now();
       }
     }
-    // A parameter or state that stopped being finite without making the loss so (ReLU hides a NaN) ends the run too.
-    if (!finite(s.params) || !finite(s.opt)) {
-      return { status: 'diverged', state: epochStart, reason: `a parameter or optimizer value became NaN or infinite during epoch ${s.epoch}` };
-    }
+    const bad = unsound(s, epochStart);
+    if (bad !== null) return bad;
     const evaluation = evaluate(net, s.params, test, { kernels });
     if (!Number.isFinite(evaluation.loss)) {
       return { status: 'diverged', state: good, reason: `test loss is ${evaluation.loss} at the end of epoch ${s.epoch}` };

@@ -47,6 +47,19 @@ export const encodeWeights = (params: SeedParams, note = ''): Uint8Array =>
     { format: FORMAT, architecture: ARCHITECTURE, kind: 'weights', ...(note === '' ? {} : { note }) },
   );
 
+/** Every value finite; Adam's second moments (opt.v.*) never negative. */
+export const soundTensors = (tensors: ReadonlyMap<string, Tensor>): Result<void> => {
+  for (const [name, t] of tensors) {
+    const i = t.data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) return E.left(`tensor "${name}" holds a non-finite value (${t.data[i]} at index ${i})`);
+    if (name.startsWith('opt.v.')) {
+      const j = t.data.findIndex((v) => v < 0);
+      if (j >= 0) return E.left(`tensor "${name}" (Adam's second moment) holds a negative value (${t.data[j]} at index ${j})`);
+    }
+  }
+  return E.right(undefined);
+};
+
 /**
  * The seed network's parameters from a weights file or a training
  * checkpoint (its other tensors are ignored). Fails when the file is not
@@ -62,10 +75,7 @@ export const decodeWeights = (bytes: Uint8Array): Result<SeedParams> =>
       const params = new Map<string, Tensor>([...file.tensors].filter(([name]) => name.startsWith('params.')));
       return pipe(
         expectTensors(params, leaves(shapes).map(([p, x]) => [`params.${p}`, x.shape] as const)),
-        E.chain((found) => {
-          const bad = [...found].find(([, x]) => !x.data.every(Number.isFinite));
-          return bad === undefined ? E.right(found) : E.left(`tensor "${bad[0]}" holds a non-finite value`);
-        }),
+        E.chainFirst(soundTensors),
         E.map((found) => fromLeaves(shapes, (p) => found.get(`params.${p}`)!)),
       );
     }),
