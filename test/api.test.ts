@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
-  checkLayerGradients, createWasmKernels, fromArray, jsKernels, key, layers, meanSquaredError, ops, predict, serial,
+  checkGradients, checkLayerGradients, createWasmKernels, crossEntropyLoss, fromArray, jsKernels, key, layers, meanSquaredError, ops, predict, serial,
   ShapeError, toArray, valueAndGrad, type Layer, type NoParams, type Tensor,
 } from '../src/index.ts';
 
@@ -98,5 +98,26 @@ describe('the network table', () => {
   it('refuses a window that does not fit instead of showing an empty shape', () => {
     expect(() => layers.maxPool({ size: 5 }).describe([4, 4, 1], 'pool')).toThrow('maxPool: its window does not fit inputs of shape [4, 4, 1] (output [0, 0, 1])');
     expect(() => serial({ c: layers.conv({ filters: 2, size: 7 }) }).describe([5, 5, 1], '')).toThrow(/conv: its window does not fit inputs of shape \[5, 5, 1\]/);
+  });
+});
+
+describe('losses', () => {
+  const out = fromArray([3, 4], randomish(12, 5));
+  const target = fromArray([3, 4], randomish(12, 6));
+  it('meanSquaredError and crossEntropyLoss pass the float64 gradient check, and the checker catches a wrong one', () => {
+    expect(checkGradients((i) => meanSquaredError(i.out!, target), { out }).ok).toBe(true);
+    expect(checkGradients((i) => crossEntropyLoss(i.out!, [0, 3, 1]), { out }).ok).toBe(true);
+    const wrong = (i: { readonly out: Tensor }) => {
+      const l = meanSquaredError(i.out, target);
+      return { out: l.out, backward: (d: number) => ({ out: l.backward(2 * d).out }) };
+    };
+    expect(checkGradients(wrong, { out }).ok).toBe(false);
+  });
+
+  it('leave their inputs unchanged', () => {
+    const before = [toArray(out), toArray(target)];
+    meanSquaredError(out, target).backward(1);
+    crossEntropyLoss(out, [0, 3, 1]).backward(1);
+    expect([toArray(out), toArray(target)]).toEqual(before);
   });
 });

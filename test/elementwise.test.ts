@@ -244,3 +244,13 @@ describe('ops: jsKernels and the WASM set agree on float32', () => {
     both((k) => conv2d(t(x, 1), t(w, 2), { stride, pad, kernels: k }), 3, false);
   });
 });
+
+describe('the direct one-channel convolution', () => {
+  it('leaves its input and filters unchanged through forward and backward', () => {
+    const x = tensor([2, 9, 9, 1], rand(162, 21)), w = tensor([3, 3, 1, 16], rand(144, 22));
+    const [xb, wb] = [Array.from(x.data), Array.from(w.data)];
+    const op = conv2d(x, w, { pad: padAll(1), kernels: wasm });
+    op.backward(tensor(op.out.shape, rand(op.out.data.length, 23)));
+    expect([Array.from(x.data), Array.from(w.data)]).toEqual([xb, wb]);
+  });
+});
