@@ -1,18 +1,20 @@
-// `npm run bench`: training and inference throughput and per-op GFLOP/s on
-// the seed network's real shapes, and the same network in TensorFlow.js
-// (WASM backend) measured in the same run. Medians over repetitions after
+// `npm run bench`: training and inference throughput (compiled, and the eager
+// ops for comparison), a per-stage profile of one compiled step, per-op
+// GFLOP/s on the seed network's real shapes, and the same network in
+// TensorFlow.js (WASM backend) and PyTorch measured in the same run. Medians over repetitions after
 // warm-up; speed lives here, never in unit tests. `--quick` for a short run,
 // `--no-tfjs` to skip TensorFlow.js, `--no-torch` to skip PyTorch (run when
 // Debian's python3-torch is installed), `--kernels=js` to time the JS kernels.
 
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { key, uniform } from '../src/core/random.ts';
 import { tensor, type Tensor } from '../src/core/tensor.ts';
 import { MNIST_SHAPE, optimizerByName, seedNetwork, type SeedParams } from '../src/graph/index.ts';
 import { conv2d, dense, maxPool2d, padAll } from '../src/ops/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
+import { compile } from '../src/compile/compile.ts';
 import { defaultAugment } from '../src/training/augment.ts';
 import { localGradients, type GradientSource } from '../src/training/gradients.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
@@ -43,6 +45,11 @@ const batchOf = (n: number, seed: number): { x: Tensor; labels: Uint8Array } => 
 });
 
 const rows: string[][] = [];
+const ratios: string[] = [];
+const ratio = (what: string, r: number): void => {
+  ratios.push(`${what}: ${r.toFixed(2)}x`);
+  console.error(`${what}: ${r.toFixed(2)}x`);
+};
 const row = (...cells: string[]): void => {
   rows.push(cells);
   console.error(cells.join('  '));
@@ -50,14 +57,18 @@ const row = (...cells: string[]): void => {
 
 const net = seedNetwork({ init: 'he' });
 const params0: SeedParams = net.init(key(0), MNIST_SHAPE);
+// The compiled network (the default path for 'wasm'); the eager ops keep their own rows.
+const compiled = kernelName === 'wasm' ? compile(net) : undefined;
 
 const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 const memory: string[] = [];
 
-const trainRate = async (batch: number, threads: number): Promise<number> => {
+const trainRate = async (batch: number, threads: number, eager = false): Promise<number> => {
   const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
   const source: GradientSource<SeedParams> =
-    threads > 1 ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads }) : localGradients(net, { kernels });
+    threads > 1
+      ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads })
+      : localGradients(net, { kernels, ...(compiled === undefined || eager ? {} : { compiled }) });
   const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
   const b = batchOf(batch, 1);
   let params = params0;
@@ -98,13 +109,16 @@ const epochMemory = async (): Promise<string> => {
 const main = async (): Promise<void> => {
   console.error(`kernels: ${kernels.name}; ${availableParallelism()} cores; node ${process.version}${quick ? '; quick' : ''}`);
   const ours = new Map<string, number>();
+  const path = compiled === undefined ? 'eager' : 'compiled';
   for (const batch of [1, 64]) {
+    if (compiled !== undefined) row('train eager', `batch ${batch}`, '1 thread', `${(await trainRate(batch, 1, true)).toFixed(0)} images/s`);
     for (const threads of batch === 1 ? [1] : [1, 2]) {
       const rate = await trainRate(batch, threads);
       ours.set(`train ${batch} ${threads}`, rate);
-      row('train', `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${rate.toFixed(0)} images/s`);
+      row(`train ${path}`, `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${rate.toFixed(0)} images/s`);
     }
   }
+  ratio('2 threads / 1 thread, batch 64', ours.get('train 64 2')! / ours.get('train 64 1')!);
   // Fused multiply-adds against plain SIMD, one thread, in the same run (where the runtime has relaxed SIMD).
   if (hasRelaxedSimd() && kernelName === 'wasm') {
     const rateWith = async (k: ReturnType<typeof createWasmKernels>, batch: number): Promise<number> => {
@@ -135,11 +149,23 @@ const main = async (): Promise<void> => {
   for (const batch of [1, 256]) {
     const b = batchOf(batch, 2);
     const n = batch === 1 ? 200 : 4;
-    const sec = await time(() => {
-      for (let i = 0; i < n; i++) net.apply(params0, b.x, { kernels });
-    });
-    ours.set(`infer ${batch} 1`, (n * batch) / sec);
-    row('infer', `batch ${batch}`, '1 thread', `${((n * batch) / sec).toFixed(0)} images/s`);
+    const rate = async (run: () => unknown): Promise<number> => (n * batch) / (await time(() => {
+      for (let i = 0; i < n; i++) run();
+    }));
+    if (compiled !== undefined) row('infer eager', `batch ${batch}`, '1 thread', `${(await rate(() => net.apply(params0, b.x, { kernels }))).toFixed(0)} images/s`);
+    const r = await rate(() => (compiled === undefined ? net.apply(params0, b.x, { kernels }) : compiled.predict(params0, b.x)));
+    ours.set(`infer ${batch} 1`, r);
+    row(`infer ${path}`, `batch ${batch}`, '1 thread', `${r.toFixed(0)} images/s`);
+  }
+  // Where one compiled step's time goes, stage by stage (medians of 21 calls), at batch 64.
+  if (compiled !== undefined) {
+    const b = batchOf(64, 8);
+    const runs = Array.from({ length: 22 }, () => compiled.profile(params0, b)).slice(1);
+    const med = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
+    for (const [i, st] of runs[0]!.entries()) {
+      const f = med((r) => r[i]!.forwardMs), bw = med((r) => r[i]!.backwardMs);
+      row('stage', st.stage, `${f.toFixed(2)} ms forward`, `${bw.toFixed(2)} ms backward`);
+    }
   }
   // Per op at the network's shapes, batch 64.
   const op = async (name: string, flops: number, run: () => unknown): Promise<void> => {
@@ -187,7 +213,8 @@ const main = async (): Promise<void> => {
   }
   console.log(`\n| what | shape | threads / time | rate |\n|---|---|---|---|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\nkernels ${kernels.name}, ${availableParallelism()} cores, node ${process.version}`);
+  for (const r of ratios) console.log(`\n${r}`);
+  console.log(`\nkernels ${kernels.name}${compiled === undefined ? '' : ', compiled'}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`);
   for (const m of memory) console.log(`memory: ${m}`);
   if (!process.argv.includes('--no-tfjs')) console.log(`\nTensorFlow.js: ${TFJS_NOTE}`);
   console.log(`\n${torchNote}`);

@@ -44,15 +44,16 @@ export { kernelsByName, type KernelName } from './ops/kernels/by-name.ts';
  * (`apply(params, x, { kernels })`).
  */
 export { layers } from './graph/index.ts';
-export type { Layer, LayerBackward, LayerRow, NoParams, ParamsOf, RunOptions, ConvSpec, PoolSpec, InitScheme } from './graph/index.ts';
+export type { Layer, LayerBackward, LayerRow, LayerSpec, NoParams, ParamsOf, RunOptions, ConvSpec, PoolSpec, InitScheme } from './graph/index.ts';
 export { serial, type Serial, type SerialParams } from './graph/index.ts';
 export { seedNetwork, MNIST_SHAPE, type SeedNetwork, type SeedParams, type SeedNetworkOptions } from './graph/index.ts';
 export { summarize, formatTable, type NetworkSummary } from './graph/index.ts';
 export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradOptions } from './graph/index.ts';
+export { compile, type Compiled, type CompileOptions, type StageTime } from './compile/compile.ts';
 export { crossEntropyLoss, meanSquaredError, type Loss } from './graph/index.ts';
 export {
   sgd, momentum, adam, optimizerByName,
-  type Optimizer, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
+  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
 } from './graph/index.ts';
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './graph/index.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './graph/index.ts';
@@ -67,7 +68,7 @@ export {
 } from './training/loop.ts';
 export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
 export { evaluate, type Evaluation, type EvaluateOptions } from './training/evaluate.ts';
-export { localGradients, countCorrect, type GradientSource, type BatchGrad } from './training/gradients.ts';
+export { localGradients, countCorrect, type GradientSource, type BatchGrad, type BatchStep } from './training/gradients.ts';
 export { presets, MAX_EPOCHS, type TrainConfig, type Preset, type AugmentName } from './training/config.ts';
 export { networkFor, optimizerFor, scheduleFor, augmentFor } from './training/recipe.ts';
 export { affine, strokes, morph, warp, warpImage, compose, defaultAugment, type Augment, type AffineSpec, type AffineParams } from './training/augment.ts';

@@ -9,6 +9,7 @@ import { formatTable, MNIST_SHAPE, summarize } from './graph/index.ts';
 import { key } from './core/random.ts';
 import { parseCommand, usage, type Command } from './program/flags.ts';
 import type { TrainConfig } from './training/config.ts';
+import { runnerFor } from './compile/by-name.ts';
 import { kernelsByName } from './ops/kernels/by-name.ts';
 import { progressBar } from './program/progress.ts';
 import { loadMnist, loadSplit, mnistPackageDir } from './platform/mnist.ts';
@@ -240,11 +241,13 @@ const loadTestSet = async (dir: string | null) => {
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
-  const r = evaluate(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) });
+  const { kernels, compiled } = runnerFor(INFERENCE_NET, cmd.kernels);
+  const options = { kernels, ...(compiled === undefined ? {} : { predict: compiled.predict }) };
+  const r = evaluate(INFERENCE_NET, params, test, options);
   console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));
   if (cmd.robustness) {
-    const report = robustness(INFERENCE_NET, params, test, { kernels: kernelsByName(cmd.kernels) })!;
+    const report = robustness(INFERENCE_NET, params, test, options)!;
     console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
   }
   return 0;

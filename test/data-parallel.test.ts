@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { key, uniform } from '../src/core/random.ts';
 import { tensor } from '../src/core/tensor.ts';
-import { leaves, MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
+import { adam, leaves, momentum, MNIST_SHAPE, seedNetwork, sgd, type Optimizer, type Tree } from '../src/graph/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { localGradients } from '../src/training/gradients.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
@@ -42,5 +42,65 @@ describe('parallelGradients', () => {
     } finally {
       await par.close();
     }
+  });
+
+  describe('a whole step split over the workers', () => {
+    const sameTree = (a: Tree, b: Tree): void => {
+      const lb = new Map(leaves(b));
+      expect(leaves(a).map(([p]) => p)).toEqual([...lb.keys()]);
+      // Byte for byte (toEqual on 300,000 floats is slow).
+      const bytes = (t: Tree): Buffer => Buffer.from((t as { data: Float32Array }).data.buffer, (t as { data: Float32Array }).data.byteOffset, (t as { data: Float32Array }).data.byteLength);
+      for (const [p, t] of leaves(a)) expect(bytes(t).equals(bytes(lb.get(p)!)), p).toBe(true);
+    };
+    const optimizers: Array<[string, Optimizer<Tree>]> = [
+      ['adam', adam() as unknown as Optimizer<Tree>],
+      ['momentum', momentum({ mu: 0.8 }) as unknown as Optimizer<Tree>],
+      ['sgd', sgd() as unknown as Optimizer<Tree>],
+    ];
+    for (const [name, opt] of optimizers) {
+      it(`${name}: three steps give grad + optimizer.step's numbers bit for bit, with uneven and empty shares`, async () => {
+        const kernels = kernelsByName('wasm');
+        const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2 });
+        try {
+          let p = params;
+          let s = opt.init(params);
+          let q = params;
+          let u = s;
+          for (const [i, n] of [5, 1, 6].entries()) {
+            const xs = tensor([n, 28, 28, 1], x.data.slice(0, n * 784) as Float32Array);
+            const ls = labels.slice(0, n);
+            const lr = 0.01 * (i + 1);
+            const viaStep = await par.step!(opt, p, s, xs, ls, lr);
+            const g = await par.grad(q, xs, ls);
+            const viaGrad = opt.step(q, g.grads, u, { lr, kernels });
+            expect(viaStep.loss).toBe(g.loss);
+            expect(viaStep.correct).toBe(g.correct);
+            sameTree(viaStep.params, viaGrad.params);
+            sameTree(viaStep.state, viaGrad.state);
+            // The records of the step before are untouched by the next one.
+            p = viaStep.params;
+            s = viaStep.state;
+            q = viaGrad.params;
+            u = viaGrad.state;
+          }
+          const before = leaves(p).map(([, t]) => Float32Array.from(t.data));
+          await par.step!(opt, p, s, x, labels, 0.5);
+          leaves(p).forEach(([, t], i) => expect(t.data).toEqual(before[i]));
+        } finally {
+          await par.close();
+        }
+      }, 60_000);
+    }
+
+    it('a worker that fails mid-step fails the step, and the other one does not hang at the barrier', async () => {
+      const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2 });
+      try {
+        const opt = adam() as unknown as Optimizer<Tree>;
+        await expect(par.step!(opt, params, opt.init(params), x, Uint8Array.from([0, 1, 2, 3, 4, 10]), 0.1)).rejects.toThrow(/gradient worker 2 of 2 failed: .*label 10/);
+        await expect(par.step!(opt, params, opt.init(params), x, labels, 0.1)).rejects.toThrow(/gradient worker 2 of 2 failed/);
+      } finally {
+        await par.close();
+      }
+    }, 30_000);
   });
 });

@@ -10,20 +10,11 @@ import { adam, momentum, optimizerByName, sgd } from '../src/graph/index.ts';
 import { bias, conv2d, jsKernels, maxPool2d, referenceKernels, padAll, relu, untiedBias, type Kernels } from '../src/ops/index.ts';
 import type { WindowGeometry } from '../src/ops/kernels/index.ts';
 import { createWasmKernels } from '../src/ops/kernels/wasm/gemm-wasm.ts';
+import { bits, rng, same } from './helpers.ts';
 
 const wasm: Kernels = createWasmKernels();
 const js: Kernels = jsKernels;
 
-const rng = (seed: number): (() => number) => {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 /** Random float32 values; `levels` > 0 quantizes them so that ties are common. */
 const rand = (n: number, seed: number, levels = 0): Float32Array => {
@@ -31,17 +22,6 @@ const rand = (n: number, seed: number, levels = 0): Float32Array => {
   return Float32Array.from({ length: n }, () => (levels > 0 ? Math.floor(r() * levels) - levels / 2 : r() * 4 - 2));
 };
 
-const bits = (a: Readonly<Data> | Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
-
-/** Asserts the same type, length and bytes. */
-const same = (got: Readonly<Data> | Int32Array, want: Readonly<Data> | Int32Array): void => {
-  expect(got.constructor).toBe(want.constructor);
-  expect(got.length).toBe(want.length);
-  const g = bits(got), w = bits(want);
-  let first = -1;
-  for (let i = 0; i < g.length && first < 0; i++) if (g[i] !== w[i]) first = i;
-  expect(first, first < 0 ? '' : `first difference at element ${first >> 2}: ${got[first >> 2]} vs ${want[first >> 2]}`).toBe(-1);
-};
 
 const close = (got: Readonly<Data>, want: Readonly<Data>, tol: number): void => {
   expect(got.length).toBe(want.length);

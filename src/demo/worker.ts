@@ -5,7 +5,7 @@
 
 import { key } from '../core/random.ts';
 import { MNIST_SHAPE, type SeedParams } from '../graph/index.ts';
-import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { compile } from '../compile/compile.ts';
 import { softmax } from '../ops/softmax.ts';
 import { makeBatch, type Images } from '../training/batches.ts';
 import { evaluate } from '../training/evaluate.ts';
@@ -28,8 +28,10 @@ const post = (m: FromWorker): void => scope.postMessage(m);
 const RECIPE = presets.default;
 const REPORT_MS = 250;
 
-const kernels = createWasmKernels();
 const net = networkFor(RECIPE);
+// Compiled: the eager WASM results bit for bit, with every intermediate kept in one heap.
+const compiled = compile(net);
+const kernels = compiled.kernels;
 const optimizer = optimizerFor(RECIPE);
 let dataUrl = '';
 let train: Promise<Images> | null = null;
@@ -74,7 +76,7 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
   const config = { ...RECIPE, epochs: r.epochs };
   const setup = {
     net, optimizer, schedule: scheduleFor(config), epochs: r.epochs, batchSize: RECIPE.batchSize, shuffle: RECIPE.shuffle,
-    seed: r.seed, kernels, train, test, augment: defaultAugment,
+    seed: r.seed, kernels, compiled, train, test, augment: defaultAugment,
   };
   let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
   const result = await fit(setup, r.state, {
@@ -104,12 +106,12 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
 
 const mistakes = async (params: SeedParams): Promise<void> => {
   const data = await testSet();
-  const e = evaluate(net, params, data, { kernels });
+  const e = evaluate(net, params, data, { kernels, predict: compiled.predict });
   const wrong: Mistake[] = [];
   for (let i = 0; i < data.count; i++) {
     if (e.predictions[i] === data.labels[i]) continue;
     const { x } = makeBatch(data, null, i, i + 1);
-    const probs = Array.from(softmax(net.apply(params, x, { kernels }).out).out.data);
+    const probs = Array.from(softmax(compiled.predict(params, x)).out.data);
     wrong.push({ index: i, label: data.labels[i]!, predicted: e.predictions[i]!, probs, pixels: data.pixels.slice(i * 784, i * 784 + 784) });
   }
   wrong.sort((a, b) => b.probs[b.predicted]! - a.probs[a.predicted]!);

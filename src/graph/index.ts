@@ -1,6 +1,6 @@
 // Layers, combinators, losses, optimizers, schedules and tools over networks.
 
-export type { Layer, LayerBackward, LayerRow, NoParams, ParamsOf, RunOptions } from './layer.ts';
+export type { Layer, LayerBackward, LayerRow, LayerSpec, NoParams, ParamsOf, RunOptions } from './layer.ts';
 export * as layers from './layers.ts';
 export { conv, untiedBias, bias, relu, flatten, maxPool, dense, type ConvSpec, type PoolSpec } from './layers.ts';
 export { serial, type Serial, type SerialParams } from './serial.ts';
@@ -10,7 +10,7 @@ export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradO
 export { crossEntropyLoss, meanSquaredError, type Loss } from './losses.ts';
 export {
   sgd, momentum, adam, optimizerByName,
-  type Optimizer, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
+  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
 } from './optimizers.ts';
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './schedules.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './gradcheck.ts';

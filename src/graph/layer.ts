@@ -7,6 +7,7 @@
 import type { Key } from '../core/random.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
+import type { Padding } from '../ops/conv2d.ts';
 import type { Op } from '../ops/op.ts';
 import type { Tree } from './tree.ts';
 
@@ -45,6 +46,22 @@ export interface LayerBackward<P extends Tree> {
 }
 
 /**
+ * What a layer made by the library's constructors computes, as data: what
+ * {@link compile} reads to plan a whole network at once (and fuse a conv
+ * with its bias and ReLU). A layer without it (a user's own) still runs in
+ * a compiled network, on its own `apply`.
+ */
+export type LayerSpec =
+  | { readonly op: 'conv'; readonly filters: number; readonly size: number; readonly stride: number; readonly pad: Padding }
+  | { readonly op: 'untiedBias' }
+  | { readonly op: 'bias' }
+  | { readonly op: 'relu' }
+  | { readonly op: 'flatten' }
+  | { readonly op: 'maxPool'; readonly size: number; readonly stride: number; readonly pad: Padding; readonly padValue: number }
+  | { readonly op: 'dense'; readonly units: number }
+  | { readonly op: 'serial'; readonly layers: Readonly<Record<string, Layer<any>>> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
  * A layer: a pair of pure functions, as in JAX's stax, and a description. A
  * layer maps a batch [n, ...inShape] to [n, ...outShape]; the shapes that
  * `describe` and `init` take leave the batch axis out. The constructors are
@@ -73,6 +90,8 @@ export interface Layer<P extends Tree> {
    * fit.
    */
   readonly apply: (params: P, x: Tensor, options: RunOptions) => Op<Tensor, LayerBackward<P>>;
+  /** What the layer computes, as data, for {@link compile}; absent from a user's own layer. */
+  readonly spec?: LayerSpec;
 }
 
 /** The parameter record type of a layer type: `ParamsOf<typeof net>`. */

@@ -12,7 +12,7 @@ import { relu as reluOp } from '../ops/relu.ts';
 import { flatten as flattenOp } from '../ops/reshape.ts';
 import { untiedBias as untiedBiasOp } from '../ops/untied-bias.ts';
 import { convFilters, denseWeights, type InitScheme } from './init.ts';
-import type { Layer, NoParams, RunOptions } from './layer.ts';
+import type { Layer, LayerSpec, NoParams, RunOptions } from './layer.ts';
 
 const hwc = (layer: string, s: Shape): [number, number, number] => {
   if (s.length !== 3) throw new ShapeError(`${layer}: expects inputs of shape [h, w, c], got ${showShape(s)}`);
@@ -60,6 +60,7 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
     return fits('conv', s, [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), filters]);
   };
   return {
+    spec: { op: 'conv', filters, size, stride, pad },
     describe: (s, name) => {
       const o = outShape(s);
       const c = hwc('conv', s)[2];
@@ -92,6 +93,7 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
  * toArray(add1.apply({ b: fromArray([1, 2, 1], [10, 20]) }, x, { kernels: jsKernels }).out);   // [11, 22]
  */
 export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
+  spec: { op: 'untiedBias' },
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'untied bias', outShape: s, params: sizeOf(s), macs: 0 }] }),
   init: (_, s) => ({ b: zeros(s) }),
   apply: (p, x, options) => {
@@ -111,6 +113,7 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
  * toArray(b.apply({ b: fromArray([2], [10, 20]) }, x, { kernels: jsKernels }).out);   // [11, 22]
  */
 export const bias = (): Layer<{ readonly b: Tensor }> => ({
+  spec: { op: 'bias' },
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'bias', outShape: s, params: s[s.length - 1]!, macs: 0 }] }),
   init: (_, s) => ({ b: zeros([s[s.length - 1]!]) }),
   apply: (p, x, options) => {
@@ -121,10 +124,12 @@ export const bias = (): Layer<{ readonly b: Tensor }> => ({
 
 /** Wraps a parameterless op as a layer. */
 const stateless = (
+  spec: LayerSpec,
   kind: string,
   outShape: (s: Shape) => Shape,
   f: (x: Tensor, options: RunOptions) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } },
 ): Layer<NoParams> => ({
+  spec,
   describe: (s, name) => {
     const o = outShape(s);
     return { outShape: o, rows: [{ name, kind, outShape: o, params: 0, macs: 0 }] };
@@ -144,7 +149,7 @@ const stateless = (
  * const act = layers.relu();
  * toArray(act.apply({}, fromArray([1, 3], [-1, 0, 2]), { kernels: jsKernels }).out);   // [0, 0, 2]
  */
-export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, (x, options) => reluOp(x, options));
+export const relu = (): Layer<NoParams> => stateless({ op: 'relu' }, 'relu', (s) => s, (x, options) => reluOp(x, options));
 
 /**
  * [h, w, c] -> [h·w·c] per example ({@link ops.flatten}, h, w, c order): what
@@ -156,7 +161,7 @@ export const relu = (): Layer<NoParams> => stateless('relu', (s) => s, (x, optio
  * flat.describe([7, 7, 64], 'flatten').outShape;                          // [3136]
  * flat.apply({}, zeros([2, 7, 7, 64]), { kernels: jsKernels }).out.shape;  // [2, 3136]
  */
-export const flatten = (): Layer<NoParams> => stateless('flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
+export const flatten = (): Layer<NoParams> => stateless({ op: 'flatten' }, 'flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
 
 /** What {@link maxPool} makes: the window, stride, padding and pad value, as {@link ops.maxPool2d} takes them. */
 export interface PoolSpec {
@@ -182,6 +187,7 @@ export interface PoolSpec {
  */
 export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infinity }: PoolSpec): Layer<NoParams> =>
   stateless(
+    { op: 'maxPool', size, stride, pad, padValue },
     `max pool ${size}x${size}/${stride}` + (pad.top + pad.bottom + pad.left + pad.right > 0 ? ` pad t/b/l/r ${pad.top}/${pad.bottom}/${pad.left}/${pad.right}` : ''),
     (s) => {
       const [h, w, c] = hwc('maxPool', s);
@@ -207,6 +213,7 @@ export const dense = ({ units, init = 'he' }: { readonly units: number; readonly
     return s[0]!;
   };
   return {
+    spec: { op: 'dense', units },
     describe: (s, name) => ({ outShape: [units], rows: [{ name, kind: 'dense + bias', outShape: [units], params: fanIn(s) * units + units, macs: fanIn(s) * units }] }),
     init: (key, s) => ({ w: denseWeights(init, split(key, 1)[0]!, [fanIn(s), units], fanIn(s)), b: zeros([units]) }),
     apply: (p, x, options) => {

@@ -4,7 +4,7 @@
 // given to the step (the WASM one, say) runs it.
 
 import { tensor, zerosLike, type Tensor } from '../core/tensor.ts';
-import type { Kernels } from '../ops/kernels/index.ts';
+import type { AdamHyper, Kernels } from '../ops/kernels/index.ts';
 import { mapTree, zipTrees, type Tree } from './tree.ts';
 
 /** What an optimizer step gives: new parameters and new state (those passed in are untouched). */
@@ -20,12 +20,24 @@ export interface StepOptions {
 }
 
 /**
+ * What a shipped optimizer computes, as data: its kind and hyper-parameters.
+ * With it, a step can run elsewhere (split over worker threads, see
+ * `parallelGradients` in `mnist-cnn-ts/node`) and give the same numbers.
+ */
+export type OptimizerHyper =
+  | { readonly name: 'sgd' }
+  | { readonly name: 'momentum'; readonly mu: number }
+  | { readonly name: 'adam'; readonly beta1: number; readonly beta2: number; readonly eps: number };
+
+/**
  * An optimizer: `init` gives the state for a parameter record (zeros shaped
  * like it, or nothing), `step` gives new parameters and new state.
  */
 export interface Optimizer<S extends Tree> {
   /** 'sgd', 'momentum' or 'adam'. */
   readonly name: string;
+  /** The kind and hyper-parameters, for the shipped optimizers; absent from a user's own. */
+  readonly hyper?: OptimizerHyper;
   /** The state a run starts with for this parameter record. */
   readonly init: <P extends Tree>(params: P) => S;
   /**
@@ -58,6 +70,7 @@ const pick = <T extends Tree, R>(template: T, results: Map<string, R>, f: (r: R,
  */
 export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
   name: 'sgd',
+  hyper: { name: 'sgd' },
   init: () => ({}),
   step: (params, grads, state, { lr, kernels }) => ({
     params: zipTrees([params, grads], ([p, g]) => tensor(p!.shape, kernels.sgd(p!.data, g!.data, lr))),
@@ -78,6 +91,7 @@ export type MomentumState = { readonly velocity: Tree };
  */
 export const momentum = ({ mu = 0.9 }: { readonly mu?: number } = {}): Optimizer<MomentumState> => ({
   name: 'momentum',
+  hyper: { name: 'momentum', mu },
   init: (params) => ({ velocity: mapTree(params, zerosLike) }),
   step: (params, grads, state, { lr, kernels }) => {
     const r = byPath([params, state.velocity, grads], ([p, v, g]) => kernels.momentum(p!.data, v!.data, g!.data, mu, lr));
@@ -104,6 +118,10 @@ export interface AdamOptions {
   readonly eps?: number;
 }
 
+/** The numbers of Adam's step `t` (counting from 1): written once, for the step here and the one split over workers. */
+export const adamHyper = ({ beta1, beta2, eps }: { readonly beta1: number; readonly beta2: number; readonly eps: number }, t: number, lr: number): AdamHyper =>
+  ({ lr, beta1, beta2, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t, eps });
+
 /**
  * Adam (Kingma & Ba) with bias correction; the step count is a tensor so
  * that checkpoints keep it.
@@ -115,10 +133,11 @@ export interface AdamOptions {
  */
 export const adam = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {}): Optimizer<AdamState> => ({
   name: 'adam',
+  hyper: { name: 'adam', beta1, beta2, eps },
   init: (params) => ({ m: mapTree(params, zerosLike), v: mapTree(params, zerosLike), t: tensor([1], new Float32Array(1)) }),
   step: (params, grads, state, { lr, kernels }) => {
     const t = state.t.data[0]! + 1;
-    const h = { lr, beta1, beta2, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t, eps };
+    const h = adamHyper({ beta1, beta2, eps }, t, lr);
     const r = byPath([params, state.m, state.v, grads], ([p, m, v, g]) => kernels.adam(p!.data, m!.data, v!.data, g!.data, h));
     return {
       params: pick(params, r, (x, p) => tensor(p.shape, x.p)),

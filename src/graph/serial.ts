@@ -50,6 +50,7 @@ export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L>
   const entries = Object.entries(layers);
   return {
     layers,
+    spec: { op: 'serial', layers },
     describe: (inShape, prefix) => {
       let shape: Shape = inShape;
       const rows: LayerRow[] = [];

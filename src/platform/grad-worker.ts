@@ -1,12 +1,21 @@
 // One data-parallel worker: builds the network (the seed network, or a
 // module's export), then for each message computes the loss and gradient of
-// its share of the batch on parameters read from the shared buffer.
+// its share of the batch on parameters read from the shared buffer. For a
+// whole step ('step'), it also writes its gradient to the shared gradient
+// buffer, waits for the other workers there, and sums and applies the
+// optimizer's update to its own slice of the parameters, so that the
+// reduction and the update are split over the workers too.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { tensor } from '../core/tensor.ts';
+import { tensor, type Data } from '../core/tensor.ts';
+import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
 import { layoutSize, packTree, unpackTree, type Layout } from '../graph/packing.ts';
 import { seedNetwork, valueAndGrad, type InitScheme, type Layer, type Tree } from '../graph/index.ts';
+import { compile } from '../compile/compile.ts';
 import { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
+import type { Kernels } from '../ops/kernels/types.ts';
+import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { createHeap } from '../ops/kernels/wasm/heap.ts';
 import { countCorrect } from '../training/gradients.ts';
 
 /** Where a worker gets its network: the seed network, or `export` of the module at `url` (a Layer, or a function of no arguments that returns one). */
@@ -18,8 +27,19 @@ export interface WorkerInit {
   readonly network: NetworkSource;
   readonly kernels: KernelName;
   readonly layout: Layout;
+  /** This worker's place among `threads`. */
+  readonly index: number;
+  readonly threads: number;
+  /** threads x the layout's size: each worker's gradient of a step, for the others to sum. */
+  readonly grads: SharedArrayBuffer;
+  /** Int32 [arrivals, abort]: the barrier between gradients and update, and the main thread's word that a worker failed. */
+  readonly control: SharedArrayBuffer;
+  /** The two state buffers of whole steps: parameters, then the optimizer's state arrays, each in the layout. */
+  readonly states: readonly SharedArrayBuffer[];
 }
+/** The gradient of a share of a batch. */
 export interface WorkerStep {
+  readonly kind: 'grad';
   readonly params: SharedArrayBuffer;
   readonly x: Float32Array;
   readonly shape: number[];
@@ -30,6 +50,39 @@ export interface WorkerReply {
   readonly correct: number;
   readonly grads: Float32Array;
 }
+/**
+ * A whole step: state buffer `from` holds the parameters then the
+ * optimizer's state arrays (momentum's velocity; Adam's m and v) in the
+ * layout, buffer `to` gets the new ones; `shares` are every worker's
+ * [start, end) of the batch, this worker's examples are `x` and `labels`.
+ */
+export interface WorkerTrainStep {
+  readonly kind: 'step';
+  readonly from: 0 | 1;
+  readonly to: 0 | 1;
+  readonly x: Float32Array;
+  readonly shape: number[];
+  readonly labels: Int32Array;
+  readonly shares: ReadonlyArray<readonly [number, number]>;
+  readonly hyper: OptimizerHyper;
+  readonly lr: number;
+  /** Adam's step number, counting from 1. */
+  readonly t: number;
+  /** Steps so far, this one included: the barrier waits for threads x generation arrivals. */
+  readonly generation: number;
+}
+export interface WorkerTrainReply {
+  readonly loss: number;
+  readonly correct: number;
+  /** Another worker failed while this one waited for it. */
+  readonly aborted: boolean;
+}
+
+/** The [start, end) of the flat parameters whose reduction and update worker `i` of `threads` does (in fours, for the SIMD update). */
+export const sliceOf = (total: number, i: number, threads: number): readonly [number, number] => {
+  const cut = (j: number): number => (j === threads ? total : Math.min(total, Math.floor((j * total) / threads / 4) * 4));
+  return [cut(i), cut(i + 1)];
+};
 
 type AnyLayer = Layer<Tree>;
 
@@ -45,13 +98,120 @@ const loadNetwork = async (source: NetworkSource): Promise<AnyLayer> => {
   return net;
 };
 
+/** One worker's slice of a step: the weighted gradients of every share, the parameters and state arrays to read (by index) and where the new ones go. */
+type Update = (
+  hyper: OptimizerHyper, lr: number, t: number,
+  parts: ReadonlyArray<{ readonly weight: number; readonly grads: Float32Array }>,
+  read: (k: number) => Float32Array, write: (k: number, data: Readonly<Data>) => void,
+) => void;
+
+/**
+ * The update on the WASM kernels' own loops, in one heap: the shares'
+ * gradients are summed there (acc - (-w) g is acc + w g in float32, as the
+ * main thread sums `grad`'s shares) and the optimizer runs in place, with
+ * the same float32 arguments the kernel set passes it.
+ */
+const wasmUpdate = (): Update => {
+  const heap = createHeap();
+  const el = createWasmElementwise(heap).raw;
+  return (hyper, lr, t, parts, read, write) => {
+    const len = read(0).length;
+    const [go, po, s1, s2, tmp] = heap.layout(len, len, len, len, len) as [number, number, number, number, number];
+    const f32 = heap.f32();
+    f32.fill(0, go >> 2, (go >> 2) + len);
+    for (const { weight, grads } of parts) {
+      f32.set(grads, tmp >> 2);
+      el.sgd(go, tmp, len, -weight);
+    }
+    f32.set(read(0), po >> 2);
+    if (hyper.name === 'sgd') el.sgd(po, go, len, lr);
+    else if (hyper.name === 'momentum') {
+      f32.set(read(1), s1 >> 2);
+      el.momentum(po, s1, go, len, hyper.mu, lr);
+      write(1, f32.subarray(s1 >> 2, (s1 >> 2) + len));
+    } else {
+      f32.set(read(1), s1 >> 2);
+      f32.set(read(2), s2 >> 2);
+      const h = adamHyper(hyper, t, lr);
+      el.adam(po, s1, s2, go, len, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps, h.lr);
+      write(1, f32.subarray(s1 >> 2, (s1 >> 2) + len));
+      write(2, f32.subarray(s2 >> 2, (s2 >> 2) + len));
+    }
+    write(0, f32.subarray(po >> 2, (po >> 2) + len));
+  };
+};
+
+/** The same update on a kernel set's functions (js, reference). */
+const kernelUpdate = (kernels: Kernels): Update => (hyper, lr, t, parts, read, write) => {
+  const g = new Float32Array(read(0).length);
+  for (const { weight, grads } of parts) {
+    const w = Math.fround(weight);
+    for (let j = 0; j < g.length; j++) g[j] += Math.fround(w * grads[j]!);
+  }
+  if (hyper.name === 'sgd') write(0, kernels.sgd(read(0), g, lr));
+  else if (hyper.name === 'momentum') {
+    const u = kernels.momentum(read(0), read(1), g, hyper.mu, lr);
+    write(0, u.p);
+    write(1, u.v);
+  } else {
+    const u = kernels.adam(read(0), read(1), read(2), g, adamHyper(hyper, t, lr));
+    write(0, u.p);
+    write(1, u.m);
+    write(2, u.v);
+  }
+};
+
+/** Waits until all `threads` workers have arrived `generation` times; false when the main thread called it off. */
+const barrier = (control: Int32Array, threads: number, generation: number): boolean => {
+  const target = threads * generation;
+  if (Atomics.add(control, 0, 1) + 1 >= target) {
+    Atomics.notify(control, 0);
+    return true;
+  }
+  for (;;) {
+    const v = Atomics.load(control, 0);
+    if (v >= target) return true;
+    if (Atomics.load(control, 1) !== 0) return false;
+    Atomics.wait(control, 0, v, 250);
+  }
+};
+
 if (parentPort !== null) {
   const port = parentPort;
   const cfg = workerData as WorkerInit;
-  const vg = loadNetwork(cfg.network).then((net) => valueAndGrad(net, { kernels: kernelsByName(cfg.kernels) }));
+  const total = layoutSize(cfg.layout);
+  const control = new Int32Array(cfg.control);
+  const allGrads = new Float32Array(cfg.grads);
+  const stateViews = cfg.states.map((b) => new Float32Array(b));
+  const kernels = kernelsByName(cfg.kernels);
+  const update = cfg.kernels === 'wasm' ? wasmUpdate() : kernelUpdate(kernels);
+  // 'wasm' runs the network compiled: the eager WASM results, bit for bit, sooner.
+  const vg = loadNetwork(cfg.network).then((net) => (cfg.kernels === 'wasm' ? compile(net).valueAndGrad : valueAndGrad(net, { kernels })));
   // A network that fails to load fails the worker: the main thread reports it on the next call.
   vg.catch((err: unknown) => setImmediate(() => { throw err; }));
-  port.on('message', (m: WorkerStep) => {
+  const trainStep = (f: Awaited<typeof vg>, m: WorkerTrainStep): WorkerTrainReply => {
+    const from = stateViews[m.from]!;
+    const to = stateViews[m.to]!;
+    let loss = 0;
+    let correct = 0;
+    if (m.labels.length > 0) {
+      const r = f(unpackTree(cfg.layout, from.subarray(0, total), { copy: false }), { x: tensor(m.shape, m.x), labels: m.labels });
+      packTree(r.grads, cfg.layout, allGrads.subarray(cfg.index * total, (cfg.index + 1) * total));
+      loss = r.loss;
+      correct = countCorrect(r.out, m.labels);
+    }
+    if (!barrier(control, cfg.threads, m.generation)) return { loss, correct, aborted: true };
+    const [a, b] = sliceOf(total, cfg.index, cfg.threads);
+    const n = m.shares[m.shares.length - 1]![1];
+    const parts = m.shares.flatMap(([s0, s1], w) => (s1 === s0 ? [] : [{ weight: (s1 - s0) / n, grads: allGrads.subarray(w * total + a, w * total + b) }]));
+    update(m.hyper, m.lr, m.t, parts, (k) => from.subarray(k * total + a, k * total + b), (k, data) => to.set(data, k * total + a));
+    return { loss, correct, aborted: false };
+  };
+  port.on('message', (m: WorkerStep | WorkerTrainStep) => {
+    if (m.kind === 'step') {
+      void vg.then((f) => port.postMessage(trainStep(f, m)));
+      return;
+    }
     void vg.then((f) => {
       // Views on the shared parameters: the main thread writes them only between steps.
       const params = unpackTree(cfg.layout, new Float32Array(m.params), { copy: false });

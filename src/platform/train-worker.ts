@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { key } from '../core/random.ts';
 import { MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { layoutOf, packTree, unpackTree, type Layout } from '../graph/packing.ts';
-import { kernelsByName } from '../ops/kernels/by-name.ts';
+import { runnerFor } from '../compile/by-name.ts';
 import type { Images } from '../training/batches.ts';
 import type { TrainConfig } from '../training/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
@@ -68,18 +68,19 @@ if (parentPort !== null) {
   const { config, threads } = init;
   const layouts = layoutsFor(config);
   const stop = new Int32Array(init.stop);
-  const kernels = kernelsByName(config.kernels);
   const net = networkFor(config);
+  const { kernels, compiled } = runnerFor(net, config.kernels);
+  const withCompiled = compiled === undefined ? {} : { compiled };
   const augment = augmentFor(config);
   const gradients = threads > 1
     ? parallelGradients(layouts.template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads })
-    : localGradients(net, { kernels });
+    : localGradients(net, { kernels, ...withCompiled });
   const post = (m: TrainWorkerMessage): void => port.postMessage(m);
   let lastReport = 0;
   void fit(
     {
       net, optimizer: optimizerFor(config), schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize,
-      shuffle: config.shuffle, seed: config.seed, kernels, train: init.train, test: init.test, gradients,
+      shuffle: config.shuffle, seed: config.seed, kernels, train: init.train, test: init.test, gradients, ...withCompiled,
       ...(augment === undefined ? {} : { augment }),
     },
     unpackState(init.start, layouts),
@@ -98,7 +99,7 @@ if (parentPort !== null) {
     const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
     // How the finished model reads moved, turned, resized, thicker and thinner digits; a stop skips the rest of it.
     if (r.status === 'finished' && !stopped()) post({ kind: 'robustness' });
-    const report = r.status === 'finished' ? robustness(net, r.state.params, init.test, { kernels }, stopped) : null;
+    const report = r.status === 'finished' ? robustness(net, r.state.params, init.test, { kernels, ...(compiled === undefined ? {} : { predict: compiled.predict }) }, stopped) : null;
     post({
       kind: 'end', status: r.status, state: packState(r.state, layouts),
       evaluation: r.status === 'finished' ? r.evaluation : null, reason: r.status === 'diverged' ? r.reason : '', robustness: report,

@@ -1,6 +1,7 @@
 // Test-set evaluation: loss, accuracy, confusion matrix and every prediction.
 
 import { foldIn, type Key } from '../core/random.ts';
+import type { Tensor } from '../core/tensor.ts';
 import type { Layer, RunOptions, Tree } from '../graph/index.ts';
 import type { Augment } from './augment.ts';
 import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
@@ -18,7 +19,9 @@ export interface Evaluation {
   readonly predictions: Uint8Array;
 }
 
-export interface EvaluateOptions extends RunOptions {
+export interface EvaluateOptions<P extends Tree = Tree> extends RunOptions {
+  /** How the logits of a batch are computed: by default `net.apply` on `kernels`; pass a compiled network's `predict` ({@link compile}). */
+  readonly predict?: (params: P, x: Tensor) => Tensor;
   /** Images per forward pass; default 250. */
   readonly batchSize?: number;
   /** Evaluate transformed copies instead: the batch from image `start` on gets the key foldIn(key, start), so the copies are fixed by the key and the batch size. */
@@ -31,7 +34,7 @@ export interface EvaluateOptions extends RunOptions {
  * pixels / 255 and give logits [n, classes]. An empty set gives NaN loss
  * and accuracy and an empty matrix.
  */
-export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250, transform }: EvaluateOptions): Evaluation => {
+export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250, transform, predict }: EvaluateOptions<P>): Evaluation => {
   if (data.count === 0) return { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) };
   let confusion: number[][] = [];
   const predictions = new Uint8Array(data.count);
@@ -42,7 +45,7 @@ export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images,
     const batch = makeBatch(data, null, start, end);
     const { labels } = batch;
     const x = transform === undefined ? batch.x : transform.augment(foldIn(transform.key, start), batch.x);
-    const logits = net.apply(params, x, { kernels }).out;
+    const logits = predict === undefined ? net.apply(params, x, { kernels }).out : predict(params, x);
     if (confusion.length === 0) confusion = Array.from({ length: logits.shape[1]! }, () => new Array<number>(logits.shape[1]!).fill(0));
     lossSum += softmaxCrossEntropy(logits, labels).out * (end - start);
     const pred = argmaxRows(logits);

@@ -8,6 +8,7 @@
 import { foldIn, key, permutation, type Key } from '../core/random.ts';
 import type { Augment } from './augment.ts';
 import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
+import type { Compiled } from '../compile/compile.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
@@ -78,8 +79,14 @@ export interface FitSetup<P extends Tree, S extends Tree = Tree> {
   readonly train: Images;
   /** Evaluated at every epoch's end. */
   readonly test: Images;
-  /** Where each step's loss and gradient come from; default: this thread, on `kernels`, softmax cross-entropy. */
+  /** Where each step's loss and gradient come from; default: this thread, on `compiled` when given, else on `kernels`, softmax cross-entropy. */
   readonly gradients?: GradientSource<P>;
+  /**
+   * The network compiled ({@link compile}): the default gradients and every
+   * evaluation run on it. Its results are the eager ones bit for bit, so a
+   * run with it prints the same figures, sooner.
+   */
+  readonly compiled?: Compiled<P>;
   /** Transforms each training batch (augmentation), with a key drawn from (seed, epoch, step); none by default. */
   readonly augment?: Augment;
 }
@@ -148,7 +155,8 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
   // An empty set has no loss or accuracy to report: refused, rather than read as a divergence.
   if (train.count === 0) throw new RangeError('fit: the training set holds no images');
   if (test.count === 0) throw new RangeError('fit: the test set holds no images');
-  const gradients = setup.gradients ?? localGradients(net, { kernels });
+  const gradients = setup.gradients ?? localGradients(net, { kernels, ...(setup.compiled === undefined ? {} : { compiled: setup.compiled }) });
+  const evalOptions = { kernels, ...(setup.compiled === undefined ? {} : { predict: setup.compiled.predict }) };
   const steps = stepsPerEpoch(train.count, batchSize);
   const stop = events.shouldStop ?? (() => false);
   let s = start;
@@ -165,13 +173,16 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
       const to = Math.min(train.count, from + batchSize);
       const batch = makeBatch(train, order, from, to);
       const x = setup.augment === undefined ? batch.x : setup.augment(augmentKey(setup.seed, s.epoch, s.step), batch.x);
-      const r = await gradients.grad(s.params, x, batch.labels);
+      const lr = schedule(s.epoch + s.step / steps);
+      // A source that does the whole step (workers splitting the update) gives the same numbers as grad + step here.
+      const r = gradients.step !== undefined && optimizer.hyper !== undefined
+        ? await gradients.step(optimizer, s.params, s.opt, x, batch.labels, lr)
+        : await gradients.grad(s.params, x, batch.labels).then((g) => ({ ...g, ...optimizer.step(s.params, g.grads, s.opt, { lr, kernels }) }));
       if (!Number.isFinite(r.loss)) {
         return { status: 'diverged', state: good, reason: `loss is ${r.loss} at epoch ${s.epoch} step ${s.step}` };
       }
       good = s;
-      const lr = schedule(s.epoch + s.step / steps);
-      const next = optimizer.step(s.params, r.grads, s.opt, { lr, kernels });
+      const next = r;
       const now = performance.now();
       s = {
         ...s,
@@ -190,7 +201,7 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
     }
     const bad = unsound(s, epochStart);
     if (bad !== null) return bad;
-    const evaluation = evaluate(net, s.params, test, { kernels });
+    const evaluation = evaluate(net, s.params, test, evalOptions);
     if (!Number.isFinite(evaluation.loss)) {
       return { status: 'diverged', state: good, reason: `test loss is ${evaluation.loss} at the end of epoch ${s.epoch}` };
     }
@@ -209,5 +220,5 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
     if (s.epoch >= setup.epochs) return { status: 'finished', state: s, evaluation };
     await yieldToEventLoop();
   }
-  return { status: 'finished', state: s, evaluation: evaluate(net, s.params, test, { kernels }) };
+  return { status: 'finished', state: s, evaluation: evaluate(net, s.params, test, evalOptions) };
 };

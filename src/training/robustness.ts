@@ -4,10 +4,10 @@
 // repeat. People drawing on the demo page make exactly these changes.
 
 import { key } from '../core/random.ts';
-import type { Layer, RunOptions, Tree } from '../graph/index.ts';
+import type { Layer, Tree } from '../graph/index.ts';
 import { affine, morph, type Augment } from './augment.ts';
 import type { Images } from './batches.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, type EvaluateOptions } from './evaluate.ts';
 
 /** The transformed copies of the robustness report, by name. */
 export const ROBUSTNESS_TESTS: ReadonlyArray<{ readonly name: string; readonly augment: Augment }> = [
@@ -44,7 +44,7 @@ export const robustness = <P extends Tree>(
   net: Layer<P>,
   params: P,
   test: Images,
-  options: RunOptions,
+  options: EvaluateOptions<P>,
   shouldStop: () => boolean = () => false,
 ): RobustnessReport | null => {
   if (shouldStop()) return null;

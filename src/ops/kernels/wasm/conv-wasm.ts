@@ -19,12 +19,12 @@ const fallback: Convolution = jsKernels;
  * of making a round trip through memory (tens of MB at batch 256).
  */
 const CHUNK_BYTES = 256 * 1024;
-const imagesPerChunk = (g: WindowGeometry): number => Math.max(1, Math.floor(CHUNK_BYTES / (g.ho * g.wo * g.kh * g.kw * g.c * 4)));
+export const imagesPerChunk = (g: WindowGeometry): number => Math.max(1, Math.floor(CHUNK_BYTES / (g.ho * g.wo * g.kh * g.kw * g.c * 4)));
 
 export const createWasmConv = (
   heap: Heap,
   { gemmAt }: WasmGemm,
-  { unroll, conv_c1: convC1 }: Pick<ElementwiseExports, 'unroll' | 'conv_c1'>,
+  { unroll, conv_c1: convC1, conv_c1_back_w: convC1BackW }: Pick<ElementwiseExports, 'unroll' | 'conv_c1' | 'conv_c1_back_w'>,
 ): Convolution => ({
   convForward: (g, x, w, o) => {
     if (!(x instanceof Float32Array && w instanceof Float32Array)) return fallback.convForward(g, x, w, o);
@@ -68,14 +68,20 @@ export const createWasmConv = (
     f32.set(w, wo >> 2);
     f32.set(dy, dyo >> 2);
     f32.fill(0, dxo >> 2, (dxo >> 2) + x.length);
+    // One input channel: dw directly from the image and dy, so the input is never unrolled
+    // (sums in another order than the GEMM's: equal to float32 rounding, not bit for bit).
+    const direct = g.c === 1 && o % 4 === 0;
+    if (direct) convC1BackW(xo, dyo, dwo, g.n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o);
     const imageBytes = g.h * g.w * g.c * 4;
     for (let b = 0; b < g.n; b += nb) {
       const m = Math.min(nb, g.n - b);
       const geo = geometryArgs({ ...g, n: m });
       const dyChunk = dyo + b * perImage * o * 4;
-      unroll(xo + b * imageBytes, co, 1, ...geo);
-      gemmAt(true, false, k, o, m * perImage, co, dyChunk, dwo, end, b > 0);
-      // The chunk's unrolled input is spent: its block takes the unrolled gradient.
+      if (!direct) {
+        unroll(xo + b * imageBytes, co, 1, ...geo);
+        gemmAt(true, false, k, o, m * perImage, co, dyChunk, dwo, end, b > 0);
+      }
+      // The chunk's unrolled input is spent (or was never made): its block takes the unrolled gradient.
       gemmAt(false, true, m * perImage, k, o, dyChunk, wo, co, end, false);
       unroll(dxo + b * imageBytes, co, 0, ...geo);
     }

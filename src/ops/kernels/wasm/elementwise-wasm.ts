@@ -16,9 +16,25 @@ export interface ElementwiseExports {
   readonly relu_back: (y: number, dy: number, dx: number, n: number) => void;
   readonly add_rows: (x: number, b: number, y: number, rows: number, m: number) => void;
   readonly sum_rows: (dy: number, db: number, rows: number, m: number) => void;
+  /**
+   * y[r*m + j] = relu(x[r*m + j] + b[j]) for `rows` rows of length m: `add_rows` then `relu`
+   * in one pass, bit for bit (NaN and -0 give 0). y may be x.
+   */
+  readonly add_rows_relu: (x: number, b: number, y: number, rows: number, m: number) => void;
+  /**
+   * dx[r*m + j] = y[r*m + j] > 0 ? dy[r*m + j] : 0 and db[j] += dx[r*m + j], rows in order:
+   * `relu_back` then `sum_rows` in one pass, bit for bit. The caller zeroes db; dx may be dy.
+   */
+  readonly relu_back_sum: (y: number, dy: number, dx: number, db: number, rows: number, m: number) => void;
   readonly unroll: (img: number, cols: number, gather: number, ...g: number[]) => void;
   /** Direct convolution of one-channel images (o % 4 == 0); g without c: n, h, w, kh, kw, stride, padTop, padLeft, ho, wo, then o. */
   readonly conv_c1: (x: number, w: number, y: number, ...g: number[]) => void;
+  /**
+   * The filter gradient of `conv_c1`, directly (o % 4 == 0): x [n, h, w, 1], dy [n, ho, wo, o],
+   * dw [kh, kw, 1, o], overwritten; g as for conv_c1: n, h, w, kh, kw, stride, padTop, padLeft,
+   * ho, wo, then o. Equal to im2col + GEMM to float32 rounding (the sums run in another order).
+   */
+  readonly conv_c1_back_w: (x: number, dy: number, dw: number, ...g: number[]) => void;
   readonly max_pool: (x: number, y: number, am: number, ...g: number[]) => void;
   readonly max_pool_back: (am: number, dy: number, dx: number, count: number) => void;
   readonly sgd: (p: number, g: number, n: number, lr: number) => void;

@@ -1,0 +1,211 @@
+// `compile(net)`: the same pure functions as valueAndGrad and predict, planned
+// for the whole network at once, in the manner of JAX's jit. For each input
+// shape the network is flattened into stages (a conv fused with its bias and
+// ReLU), laid out once in a WASM heap that the compiled value owns, and run
+// there: one copy in (parameters and batch), one copy out (logits and
+// gradients). The eager ops stay the definition: the compiled functions give
+// their results bit for bit (test/compile.test.ts).
+
+import { ShapeError, showShape } from '../core/shape.ts';
+import type { Tensor } from '../core/tensor.ts';
+import type { Layer } from '../graph/layer.ts';
+import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
+import { isTensor, type Tree } from '../graph/tree.ts';
+import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
+import type { Kernels } from '../ops/kernels/types.ts';
+import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { createWasmGemm, createWasmKernels, hasRelaxedSimd } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { createHeap } from '../ops/kernels/wasm/heap.ts';
+import type { Labels } from '../ops/op.ts';
+import { flattenLayers, planStages, type Stage } from './plan.ts';
+import { createProgram, type Machine, type Program } from './program.ts';
+
+/** @inline */
+type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The options of {@link compile}. */
+export interface CompileOptions<T> {
+  /** Fused multiply-adds in the GEMM, as {@link WasmKernelOptions}: by default where the runtime has relaxed SIMD. */
+  readonly fma?: boolean;
+  /** Default: softmax cross-entropy of the logits with integer labels. */
+  readonly loss?: Loss<T>;
+}
+
+/** What {@link compile} gives: valueAndGrad and predict for one network, and the kernel set they match. */
+export interface Compiled<P extends Tree, T = Labels> {
+  /** The loss and gradients at `params` for a batch: what `valueAndGrad(net, { kernels })` gives, bit for bit. */
+  readonly valueAndGrad: (params: P, batch: Batch<T>) => LossAndGrad<P>;
+  /** The network's output for x: what `predict(net, params, x, { kernels })` gives, bit for bit. */
+  readonly predict: (params: P, x: Tensor) => Tensor;
+  /**
+   * The eager kernel set the compiled functions agree with ('wasm-fma' or
+   * 'wasm'): for the optimizer step, and what float64 inputs and a user's
+   * own layers run on.
+   */
+  readonly kernels: Kernels;
+  /**
+   * Where the time of one valueAndGrad goes: each stage's forward and
+   * backward milliseconds, measured over one call (call it a few times and
+   * take medians: the first call also plans and lays out).
+   */
+  readonly profile: (params: P, batch: Batch<T>) => StageTime[];
+}
+
+/** One stage of a compiled network and its time in one call of {@link Compiled.profile}. */
+export interface StageTime {
+  /** The layers the stage runs, joined by `+` (`conv1+add1+relu1`). */
+  readonly stage: string;
+  /** What runs them: conv, dense, bias, relu, maxPool, flatten, or eager (a layer of your own). */
+  readonly kind: string;
+  readonly forwardMs: number;
+  readonly backwardMs: number;
+}
+
+/** Images per forward pass in predict: bounds the heap for a large batch. */
+const PREDICT_CHUNK = 256;
+/** Programs kept per compiled network (one per batch size seen; an epoch needs two, the full and the last batch). */
+const PROGRAMS_KEPT = 4;
+
+const recordAt = (params: Tree, path: readonly string[]): Tree | undefined => {
+  let t: Tree | undefined = params;
+  for (const k of path) {
+    if (t === undefined || isTensor(t)) return undefined;
+    t = (t as Record<string, Tree>)[k];
+  }
+  return t;
+};
+
+const layerName = (path: readonly string[]): string => path.slice(0, -1).join('.');
+
+/**
+ * Compiles a network (any {@link Layer}; serial pipelines of the library's
+ * layers gain the most) into functions that run it on WebAssembly with every
+ * intermediate kept in one heap. They are pure at the boundary, as the eager
+ * ones: the caller's arrays are never written and every result is fresh.
+ * A conv followed by a bias and ReLU runs as one stage; a layer of your own
+ * runs on its own `apply` in between; float64 parameters or inputs take the
+ * eager path. The compiled value owns its heap: make one per thread.
+ *
+ * @example
+ * const net = seedNetwork({ init: 'he' });
+ * const c = compile(net);
+ * const { loss, grads } = c.valueAndGrad(params, { x, labels });
+ * const next = adam().step(params, grads, state, { lr: 1e-3, kernels: c.kernels });
+ * const logits = c.predict(next.params, x);
+ */
+export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: CompileOptions<T> = {}): Compiled<P, T> => {
+  const fma = options.fma ?? hasRelaxedSimd();
+  const heap = createHeap();
+  const eager = createWasmKernels({ fma });
+  const machine: Machine = { heap, gemmAt: createWasmGemm(heap, fma).gemmAt, el: createWasmElementwise(heap).raw, eager };
+  const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
+  const eagerValueAndGrad = valueAndGrad(net, { kernels: eager, loss });
+
+  const plans = new Map<string, Stage[]>();
+  const programs = new Map<string, Program>();
+  const programFor = (shape: readonly number[]): { program: Program; stages: Stage[] } => {
+    const inShape = shape.slice(1);
+    const planKey = inShape.join(',');
+    let stages = plans.get(planKey);
+    if (stages === undefined) {
+      stages = planStages(flattenLayers(net as AnyLayer, inShape));
+      plans.set(planKey, stages);
+    }
+    const key = shape.join(',');
+    let program = programs.get(key);
+    if (program === undefined) {
+      program = createProgram(machine, stages, inShape, shape[0]!);
+      if (programs.size >= PROGRAMS_KEPT) programs.delete(programs.keys().next().value!);
+    } else programs.delete(key);
+    programs.set(key, program);
+    return { program, stages };
+  };
+
+  // The parameter arrays in the program's order, each checked against the shape the network needs.
+  const leafData = (program: Program, params: P): Array<Tensor['data']> =>
+    program.leaves.map((l) => {
+      const t = recordAt(params, l.path);
+      if (t === undefined || !isTensor(t)) {
+        const layer = layerName(l.path);
+        const have = recordAt(params, l.path.slice(0, -1));
+        throw new RangeError(have === undefined
+          ? `compile: the parameter record has no "${layer}"; make it with the network's init`
+          : `compile: the record of "${layer}" has no tensor "${l.path[l.path.length - 1]}"`);
+      }
+      if (t.shape.length !== l.shape.length || t.shape.some((d, i) => d !== l.shape[i])) {
+        throw new ShapeError(`parameter ${l.path[l.path.length - 1]} is ${showShape(t.shape)}; the network needs ${showShape(l.shape)} here`, l.path.slice(0, -1));
+      }
+      return t.data;
+    });
+  const eagerParams = (stages: readonly Stage[], params: P): Tree[] =>
+    stages.filter((s) => s.kind === 'eager').map((s) => recordAt(params, s.at.path) ?? {});
+
+  const float32 = (params: P, x: Tensor): boolean => x.data instanceof Float32Array && paramsFloat32(params);
+  const paramsFloat32 = (t: Tree): boolean => (isTensor(t) ? t.data instanceof Float32Array : Object.values(t).every(paramsFloat32));
+
+  // The gradient record, shaped as the eager serial gives it: every layer of a serial by name, {} for one without parameters.
+  const gradTree = (layer: AnyLayer, path: readonly string[], own: Map<string, Record<string, Tree>>, eagerGrads: Map<string, Tree>): Tree => {
+    const spec = layer.spec;
+    if (spec?.op === 'serial') {
+      const out: Record<string, Tree> = {};
+      for (const [name, child] of Object.entries(spec.layers)) out[name] = gradTree(child, [...path, name], own, eagerGrads);
+      return out;
+    }
+    const k = path.join('.');
+    return eagerGrads.get(k) ?? own.get(k) ?? {};
+  };
+
+  const runValueAndGrad = (params: P, batch: Batch<T>, times?: { forward: number[]; backward: number[] }): LossAndGrad<P> => {
+    if (!float32(params, batch.x) || batch.x.shape[0] === 0) return eagerValueAndGrad(params, batch);
+    const { program, stages } = programFor(batch.x.shape);
+    const out = program.forward(leafData(program, params), eagerParams(stages, params), batch.x.data as Float32Array, true, times?.forward);
+    const l = loss(out, batch.labels, { kernels: eager });
+    const dOut = l.backward(1).out;
+    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), times?.backward);
+    const own = new Map<string, Record<string, Tree>>();
+    program.leaves.forEach((leaf, i) => {
+      const k = layerName(leaf.path);
+      const rec = own.get(k) ?? {};
+      rec[leaf.path[leaf.path.length - 1]!] = { shape: leaf.shape, data: g.leaves[i]! };
+      own.set(k, rec);
+    });
+    const eagerGrads = new Map(stages.filter((s) => s.kind === 'eager').map((s, i) => [s.at.path.join('.'), g.eager[i]!] as const));
+    return { loss: l.out, grads: gradTree(net as AnyLayer, [], own, eagerGrads) as P, out };
+  };
+
+  const runPredict = (params: P, x: Tensor): Tensor => {
+    const n = x.shape[0] ?? 0;
+    if (!float32(params, x) || n === 0) return net.apply(params, x, { kernels: eager }).out;
+    const per = x.data.length / n;
+    const parts: Tensor[] = [];
+    for (let s = 0; s < n; s += PREDICT_CHUNK) {
+      const m = Math.min(PREDICT_CHUNK, n - s);
+      const { program, stages } = programFor([m, ...x.shape.slice(1)]);
+      const xs = (x.data as Float32Array).subarray(s * per, (s + m) * per);
+      parts.push(program.forward(leafData(program, params), eagerParams(stages, params), xs, false));
+    }
+    if (parts.length === 1) return parts[0]!;
+    const rest = parts[0]!.shape.slice(1);
+    const data = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      data.set(p.data as Float32Array, o);
+      o += p.data.length;
+    }
+    return { shape: [n, ...rest], data };
+  };
+
+  const profile = (params: P, batch: Batch<T>): StageTime[] => {
+    if (!float32(params, batch.x) || batch.x.shape[0] === 0) throw new RangeError('compile: profile needs float32 parameters and a batch of at least one example');
+    const times = { forward: [] as number[], backward: [] as number[] };
+    runValueAndGrad(params, batch, times);
+    return programFor(batch.x.shape).stages.map((st, i) => ({
+      stage: [st.at, ...(st.kind === 'conv' ? [st.bias?.at, st.relu] : st.kind === 'dense' ? [st.relu] : [])].filter((p) => p !== undefined).map((p) => p.path.join('.')).join('+'),
+      kind: st.kind,
+      forwardMs: times.forward[i]!,
+      backwardMs: times.backward[i]!,
+    }));
+  };
+
+  return { valueAndGrad: (params, batch) => runValueAndGrad(params, batch), predict: runPredict, kernels: eager, profile };
+};

@@ -1,0 +1,225 @@
+// The compiled path against the eager ops, its oracle: on the seed network,
+// nested pipelines, random networks of every layer kind with a user's own
+// layer among them, and both WASM modules (plain SIMD and FMA), the compiled
+// valueAndGrad and predict give the eager results bit for bit; they leave
+// their inputs alone, and refuse a wrong parameter record as the eager path
+// does.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/compile/compile.ts';
+import { key, uniform } from '../src/core/random.ts';
+import { astype, tensor, type Tensor } from '../src/core/tensor.ts';
+import {
+  conv, dense, flatten, maxPool, relu, untiedBias, bias, leaves, seedNetwork, serial, valueAndGrad, predict,
+  type Layer, type Tree,
+} from '../src/graph/index.ts';
+import { padAll } from '../src/ops/conv2d.ts';
+import { jsKernels } from '../src/ops/kernels/index.ts';
+import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
+import { fuzzParameters } from './fuzz-helpers.ts';
+import { snapshot } from './helpers.ts';
+
+/** A user's own layer, written without a spec: leaky ReLU with a learnt slope. */
+const leaky = (): Layer<{ readonly a: Tensor }> => ({
+  describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'leaky relu', outShape: s, params: 1, macs: 0 }] }),
+  init: () => ({ a: tensor([1], Float32Array.of(0.1)) }),
+  apply: (p, x) => {
+    const a = p.a.data[0]!;
+    const y = new Float32Array(x.data.length);
+    for (let i = 0; i < y.length; i++) y[i] = x.data[i]! > 0 ? x.data[i]! : a * x.data[i]!;
+    return {
+      out: tensor(x.shape, y),
+      backward: (dy) => {
+        const dx = new Float32Array(y.length);
+        let da = 0;
+        for (let i = 0; i < y.length; i++) {
+          dx[i] = x.data[i]! > 0 ? dy.data[i]! : a * dy.data[i]!;
+          if (x.data[i]! <= 0) da += x.data[i]! * dy.data[i]!;
+        }
+        return { x: tensor(x.shape, dx), params: { a: tensor([1], Float32Array.of(da)) } };
+      },
+    };
+  },
+});
+
+const images = (n: number, shape: readonly number[], seed: number): Tensor =>
+  tensor([n, ...shape], Float32Array.from(uniform(key(seed), n * shape.reduce((a, b) => a * b, 1)), (v) => v * 2 - 1));
+const labelsOf = (n: number, classes: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7) % classes);
+
+/** Every leaf of two gradient records, bit for bit, and the same keys. */
+const expectSameTree = (got: Tree, want: Tree): void => {
+  expect(leaves(got).map(([p]) => p)).toEqual(leaves(want).map(([p]) => p));
+  const w = new Map(leaves(want));
+  for (const [p, t] of leaves(got)) {
+    expect(t.shape, p).toEqual(w.get(p)!.shape);
+    expect(t.data, p).toEqual(w.get(p)!.data);
+  }
+  expect(JSON.stringify(Object.keys(got))).toBe(JSON.stringify(Object.keys(want)));
+};
+
+const flavours = [false, ...(hasRelaxedSimd() ? [true] : [])];
+
+describe('compile: the seed network', () => {
+  for (const fma of flavours) {
+    it(`gives the eager ${fma ? 'FMA' : 'plain SIMD'} loss, logits and gradients bit for bit at batch 1, 9 and 20`, () => {
+      const net = seedNetwork({ init: 'he', widths: [8, 8, 16, 12] });
+      const params = net.init(key(3), [28, 28, 1]);
+      const c = compile(net, { fma });
+      const eager = valueAndGrad(net, { kernels: createWasmKernels({ fma }) });
+      expect(c.kernels.name).toBe(fma ? 'wasm-fma' : 'wasm');
+      for (const n of [1, 9, 20, 9]) {
+        const batch = { x: images(n, [28, 28, 1], n), labels: labelsOf(n, 10) };
+        const got = c.valueAndGrad(params, batch);
+        const want = eager(params, batch);
+        expect(got.loss).toBe(want.loss);
+        expect(got.out.data).toEqual(want.out.data);
+        expectSameTree(got.grads, want.grads);
+      }
+    });
+  }
+
+  it('predicts as the eager network, past the 256 images of one pass', () => {
+    const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 10] });
+    const params = net.init(key(4), [28, 28, 1]);
+    const c = compile(net, { fma: false });
+    const x = images(300, [28, 28, 1], 5);
+    const got = c.predict(params, x);
+    expect(got.shape).toEqual([300, 10]);
+    expect(got.data).toEqual(predict(net, params, x, { kernels: createWasmKernels({ fma: false }) }).data);
+  });
+
+  it('writes neither the parameters nor the batch, and gives fresh arrays each call', () => {
+    const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 10] });
+    const params = net.init(key(5), [28, 28, 1]);
+    const before = leaves(params).map(([, t]) => snapshot(t));
+    const x = images(5, [28, 28, 1], 6);
+    const xBefore = snapshot(x);
+    const c = compile(net);
+    const a = c.valueAndGrad(params, { x, labels: labelsOf(5, 10) });
+    const b = c.valueAndGrad(params, { x, labels: labelsOf(5, 10) });
+    expect(leaves(params).map(([, t]) => snapshot(t))).toEqual(before);
+    expect(snapshot(x)).toEqual(xBefore);
+    expect(a.grads.conv1.w.data).not.toBe(b.grads.conv1.w.data);
+    expect(a.grads.conv1.w.data).toEqual(b.grads.conv1.w.data);
+  });
+});
+
+describe('compile: other networks', () => {
+  it('nests serials, fuses a tied bias, and runs a user layer on its own apply', () => {
+    const net = serial({
+      block: serial({ c: conv({ filters: 6, size: 3, stride: 2, pad: padAll(1) }), b: bias(), act: relu() }),
+      mine: leaky(),
+      pool: maxPool({ size: 2, padValue: -Infinity }),
+      flat: flatten(),
+      fc: dense({ units: 5 }),
+    });
+    const params = net.init(key(6), [9, 9, 3]);
+    const batch = { x: images(7, [9, 9, 3], 7), labels: labelsOf(7, 5) };
+    const got = compile(net, { fma: false }).valueAndGrad(params, batch);
+    const want = valueAndGrad(net, { kernels: createWasmKernels({ fma: false }) })(params, batch);
+    expect(got.loss).toBe(want.loss);
+    expectSameTree(got.grads, want.grads);
+    expect(Object.keys(got.grads)).toEqual(['block', 'mine', 'pool', 'flat', 'fc']);
+  });
+
+  it('matches float64 finite differences through the eager oracle (gradients within float32 rounding)', () => {
+    const net = serial({ c: conv({ filters: 4, size: 3, pad: padAll(1) }), add: untiedBias(), act: relu(), flat: flatten(), fc: dense({ units: 3 }) });
+    const params = net.init(key(8), [5, 5, 1]);
+    const x = images(3, [5, 5, 1], 9);
+    const got = compile(net, { fma: false }).valueAndGrad(params, { x, labels: [0, 1, 2] });
+    const p64 = JSON.parse(JSON.stringify(leaves(params).map(([p]) => p))) as string[];
+    const want = valueAndGrad(net, { kernels: jsKernels })(
+      Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([kk, t]) => [kk, astype(t as Tensor, 'float64')]))])) as typeof params,
+      { x: astype(x, 'float64'), labels: [0, 1, 2] },
+    );
+    const w = new Map(leaves(want.grads));
+    expect(leaves(got.grads).map(([p]) => p)).toEqual(p64);
+    for (const [p, t] of leaves(got.grads)) {
+      const ref = w.get(p)!.data;
+      const scale = Math.max(1e-3, ...Array.from(ref, Math.abs));
+      t.data.forEach((v, i) => expect(Math.abs(v - ref[i]!) / scale, p).toBeLessThan(1e-4));
+    }
+  });
+
+  it('refuses a record without a layer, and a parameter of the wrong shape, naming the layer', () => {
+    const net = serial({ c: conv({ filters: 4, size: 3 }), act: relu(), flat: flatten(), fc: dense({ units: 2 }) });
+    const params = net.init(key(9), [6, 6, 2]);
+    const c = compile(net);
+    const batch = { x: images(2, [6, 6, 2], 1), labels: [0, 1] };
+    const { c: _, ...noConv } = params;
+    expect(() => c.valueAndGrad(noConv as unknown as typeof params, batch)).toThrow('the parameter record has no "c"');
+    const wrong = { ...params, fc: { ...params.fc, w: tensor([64, 3], new Float32Array(192)) } };
+    expect(() => c.valueAndGrad(wrong, batch)).toThrow('layer fc: parameter w is [64, 3]; the network needs [64, 2] here');
+    expect(() => c.predict(params, images(2, [5, 6, 2], 1))).toThrow();
+  });
+
+  it('takes float64 on the eager path, with the same results as valueAndGrad', () => {
+    const net = serial({ flat: flatten(), fc: dense({ units: 3 }) });
+    const params = net.init(key(10), [2, 2, 1]);
+    const p64 = { ...params, fc: { w: astype(params.fc.w, 'float64'), b: astype(params.fc.b, 'float64') } };
+    const x = astype(images(2, [2, 2, 1], 2), 'float64');
+    const got = compile(net).valueAndGrad(p64, { x, labels: [0, 2] });
+    const want = valueAndGrad(net, { kernels: createWasmKernels() })(p64, { x, labels: [0, 2] });
+    expect(got.grads.fc.w.data).toEqual(want.grads.fc.w.data);
+    expect(got.grads.fc.w.data).toBeInstanceOf(Float64Array);
+  });
+});
+
+// Random pipelines of every kind of layer the planner knows, and a user's own.
+const layerArb = fc.oneof(
+  fc.record({ kind: fc.constant('conv' as const), filters: fc.integer({ min: 1, max: 9 }), size: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }), pad: fc.integer({ min: 0, max: 1 }) }),
+  fc.record({ kind: fc.constant('bias' as const), untied: fc.boolean() }),
+  fc.record({ kind: fc.constant('relu' as const) }),
+  fc.record({ kind: fc.constant('pool' as const), size: fc.integer({ min: 2, max: 3 }), zero: fc.boolean() }),
+  fc.record({ kind: fc.constant('mine' as const) }),
+);
+type LayerPick = typeof layerArb extends fc.Arbitrary<infer A> ? A : never;
+
+const build = (picks: readonly LayerPick[], units: number) => {
+  const entries: Record<string, Layer<any>> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let hw = 8;
+  picks.forEach((p, i) => {
+    if (p.kind === 'conv') {
+      const out = Math.floor((hw + 2 * p.pad - p.size) / p.stride) + 1;
+      if (out < 1) return;
+      entries[`l${i}`] = conv({ filters: p.filters, size: p.size, stride: p.stride, pad: padAll(p.pad) });
+      hw = out;
+    } else if (p.kind === 'bias') entries[`l${i}`] = p.untied ? untiedBias() : bias();
+    else if (p.kind === 'relu') entries[`l${i}`] = relu();
+    else if (p.kind === 'pool') {
+      if (hw < p.size) return;
+      entries[`l${i}`] = maxPool({ size: p.size, stride: 2, pad: { top: 0, bottom: 1, left: 0, right: 1 }, padValue: p.zero ? 0 : -Infinity });
+      hw = Math.floor((hw + 1 - p.size) / 2) + 1;
+    } else entries[`l${i}`] = leaky();
+  });
+  entries.flat = flatten();
+  entries.fc = dense({ units });
+  entries.act = relu();
+  entries.out = dense({ units: 3 });
+  return serial(entries);
+};
+
+describe('compile: random networks', () => {
+  it('gives the eager results bit for bit', () => {
+    const eagerKernels = createWasmKernels({ fma: false });
+    fc.assert(
+      fc.property(
+        fc.array(layerArb, { minLength: 1, maxLength: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.nat(1000),
+        (picks, channels, n, units, seed) => {
+          const net = build(picks, units);
+          const params = net.init(key(seed), [8, 8, channels]);
+          const batch = { x: images(n, [8, 8, channels], seed + 1), labels: labelsOf(n, 3) };
+          const c = compile(net, { fma: false });
+          const got = c.valueAndGrad(params, batch);
+          const want = valueAndGrad(net, { kernels: eagerKernels })(params, batch);
+          expect(got.loss).toBe(want.loss);
+          expect(got.out.data).toEqual(want.out.data);
+          expectSameTree(got.grads, want.grads);
+          expect(c.predict(params, batch.x).data).toEqual(want.out.data);
+        },
+      ),
+      fuzzParameters(60),
+    );
+  });
+});
