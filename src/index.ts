@@ -67,7 +67,7 @@ export {
   type FitSetup, type FitEvents, type FitResult, type RunState, type EpochMetrics,
 } from './training/loop.ts';
 export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
-export { evaluate, type Evaluation, type EvaluateOptions } from './training/evaluate.ts';
+export { evaluate, evaluateAsync, type Evaluation, type EvaluateOptions, type EvaluateAsyncOptions } from './training/evaluate.ts';
 export { localGradients, countCorrect, type GradientSource, type BatchGrad, type BatchStep } from './training/gradients.ts';
 export { presets, MAX_EPOCHS, type TrainConfig, type Preset, type AugmentName } from './training/config.ts';
 export { networkFor, optimizerFor, scheduleFor, augmentFor } from './training/recipe.ts';

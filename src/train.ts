@@ -247,7 +247,7 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
   console.log(formatConfusion(r.confusion));
   if (cmd.robustness) {
-    const report = robustness(INFERENCE_NET, params, test, options)!;
+    const report = (await robustness(INFERENCE_NET, params, test, options))!;
     console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
   }
   return 0;

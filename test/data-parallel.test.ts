@@ -7,6 +7,8 @@ import { tensor } from '../src/core/tensor.ts';
 import { adam, leaves, momentum, MNIST_SHAPE, seedNetwork, sgd, type Optimizer, type Tree } from '../src/graph/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { localGradients } from '../src/training/gradients.ts';
+import { evaluate, evaluateAsync } from '../src/training/evaluate.ts';
+import { compile } from '../src/compile/compile.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
 
 const net = seedNetwork({ init: 'he' });
@@ -103,4 +105,31 @@ describe('parallelGradients', () => {
       }
     }, 30_000);
   });
+
+  // A row's last bits depend on the batch it is computed in (the GEMM's edge rows), so the oracle is each worker's share run here.
+  it('predict splits the examples over the workers: each share is the compiled output bit for bit; evaluateAsync with it is evaluate with the same split', async () => {
+    const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2 });
+    try {
+      const c = compile(net);
+      const share = (a: number, b: number) => c.predict(params, tensor([b - a, 28, 28, 1], x.data.slice(a * 784, b * 784) as Float32Array)).data;
+      for (const n of [1, 5, 6]) {
+        const xs = tensor([n, 28, 28, 1], x.data.slice(0, n * 784) as Float32Array);
+        const got = await par.predict!(params, xs);
+        expect(got.shape).toEqual([n, 10]);
+        const half = Math.floor(n / 2);
+        expect(got.data).toEqual(Float32Array.from([...(half > 0 ? share(0, half) : []), ...share(half, n)]));
+      }
+      const images = { count: 6, rows: 28, cols: 28, pixels: Uint8Array.from(x.data, (v) => Math.round(v * 255)), labels };
+      const split = (p: typeof params, xb: typeof x) => {
+        const h = Math.floor(xb.shape[0]! / 2), per = 784;
+        const parts = [c.predict(p, tensor([h, 28, 28, 1], xb.data.slice(0, h * per) as Float32Array)), c.predict(p, tensor([xb.shape[0]! - h, 28, 28, 1], xb.data.slice(h * per) as Float32Array))];
+        return tensor([xb.shape[0]!, 10], Float32Array.from([...parts[0]!.data, ...parts[1]!.data]));
+      };
+      const want = evaluate(net, params, images, { kernels: c.kernels, batchSize: 4, predict: split });
+      const got = await evaluateAsync(net, params, images, { kernels: c.kernels, batchSize: 4, predict: par.predict! });
+      expect(got).toEqual(want);
+    } finally {
+      await par.close();
+    }
+  }, 30_000);
 });

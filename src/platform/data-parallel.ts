@@ -17,7 +17,7 @@ import type { Labels } from '../ops/op.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
 import type { BatchGrad, BatchStep, GradientSource } from '../training/gradients.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
-import type { NetworkSource, WorkerInit, WorkerReply, WorkerStep, WorkerTrainReply, WorkerTrainStep } from './grad-worker.ts';
+import type { NetworkSource, WorkerInit, WorkerPredict, WorkerPredictReply, WorkerReply, WorkerStep, WorkerTrainReply, WorkerTrainStep } from './grad-worker.ts';
 import { spawnWorker } from './spawn-worker.ts';
 
 export type { NetworkSource };
@@ -94,7 +94,7 @@ export const parallelGradients = <P extends Tree>(template: P, { network, kernel
     });
     return slot;
   });
-  const call = <R>(slot: Slot, msg: WorkerStep | WorkerTrainStep, transfer: ArrayBuffer[]): Promise<R> =>
+  const call = <R>(slot: Slot, msg: WorkerStep | WorkerTrainStep | WorkerPredict, transfer: ArrayBuffer[]): Promise<R> =>
     new Promise((resolve, reject) => {
       if (slot.failure !== null) return reject(slot.failure);
       slot.pending = { resolve: resolve as (r: unknown) => void, reject };
@@ -180,9 +180,32 @@ export const parallelGradients = <P extends Tree>(template: P, { network, kernel
     return { loss, correct, params: nextParams, state: nextState };
   };
 
+  // The output for x, its examples split over the workers as a batch's are; the rows come back in order.
+  const predict = async (params: P, x: Tensor): Promise<Tensor> => {
+    packTree(params, layout, flat);
+    const n = x.shape[0] ?? 0;
+    const px = n === 0 ? 0 : x.data.length / n;
+    const replies = await Promise.all(
+      sharesOf(n).map(([a, b], i) => {
+        if (b === a) return Promise.resolve(null);
+        const xs = (x.data as Float32Array).slice(a * px, b * px);
+        return call<WorkerPredictReply>(slots[i]!, { kind: 'predict', params: shared, x: xs, shape: [b - a, ...x.shape.slice(1)] }, [xs.buffer as ArrayBuffer]);
+      }),
+    );
+    const parts = replies.filter((r) => r !== null);
+    if (parts.length === 0) throw new RangeError('parallelGradients: predict needs at least one example');
+    const out = new Float32Array(parts.reduce((s, r) => s + r.out.length, 0));
+    let o = 0;
+    for (const r of parts) {
+      out.set(r.out, o);
+      o += r.out.length;
+    }
+    return tensor([n, ...parts[0]!.shape.slice(1)], out);
+  };
+
   const close = async (): Promise<void> => {
     closing = true;
     await Promise.all(slots.map((s) => s.worker.terminate()));
   };
-  return { grad, step, close };
+  return { grad, step, predict, close };
 };

@@ -7,7 +7,7 @@
 // reduction and the update are split over the workers too.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { tensor, type Data } from '../core/tensor.ts';
+import { tensor, type Data, type Tensor } from '../core/tensor.ts';
 import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
 import { layoutSize, packTree, unpackTree, type Layout } from '../graph/packing.ts';
 import { seedNetwork, valueAndGrad, type InitScheme, type Layer, type Tree } from '../graph/index.ts';
@@ -44,6 +44,17 @@ export interface WorkerStep {
   readonly x: Float32Array;
   readonly shape: number[];
   readonly labels: Int32Array;
+}
+/** The network's output for a share of a batch, at the parameters in `params`. */
+export interface WorkerPredict {
+  readonly kind: 'predict';
+  readonly params: SharedArrayBuffer;
+  readonly x: Float32Array;
+  readonly shape: number[];
+}
+export interface WorkerPredictReply {
+  readonly out: Float32Array;
+  readonly shape: number[];
 }
 export interface WorkerReply {
   readonly loss: number;
@@ -186,7 +197,14 @@ if (parentPort !== null) {
   const kernels = kernelsByName(cfg.kernels);
   const update = cfg.kernels === 'wasm' ? wasmUpdate() : kernelUpdate(kernels);
   // 'wasm' runs the network compiled: the eager WASM results, bit for bit, sooner.
-  const vg = loadNetwork(cfg.network).then((net) => (cfg.kernels === 'wasm' ? compile(net).valueAndGrad : valueAndGrad(net, { kernels })));
+  const ready = loadNetwork(cfg.network).then((net) => {
+    const compiled = cfg.kernels === 'wasm' ? compile(net) : undefined;
+    return {
+      vg: compiled?.valueAndGrad ?? valueAndGrad(net, { kernels }),
+      predict: compiled?.predict ?? ((p: Tree, x: Tensor) => net.apply(p, x, { kernels }).out),
+    };
+  });
+  const vg = ready.then((r) => r.vg);
   // A network that fails to load fails the worker: the main thread reports it on the next call.
   vg.catch((err: unknown) => setImmediate(() => { throw err; }));
   const trainStep = (f: Awaited<typeof vg>, m: WorkerTrainStep): WorkerTrainReply => {
@@ -207,7 +225,16 @@ if (parentPort !== null) {
     update(m.hyper, m.lr, m.t, parts, (k) => from.subarray(k * total + a, k * total + b), (k, data) => to.set(data, k * total + a));
     return { loss, correct, aborted: false };
   };
-  port.on('message', (m: WorkerStep | WorkerTrainStep) => {
+  port.on('message', (m: WorkerStep | WorkerTrainStep | WorkerPredict) => {
+    if (m.kind === 'predict') {
+      void ready.then(({ predict }) => {
+        const out = predict(unpackTree(cfg.layout, new Float32Array(m.params), { copy: false }), tensor(m.shape, m.x));
+        const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
+        const reply: WorkerPredictReply = { out: data, shape: [...out.shape] };
+        port.postMessage(reply, [data.buffer as ArrayBuffer]);
+      });
+      return;
+    }
     if (m.kind === 'step') {
       void vg.then((f) => port.postMessage(trainStep(f, m)));
       return;

@@ -95,11 +95,12 @@ if (parentPort !== null) {
       onEpoch: ({ metrics, state, evaluation }) => post({ kind: 'epoch', metrics, state: packState(state, layouts), evaluation }),
     },
   ).then(async (r) => {
-    await gradients.close();
     const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
     // How the finished model reads moved, turned, resized, thicker and thinner digits; a stop skips the rest of it.
     if (r.status === 'finished' && !stopped()) post({ kind: 'robustness' });
-    const report = r.status === 'finished' ? robustness(net, r.state.params, init.test, { kernels, ...(compiled === undefined ? {} : { predict: compiled.predict }) }, stopped) : null;
+    const predict = gradients.predict ?? compiled?.predict;
+    const report = r.status === 'finished' ? await robustness(net, r.state.params, init.test, { kernels, ...(predict === undefined ? {} : { predict }) }, stopped) : null;
+    await gradients.close();
     post({
       kind: 'end', status: r.status, state: packState(r.state, layouts),
       evaluation: r.status === 'finished' ? r.evaluation : null, reason: r.status === 'diverged' ? r.reason : '', robustness: report,

@@ -28,24 +28,26 @@ export interface EvaluateOptions<P extends Tree = Tree> extends RunOptions {
   readonly transform?: { readonly augment: Augment; readonly key: Key };
 }
 
-/**
- * Loss, accuracy, confusion matrix and predictions of `net` on a labelled
- * set, in batches of `batchSize`. The network must take [n, rows, cols, 1]
- * pixels / 255 and give logits [n, classes]. An empty set gives NaN loss
- * and accuracy and an empty matrix.
- */
-export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, { kernels, batchSize = 250, transform, predict }: EvaluateOptions<P>): Evaluation => {
-  if (data.count === 0) return { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) };
+/** What {@link evaluateAsync} takes: `predict` may give its logits later (worker threads). */
+export interface EvaluateAsyncOptions<P extends Tree = Tree> extends Omit<EvaluateOptions<P>, 'predict'> {
+  /** How the logits of a batch are computed, now or later; by default `net.apply` on `kernels`. */
+  readonly predict?: (params: P, x: Tensor) => Tensor | Promise<Tensor>;
+}
+
+/** The batches of an evaluation and the running sums over their logits; both evaluate and evaluateAsync fill it. */
+const tally = (data: Images, { batchSize = 250, transform }: { readonly batchSize?: number; readonly transform?: EvaluateOptions['transform'] }) => {
   let confusion: number[][] = [];
   const predictions = new Uint8Array(data.count);
   let lossSum = 0;
   let correct = 0;
-  for (let start = 0; start < data.count; start += batchSize) {
-    const end = Math.min(data.count, start + batchSize);
-    const batch = makeBatch(data, null, start, end);
-    const { labels } = batch;
-    const x = transform === undefined ? batch.x : transform.augment(foldIn(transform.key, start), batch.x);
-    const logits = predict === undefined ? net.apply(params, x, { kernels }).out : predict(params, x);
+  const batches = function* () {
+    for (let start = 0; start < data.count; start += batchSize) {
+      const end = Math.min(data.count, start + batchSize);
+      const batch = makeBatch(data, null, start, end);
+      yield { start, end, labels: batch.labels, x: transform === undefined ? batch.x : transform.augment(foldIn(transform.key, start), batch.x) };
+    }
+  };
+  const add = ({ start, end, labels }: { readonly start: number; readonly end: number; readonly labels: ArrayLike<number> }, logits: Tensor): void => {
     if (confusion.length === 0) confusion = Array.from({ length: logits.shape[1]! }, () => new Array<number>(logits.shape[1]!).fill(0));
     lossSum += softmaxCrossEntropy(logits, labels).out * (end - start);
     const pred = argmaxRows(logits);
@@ -54,6 +56,35 @@ export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images,
       confusion[labels[i]!]![pred[i]!]! += 1;
       if (pred[i] === labels[i]) correct++;
     }
-  }
-  return { loss: lossSum / data.count, accuracy: correct / data.count, confusion, predictions };
+  };
+  const result = (): Evaluation =>
+    data.count === 0
+      ? { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) }
+      : { loss: lossSum / data.count, accuracy: correct / data.count, confusion, predictions };
+  return { batches, add, result };
+};
+
+/**
+ * Loss, accuracy, confusion matrix and predictions of `net` on a labelled
+ * set, in batches of `batchSize`. The network must take [n, rows, cols, 1]
+ * pixels / 255 and give logits [n, classes]. An empty set gives NaN loss
+ * and accuracy and an empty matrix.
+ */
+export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, options: EvaluateOptions<P>): Evaluation => {
+  const t = tally(data, options);
+  const run = options.predict ?? ((p: P, x: Tensor) => net.apply(p, x, { kernels: options.kernels }).out);
+  for (const b of t.batches()) t.add(b, run(params, b.x));
+  return t.result();
+};
+
+/**
+ * {@link evaluate} with a `predict` that may answer later: the batches go
+ * to it one at a time (to worker threads, say, as `parallelGradients`'
+ * `predict` in `mnist-cnn-ts/node`), with the same results.
+ */
+export const evaluateAsync = async <P extends Tree>(net: Layer<P>, params: P, data: Images, options: EvaluateAsyncOptions<P>): Promise<Evaluation> => {
+  const t = tally(data, options);
+  const run = options.predict ?? ((p: P, x: Tensor) => net.apply(p, x, { kernels: options.kernels }).out);
+  for (const b of t.batches()) t.add(b, await run(params, b.x));
+  return t.result();
 };

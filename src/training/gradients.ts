@@ -37,6 +37,8 @@ export interface GradientSource<P extends Tree> {
    * when present.
    */
   readonly step?: <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number) => Promise<BatchStep<P, S>>;
+  /** The network's output at `params` (the logits), where the source can compute it (its workers); one call at a time, like `grad`. {@link fit} evaluates with it when present. */
+  readonly predict?: (params: P, x: Tensor) => Promise<Tensor>;
   /** Ends what the source started (worker threads); call it once, when done. */
   readonly close: () => Promise<void>;
 }

@@ -11,7 +11,7 @@ import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '..
 import type { Compiled } from '../compile/compile.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
-import { evaluate, type Evaluation } from './evaluate.ts';
+import { evaluateAsync, type Evaluation } from './evaluate.ts';
 import { localGradients, type GradientSource } from './gradients.ts';
 
 /** One line of the history: the training figures of an epoch and the test figures at its end. */
@@ -156,7 +156,8 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
   if (train.count === 0) throw new RangeError('fit: the training set holds no images');
   if (test.count === 0) throw new RangeError('fit: the test set holds no images');
   const gradients = setup.gradients ?? localGradients(net, { kernels, ...(setup.compiled === undefined ? {} : { compiled: setup.compiled }) });
-  const evalOptions = { kernels, ...(setup.compiled === undefined ? {} : { predict: setup.compiled.predict }) };
+  // Evaluation on the source's workers when it has them, else on the compiled network, else eagerly.
+  const evalOptions = { kernels, ...(gradients.predict !== undefined ? { predict: gradients.predict } : setup.compiled === undefined ? {} : { predict: setup.compiled.predict }) };
   const steps = stepsPerEpoch(train.count, batchSize);
   const stop = events.shouldStop ?? (() => false);
   let s = start;
@@ -201,7 +202,7 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
     }
     const bad = unsound(s, epochStart);
     if (bad !== null) return bad;
-    const evaluation = evaluate(net, s.params, test, evalOptions);
+    const evaluation = await evaluateAsync(net, s.params, test, evalOptions);
     if (!Number.isFinite(evaluation.loss)) {
       return { status: 'diverged', state: good, reason: `test loss is ${evaluation.loss} at the end of epoch ${s.epoch}` };
     }
@@ -220,5 +221,5 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
     if (s.epoch >= setup.epochs) return { status: 'finished', state: s, evaluation };
     await yieldToEventLoop();
   }
-  return { status: 'finished', state: s, evaluation: evaluate(net, s.params, test, evalOptions) };
+  return { status: 'finished', state: s, evaluation: await evaluateAsync(net, s.params, test, evalOptions) };
 };

@@ -7,7 +7,7 @@ import { key } from '../core/random.ts';
 import type { Layer, Tree } from '../graph/index.ts';
 import { affine, morph, type Augment } from './augment.ts';
 import type { Images } from './batches.ts';
-import { evaluate, type EvaluateOptions } from './evaluate.ts';
+import { evaluateAsync, type EvaluateAsyncOptions } from './evaluate.ts';
 
 /** The transformed copies of the robustness report, by name. */
 export const ROBUSTNESS_TESTS: ReadonlyArray<{ readonly name: string; readonly augment: Augment }> = [
@@ -37,22 +37,22 @@ export interface RobustnessReport {
  * `shouldStop` (asked before each of the six evaluations) says to give up.
  *
  * @example
- * const r = robustness(net, params, test, { kernels });
+ * const r = await robustness(net, params, test, { kernels });
  * console.log(formatRobustness(r));
  */
-export const robustness = <P extends Tree>(
+export const robustness = async <P extends Tree>(
   net: Layer<P>,
   params: P,
   test: Images,
-  options: EvaluateOptions<P>,
+  options: EvaluateAsyncOptions<P>,
   shouldStop: () => boolean = () => false,
-): RobustnessReport | null => {
+): Promise<RobustnessReport | null> => {
   if (shouldStop()) return null;
-  const clean = evaluate(net, params, test, options).accuracy;
+  const clean = (await evaluateAsync(net, params, test, options)).accuracy;
   const rows: Array<{ readonly name: string; readonly accuracy: number }> = [];
   for (const [i, { name, augment }] of ROBUSTNESS_TESTS.entries()) {
     if (shouldStop()) return null;
-    rows.push({ name, accuracy: evaluate(net, params, test, { ...options, transform: { augment, key: key(ROBUSTNESS_SEED + i) } }).accuracy });
+    rows.push({ name, accuracy: (await evaluateAsync(net, params, test, { ...options, transform: { augment, key: key(ROBUSTNESS_SEED + i) } })).accuracy });
   }
   return { clean, rows, mean: rows.reduce((s, r) => s + r.accuracy, 0) / rows.length };
 };
