@@ -1,7 +1,8 @@
 // Run by test/fma.test.ts in a runtime with relaxed SIMD (Node 24, or Node
 // 20 with --experimental-wasm-relaxed-simd): the fused multiply-add GEMM and
 // the convolutions and training step built on it against the TypeScript
-// kernels. Prints one JSON line.
+// kernels, and the compiled network on it against the eager FMA ops (bit for
+// bit). Prints one JSON line.
 
 import { key, uniform } from '../../src/core/random.ts';
 import { tensor } from '../../src/core/tensor.ts';
@@ -9,6 +10,7 @@ import { MNIST_SHAPE, leaves, seedNetwork, valueAndGrad } from '../../src/graph/
 import { conv2d, padAll } from '../../src/ops/index.ts';
 import { jsKernels } from '../../src/ops/kernels/index.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../../src/ops/kernels/wasm/gemm-wasm.ts';
+import { compile } from '../../src/compile/compile.ts';
 
 const fma = createWasmKernels();
 const rand = (n: number, seed: number): Float32Array => Float32Array.from(uniform(key(seed), n), (u) => 2 * u - 1);
@@ -45,7 +47,13 @@ const batch = { x: tensor([16, 28, 28, 1], Float32Array.from(uniform(key(4), 16 
 const [sf, sj] = [valueAndGrad(net, { kernels: fma })(params, batch), valueAndGrad(net, { kernels: jsKernels })(params, batch)];
 const gradErr = Math.max(...leaves(sf.grads).map(([p, g], i) => err(g.data, leaves(sj.grads)[i]![1].data) + (p === '' ? 1 : 0)));
 
+// The compiled network on the FMA module: the eager FMA results exactly (0 when bit for bit).
+const compiled = compile(net);
+const sc = compiled.valueAndGrad(params, batch);
+const compiledDiff = Math.max(Math.abs(sc.loss - sf.loss), ...leaves(sc.grads).map(([, g], i) => err(g.data, leaves(sf.grads)[i]![1].data)), err(compiled.predict(params, batch.x).data, sf.out.data));
+
 console.log(JSON.stringify({
+  compiledKernels: compiled.kernels.name, compiled: compiledDiff,
   node: process.version, relaxedSimd: hasRelaxedSimd(), kernels: fma.name,
   gemm: Math.max(...gemmErrors), conv: Math.max(err(cf.out.data, cj.out.data), err(bf.x.data, bj.x.data), err(bf.w.data, bj.w.data)),
   loss: Math.abs(sf.loss - sj.loss), grads: gradErr,
