@@ -49,7 +49,7 @@ export { serial, type Serial, type SerialParams } from './graph/index.ts';
 export { seedNetwork, MNIST_SHAPE, type SeedNetwork, type SeedParams, type SeedNetworkOptions } from './graph/index.ts';
 export { summarize, formatTable, type NetworkSummary } from './graph/index.ts';
 export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradOptions } from './graph/index.ts';
-export { compile, type Compiled, type CompileOptions, type StageTime } from './compile/compile.ts';
+export { compile, type Compiled, type CompileOptions, type CompiledStep, type StageTime } from './compile/compile.ts';
 export { crossEntropyLoss, meanSquaredError, type Loss } from './graph/index.ts';
 export {
   sgd, momentum, adam, optimizerByName,

@@ -11,8 +11,8 @@ import { compile } from '../src/compile/compile.ts';
 import { key, uniform } from '../src/core/random.ts';
 import { astype, tensor, type Tensor } from '../src/core/tensor.ts';
 import {
-  conv, dense, flatten, maxPool, relu, untiedBias, bias, leaves, seedNetwork, serial, valueAndGrad, predict,
-  type Layer, type Tree,
+  conv, dense, flatten, maxPool, relu, untiedBias, bias, leaves, seedNetwork, serial, valueAndGrad, predict, adam, momentum, sgd,
+  type Layer, type Optimizer, type Tree,
 } from '../src/graph/index.ts';
 import { padAll } from '../src/ops/conv2d.ts';
 import { jsKernels } from '../src/ops/kernels/index.ts';
@@ -102,6 +102,52 @@ describe('compile: the seed network', () => {
     expect(snapshot(x)).toEqual(xBefore);
     expect(a.grads.conv1.w.data).not.toBe(b.grads.conv1.w.data);
     expect(a.grads.conv1.w.data).toEqual(b.grads.conv1.w.data);
+  });
+});
+
+describe('compile: a whole training step', () => {
+  const optimizers: Array<[string, Optimizer<Tree>]> = [
+    ['adam', adam() as unknown as Optimizer<Tree>],
+    ['momentum', momentum({ mu: 0.7 }) as unknown as Optimizer<Tree>],
+    ['sgd', sgd() as unknown as Optimizer<Tree>],
+  ];
+  for (const [name, opt] of optimizers) {
+    it(`${name}: three steps give valueAndGrad + optimizer.step bit for bit, and leave the old records as they were`, () => {
+      const net = seedNetwork({ init: 'he', widths: [8, 8, 16, 12] });
+      const c = compile(net, { fma: false });
+      const vg = valueAndGrad(net, { kernels: c.kernels });
+      let p = net.init(key(11), [28, 28, 1]);
+      let s = opt.init(p);
+      let q = p;
+      let u = s;
+      for (const n of [3, 1, 4]) {
+        const batch = { x: images(n, [28, 28, 1], 20 + n), labels: labelsOf(n, 10) };
+        const before = leaves(p).map(([, t]) => snapshot(t));
+        const got = c.step(opt, p, s, batch, 0.05);
+        const g = vg(q, batch);
+        const want = opt.step(q, g.grads, u, { lr: 0.05, kernels: c.kernels });
+        expect(got.loss).toBe(g.loss);
+        expect(got.out.data).toEqual(g.out.data);
+        expectSameTree(got.params, want.params);
+        expectSameTree(got.state, want.state);
+        expect(leaves(p).map(([, t]) => snapshot(t))).toEqual(before);
+        p = got.params;
+        s = got.state;
+        q = want.params;
+        u = want.state;
+      }
+    });
+  }
+
+  it('takes the eager way with a layer of your own, with the same numbers', () => {
+    const net = serial({ c: conv({ filters: 4, size: 3 }), mine: leaky(), flat: flatten(), fc: dense({ units: 3 }) });
+    const c = compile(net, { fma: false });
+    const opt = adam() as unknown as Optimizer<Tree>;
+    const params = net.init(key(12), [6, 6, 1]);
+    const batch = { x: images(2, [6, 6, 1], 3), labels: [0, 2] };
+    const got = c.step(opt, params, opt.init(params), batch, 0.1);
+    const g = valueAndGrad(net, { kernels: c.kernels })(params, batch);
+    expectSameTree(got.params, opt.step(params, g.grads, opt.init(params), { lr: 0.1, kernels: c.kernels }).params);
   });
 });
 

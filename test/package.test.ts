@@ -108,6 +108,7 @@ interface ConsumerResult {
   readonly netMessage: string;
   readonly singleLoss: number;
   readonly parallelLosses: readonly number[];
+  readonly compiledMatches: boolean;
 }
 
 const runConsumer = async (node: string): Promise<ConsumerResult> => {
@@ -128,6 +129,8 @@ const runConsumer = async (node: string): Promise<ConsumerResult> => {
   expect(r.parallelLosses).toHaveLength(5);
   expect(Math.abs(r.parallelLosses[0]! - r.singleLoss)).toBeLessThanOrEqual(1e-5 * r.singleLoss + 1e-7);
   expect(r.parallelLosses.at(-1)!).toBeLessThan(r.parallelLosses[0]!);
+  // compile(net) from the installed package gives the eager loss and gradients bit for bit, its user layer included.
+  expect(r.compiledMatches).toBe(true);
   return r;
 };
 

@@ -10,7 +10,8 @@ import { ShapeError, showShape } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
-import { isTensor, type Tree } from '../graph/tree.ts';
+import type { AdamState, Optimizer, OptimizerHyper } from '../graph/optimizers.ts';
+import { isTensor, mapTree, type Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
@@ -44,11 +45,27 @@ export interface Compiled<P extends Tree, T = Labels> {
    */
   readonly kernels: Kernels;
   /**
+   * A whole training step: the loss and the optimizer's update of every
+   * parameter, with the gradients never leaving the heap. Gives what
+   * `valueAndGrad` then `optimizer.step(params, grads, state, { lr, kernels })`
+   * give, bit for bit, sooner. An optimizer of your own (no `hyper`), a layer
+   * of your own in the network or float64 data take that way itself.
+   */
+  readonly step: <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, batch: Batch<T>, lr: number) => CompiledStep<P, S>;
+  /**
    * Where the time of one valueAndGrad goes: each stage's forward and
    * backward milliseconds, measured over one call (call it a few times and
    * take medians: the first call also plans and lays out).
    */
   readonly profile: (params: P, batch: Batch<T>) => StageTime[];
+}
+
+/** What {@link Compiled.step} gives: the loss and output at the old parameters, and the new parameters and state. */
+export interface CompiledStep<P extends Tree, S extends Tree> {
+  readonly loss: number;
+  readonly out: Tensor;
+  readonly params: P;
+  readonly state: S;
 }
 
 /** One stage of a compiled network and its time in one call of {@link Compiled.profile}. */
@@ -195,6 +212,52 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     return { shape: [n, ...rest], data };
   };
 
+  // Each leaf's optimizer state arrays, in the order program.update takes them; undefined when one is missing or not float32 (the eager step then says what is wrong).
+  const stateOf = (hyper: OptimizerHyper, state: Tree, program: Program): Array<Array<Tensor['data']>> | undefined => {
+    const st = state as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree };
+    const trees = hyper.name === 'sgd' ? [] : hyper.name === 'momentum' ? [st.velocity] : [st.m, st.v];
+    const out: Array<Array<Tensor['data']>> = [];
+    for (const l of program.leaves) {
+      const row: Array<Tensor['data']> = [];
+      for (const tree of trees) {
+        const a = tree === undefined ? undefined : recordAt(tree, l.path);
+        if (a === undefined || !isTensor(a) || !(a.data instanceof Float32Array) || a.data.length !== l.size) return undefined;
+        row.push(a.data);
+      }
+      out.push(row);
+    }
+    return out;
+  };
+
+  const runStep = <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, batch: Batch<T>, lr: number): CompiledStep<P, S> => {
+    const eagerStep = (): CompiledStep<P, S> => {
+      const r = runValueAndGrad(params, batch);
+      return { loss: r.loss, out: r.out, ...optimizer.step(params, r.grads, state, { lr, kernels: eager }) };
+    };
+    const hyper = optimizer.hyper;
+    if (hyper === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
+    const { program, stages } = programFor(batch.x.shape);
+    const arrays = stages.some((s) => s.kind === 'eager') ? undefined : stateOf(hyper, state, program);
+    if (arrays === undefined) return eagerStep();
+    const out = program.forward(leafData(program, params), [], batch.x.data as Float32Array, true);
+    const l = loss(out, batch.labels, { kernels: eager });
+    const dOut = l.backward(1).out;
+    program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), undefined, true);
+    const t = hyper.name === 'adam' ? (state as unknown as AdamState).t.data[0]! + 1 : 0;
+    const next = program.update(hyper, lr, t, arrays);
+    const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
+    const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
+      const r = byPath.get(path);
+      if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
+      return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
+    });
+    const st = state as unknown as { readonly velocity: Tree; readonly m: Tree; readonly v: Tree };
+    const nextState = (hyper.name === 'sgd' ? state
+      : hyper.name === 'momentum' ? { velocity: pick(st.velocity, 0) }
+      : { m: pick(st.m, 0), v: pick(st.v, 1), t: { shape: [1], data: Float32Array.of(t) } }) as unknown as S;
+    return { loss: l.out, out, params: pick(params, -1), state: nextState };
+  };
+
   const profile = (params: P, batch: Batch<T>): StageTime[] => {
     if (!float32(params, batch.x) || batch.x.shape[0] === 0) throw new RangeError('compile: profile needs float32 parameters and a batch of at least one example');
     const times = { forward: [] as number[], backward: [] as number[] };
@@ -207,5 +270,5 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     }));
   };
 
-  return { valueAndGrad: (params, batch) => runValueAndGrad(params, batch), predict: runPredict, kernels: eager, profile };
+  return { valueAndGrad: (params, batch) => runValueAndGrad(params, batch), predict: runPredict, step: runStep, kernels: eager, profile };
 };

@@ -16,6 +16,7 @@ import type { Heap } from '../ops/kernels/wasm/heap.ts';
 import { imagesPerChunk } from '../ops/kernels/wasm/conv-wasm.ts';
 import type { Op } from '../ops/op.ts';
 import type { LayerBackward } from '../graph/layer.ts';
+import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
 import type { Stage } from './plan.ts';
 
 /** The WASM a program runs on: one heap, the GEMM and the elementwise exports instantiated on it, and a kernel set for eager stages. */
@@ -34,6 +35,8 @@ export interface LeafSlot {
   readonly shape: readonly number[];
   readonly at: number;
   readonly gradAt: number;
+  /** Where the optimizer's state arrays for this leaf go during an update (momentum's velocity; Adam's m, v). */
+  readonly stateAt: readonly [number, number];
 }
 
 /** One batch size's program: forward (with what backward needs kept in the heap) and backward. */
@@ -42,8 +45,19 @@ export interface Program {
   readonly leaves: readonly LeafSlot[];
   /** Copies params and x in, runs every stage; returns the output (fresh). `train` keeps what backward needs (eager stages' closures). */
   readonly forward: (leafData: readonly Readonly<Data>[], eagerParams: readonly Tree[], x: Readonly<Float32Array>, train: boolean, times?: number[]) => Tensor;
-  /** From the output gradient, the gradient of every leaf (fresh arrays, in `leaves` order) and of every eager stage's record. */
-  readonly backward: (dOut: Readonly<Data>, times?: number[]) => { readonly leaves: Float32Array[]; readonly eager: Tree[] };
+  /**
+   * From the output gradient, the gradient of every leaf (fresh arrays, in
+   * `leaves` order; none when `keep`, which leaves them in the heap for
+   * `update`) and of every eager stage's record.
+   */
+  readonly backward: (dOut: Readonly<Data>, times?: number[], keep?: boolean) => { readonly leaves: Float32Array[]; readonly eager: Tree[] };
+  /**
+   * The optimizer's update of every leaf on the gradients `backward` kept in
+   * the heap: `state[i]` are leaf i's state arrays (none for SGD; momentum's
+   * velocity; Adam's m and v). Gives the new parameter and state arrays,
+   * fresh, computed as the kernel set's sgd, momentum and adam compute them.
+   */
+  readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]>) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
 }
 
 const sizeOfShape = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -74,7 +88,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   // The heap: parameters and gradients, each stage's output (flatten shares its input's), argmax, two gradient buffers, scratch.
   const sizes: number[] = [];
   const want = (count: number): number => sizes.push(count) - 1;
-  const leafBlocks = wanted.map((l) => [want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape))] as const);
+  const leafBlocks = wanted.map((l) => [want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape))] as const);
   const actBlocks = [want(n * sizeOfShape(inShape))];
   let maxAct = n * sizeOfShape(inShape);
   let colsSize = 0;
@@ -89,7 +103,10 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   const colsBlock = want(colsSize);
   const endBlock = want(0);
   const offs = heap.layout(...sizes);
-  const leaves: LeafSlot[] = wanted.map((l, i) => ({ ...l, size: sizeOfShape(l.shape), at: offs[leafBlocks[i]![0]]!, gradAt: offs[leafBlocks[i]![1]]! }));
+  const leaves: LeafSlot[] = wanted.map((l, i) => {
+    const [p, g, s1, s2] = leafBlocks[i]!;
+    return { ...l, size: sizeOfShape(l.shape), at: offs[p]!, gradAt: offs[g]!, stateAt: [offs[s1]!, offs[s2]!] as const };
+  });
   const acts = actBlocks.map((b) => offs[b]!);
   const argmax = amBlocks.map((b) => (b < 0 ? -1 : offs[b]!));
   const dBufs = [offs[dBlocks[0]]!, offs[dBlocks[1]]!] as const;
@@ -269,7 +286,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       });
       return tensor(outShape, heap.f32().slice(acts[stages.length]! >> 2, (acts[stages.length]! >> 2) + outSize));
     },
-    backward: (dOut, times) => {
+    backward: (dOut, times, keep = false) => {
       let d = dBufs[0];
       heap.f32().set(dOut as Float32Array, d >> 2);
       const eagerGrads: Tree[] = [];
@@ -281,7 +298,23 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       }
       eagerGrads.reverse();
       const f32 = heap.f32();
-      return { leaves: leaves.map((l) => f32.slice(l.gradAt >> 2, (l.gradAt >> 2) + l.size)), eager: eagerGrads };
+      return { leaves: keep ? [] : leaves.map((l) => f32.slice(l.gradAt >> 2, (l.gradAt >> 2) + l.size)), eager: eagerGrads };
+    },
+    update: (hyper, lr, t, state) => {
+      const h = hyper.name === 'adam' ? adamHyper(hyper, t, lr) : undefined;
+      return leaves.map((l, i) => {
+        const f32 = heap.f32();
+        const [s1, s2] = l.stateAt;
+        const own = state[i] ?? [];
+        own.forEach((data, k) => f32.set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
+        // The same calls, with the same float32 arguments, as the kernel set's optimizer kernels (elementwise-wasm.ts).
+        if (hyper.name === 'sgd') el.sgd(l.at, l.gradAt, l.size, lr);
+        else if (hyper.name === 'momentum') el.momentum(l.at, s1, l.gradAt, l.size, hyper.mu, lr);
+        else el.adam(l.at, s1, s2, l.gradAt, l.size, h!.beta1, 1 - h!.beta1, h!.beta2, 1 - h!.beta2, h!.c1, h!.c2, h!.eps, h!.lr);
+        const out = heap.f32();
+        const take = (off: number): Float32Array => out.slice(off >> 2, (off >> 2) + l.size);
+        return { p: take(l.at), state: own.map((_, k) => take(k === 0 ? s1 : s2)) };
+      });
     },
   };
 };

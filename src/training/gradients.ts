@@ -57,12 +57,20 @@ export const countCorrect = (logits: Tensor, labels: ArrayLike<number>): number 
  * softmax cross-entropy.
  */
 export const localGradients = <P extends Tree>(net: Layer<P>, options: RunOptions & { readonly loss?: Loss<Labels>; readonly compiled?: Compiled<P> }): GradientSource<P> => {
-  const vg = options.compiled?.valueAndGrad ?? valueAndGrad(net, { kernels: options.kernels, loss: options.loss ?? crossEntropyLoss });
+  const { compiled } = options;
+  const vg = compiled?.valueAndGrad ?? valueAndGrad(net, { kernels: options.kernels, loss: options.loss ?? crossEntropyLoss });
   return {
     grad: (params, x, labels) => {
       const r = vg(params, { x, labels });
       return Promise.resolve({ loss: r.loss, correct: countCorrect(r.out, labels), grads: r.grads });
     },
+    // Compiled, a whole step keeps the gradients in the heap.
+    ...(compiled === undefined ? {} : {
+      step: (optimizer, params, state, x, labels, lr) => {
+        const r = compiled.step(optimizer, params, state, { x, labels }, lr);
+        return Promise.resolve({ loss: r.loss, correct: countCorrect(r.out, labels), params: r.params, state: r.state });
+      },
+    }),
     close: () => Promise.resolve(),
   };
 };

@@ -1,7 +1,7 @@
 // mnist-cnn-ts as an installed package, from plain Node: train a network of
 // our own (net.mjs, with a hand-written layer), check gradients of a
 // hand-written op and of the whole network, and train on worker threads.
-import { adam, checkGradients, checkLayerGradients, createWasmKernels, fromArray, key, normal, tensor, valueAndGrad } from 'mnist-cnn-ts';
+import { adam, checkGradients, checkLayerGradients, compile, createWasmKernels, fromArray, key, leaves, normal, tensor, valueAndGrad } from 'mnist-cnn-ts';
 import { parallelGradients } from 'mnist-cnn-ts/node';
 import { net } from './net.mjs';
 
@@ -21,6 +21,12 @@ for (let i = 0; i < 10; i++) {
   losses.push(loss);
   ({ params, state } = opt.step(params, grads, state, { lr: 0.01, kernels }));
 }
+
+// The same network compiled (its hand-written layer runs on its own apply in between): the same numbers, bit for bit.
+const compiled = compile(net).valueAndGrad(params, { x, labels });
+const eager = lossAndGrad(params, { x, labels });
+const compiledMatches = compiled.loss === eager.loss
+  && leaves(compiled.grads).every(([path, g], i) => path === leaves(eager.grads)[i][0] && g.data.every((v, j) => Object.is(v, leaves(eager.grads)[i][1].data[j])));
 
 // An op of our own: y = x * x * w, its output and a backward closure.
 const op = ({ x, w }) => ({
@@ -60,5 +66,5 @@ await workers.close();
 
 console.log(JSON.stringify({
   node: process.version, losses, opCheck: opCheck.ok, wrongCheck: wrongCheck.ok, wrongMessage: wrongCheck.message,
-  netCheck: netCheck.ok, netMessage: netCheck.message, singleLoss, parallelLosses,
+  netCheck: netCheck.ok, netMessage: netCheck.message, singleLoss, parallelLosses, compiledMatches,
 }));
