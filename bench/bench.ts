@@ -92,7 +92,7 @@ const trainRate = async (batch: number, threads: number, eager = false): Promise
 /** RSS across one whole epoch at batch 64 (938 steps, one thread): flat once warm, or it leaks. */
 const epochMemory = async (): Promise<string> => {
   const opt = optimizerByName('adam');
-  const source = localGradients(net, { kernels });
+  const source = localGradients(net, { kernels, ...(compiled === undefined ? {} : { compiled }) });
   const b = batchOf(64, 3);
   let params = params0;
   let state = opt.init(params0);
@@ -100,8 +100,9 @@ const epochMemory = async (): Promise<string> => {
   for (let i = 0; i <= 938; i++) {
     if (i % 188 === 0 || i === 938) marks.push(`${rssMiB().toFixed(0)}`);
     if (i === 938) break;
-    const g = await source.grad(params, b.x, b.labels);
-    const next = opt.step(params, g.grads, state, { lr: 1e-3, kernels });
+    const next = source.step !== undefined
+      ? await source.step(opt, params, state, b.x, b.labels, 1e-3)
+      : await source.grad(params, b.x, b.labels).then((g) => opt.step(params, g.grads, state, { lr: 1e-3, kernels }));
     params = next.params;
     state = next.state;
   }

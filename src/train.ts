@@ -18,7 +18,8 @@ import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
 import { MODEL_FILE_LIMIT } from './formats/limits.ts';
 import { take, type Images } from './training/batches.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
-import { evaluate } from './training/evaluate.ts';
+import { evaluateAsync } from './training/evaluate.ts';
+import { parallelGradients } from './platform/data-parallel.ts';
 import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
 import { networkFor, optimizerFor } from './training/recipe.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
@@ -242,13 +243,23 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   const params = await loadWeights(cmd.checkpoint);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   const { kernels, compiled } = runnerFor(INFERENCE_NET, cmd.kernels);
-  const options = { kernels, ...(compiled === undefined ? {} : { predict: compiled.predict }) };
-  const r = evaluate(INFERENCE_NET, params, test, options);
-  console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
-  console.log(formatConfusion(r.confusion));
-  if (cmd.robustness) {
-    const report = (await robustness(INFERENCE_NET, params, test, options))!;
-    console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
+  // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
+  const cores = availableParallelism();
+  const workers = cmd.robustness && cmd.kernels === 'wasm' && cores > 1
+    ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: cores })
+    : undefined;
+  const predict = workers?.predict ?? compiled?.predict;
+  const options = { kernels, ...(predict === undefined ? {} : { predict }) };
+  try {
+    const r = await evaluateAsync(INFERENCE_NET, params, test, options);
+    console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
+    console.log(formatConfusion(r.confusion));
+    if (cmd.robustness) {
+      const report = (await robustness(INFERENCE_NET, params, test, options))!;
+      console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
+    }
+  } finally {
+    await workers?.close();
   }
   return 0;
 };

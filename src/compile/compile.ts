@@ -11,7 +11,7 @@ import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
 import type { AdamState, Optimizer, OptimizerHyper } from '../graph/optimizers.ts';
-import { isTensor, mapTree, type Tree } from '../graph/tree.ts';
+import { isTensor, leaves, mapTree, type Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
@@ -44,6 +44,14 @@ export interface Compiled<P extends Tree, T = Labels> {
    * own layers run on.
    */
   readonly kernels: Kernels;
+  /**
+   * valueAndGrad without the gradient record: each parameter's gradient is
+   * handed to `put` with its dotted path, as a view of the heap that is valid
+   * only during the call (copy it out, into shared memory say, before
+   * returning). Allocates no parameter-sized arrays; the library's gradient
+   * workers use it.
+   */
+  readonly valueAndGradTo: (params: P, batch: Batch<T>, put: (path: string, grad: Readonly<Tensor['data']>) => void) => { readonly loss: number; readonly out: Tensor };
   /**
    * A whole training step: the loss and the optimizer's update of every
    * parameter, with the gradients never leaving the heap. Gives what
@@ -190,6 +198,25 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     return { loss: l.out, grads: gradTree(net as AnyLayer, [], own, eagerGrads) as P, out };
   };
 
+  const runValueAndGradTo = (params: P, batch: Batch<T>, put: (path: string, grad: Readonly<Tensor['data']>) => void): { loss: number; out: Tensor } => {
+    if (!float32(params, batch.x) || batch.x.shape[0] === 0) {
+      const r = eagerValueAndGrad(params, batch);
+      for (const [path, g] of leaves(r.grads)) put(path, g.data);
+      return { loss: r.loss, out: r.out };
+    }
+    const { program, stages } = programFor(batch.x.shape);
+    const out = program.forward(leafData(program, params), eagerParams(stages, params), batch.x.data as Float32Array, true);
+    const l = loss(out, batch.labels, { kernels: eager });
+    const dOut = l.backward(1).out;
+    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), undefined, true);
+    const f32 = machine.heap.f32();
+    for (const leaf of program.leaves) put(leaf.path.join('.'), f32.subarray(leaf.gradAt >> 2, (leaf.gradAt >> 2) + leaf.size));
+    stages.filter((s) => s.kind === 'eager').forEach((s, i) => {
+      for (const [path, t] of leaves(g.eager[i]!)) put(path === '' ? s.at.path.join('.') : `${s.at.path.join('.')}.${path}`, t.data);
+    });
+    return { loss: l.out, out };
+  };
+
   const runPredict = (params: P, x: Tensor): Tensor => {
     const n = x.shape[0] ?? 0;
     if (!float32(params, x) || n === 0) return net.apply(params, x, { kernels: eager }).out;
@@ -270,5 +297,5 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     }));
   };
 
-  return { valueAndGrad: (params, batch) => runValueAndGrad(params, batch), predict: runPredict, step: runStep, kernels: eager, profile };
+  return { valueAndGrad: (params, batch) => runValueAndGrad(params, batch), valueAndGradTo: runValueAndGradTo, predict: runPredict, step: runStep, kernels: eager, profile };
 };

@@ -170,8 +170,10 @@ export const parallelGradients = <P extends Tree>(template: P, { network, kernel
       loss += ((b - a) / n) * r.loss;
       correct += r.correct;
     });
-    const out = new Float32Array(states[to]);
-    const view = <T extends Tree>(j: number, template: T): T => unpackTree(layout, out.subarray(j * total, (j + 1) * total), { copy: true, template });
+    // One fresh copy of everything the step wrote (one memcpy), which the new records view.
+    const arrays = hyper.name === 'sgd' ? 1 : hyper.name === 'momentum' ? 2 : 3;
+    const out = new Float32Array(states[to], 0, arrays * total).slice();
+    const view = <T extends Tree>(j: number, template: T): T => unpackTree(layout, out.subarray(j * total, (j + 1) * total), { copy: false, template });
     const nextParams = view(0, params);
     const nextState = (hyper.name === 'sgd' ? state
       : hyper.name === 'momentum' ? { velocity: view(1, st.velocity!) }

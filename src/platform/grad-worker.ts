@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { tensor, type Data, type Tensor } from '../core/tensor.ts';
 import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
 import { layoutSize, packTree, unpackTree, type Layout } from '../graph/packing.ts';
-import { seedNetwork, valueAndGrad, type InitScheme, type Layer, type Tree } from '../graph/index.ts';
+import { leaves, seedNetwork, valueAndGrad, type Batch, type InitScheme, type Layer, type Tree } from '../graph/index.ts';
 import { compile } from '../compile/compile.ts';
 import { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
@@ -199,22 +199,37 @@ if (parentPort !== null) {
   // 'wasm' runs the network compiled: the eager WASM results, bit for bit, sooner.
   const ready = loadNetwork(cfg.network).then((net) => {
     const compiled = cfg.kernels === 'wasm' ? compile(net) : undefined;
+    const eager = valueAndGrad(net, { kernels });
     return {
-      vg: compiled?.valueAndGrad ?? valueAndGrad(net, { kernels }),
+      vg: compiled?.valueAndGrad ?? eager,
+      // The gradients straight into shared memory, without parameter-sized garbage (compiled), or through the record.
+      vgTo: compiled?.valueAndGradTo ?? ((p: Tree, b: Batch, put: (path: string, g: Readonly<Data>) => void) => {
+        const r = eager(p, b);
+        for (const [path, g] of leaves(r.grads)) put(path, g.data);
+        return r;
+      }),
       predict: compiled?.predict ?? ((p: Tree, x: Tensor) => net.apply(p, x, { kernels }).out),
     };
   });
   const vg = ready.then((r) => r.vg);
   // A network that fails to load fails the worker: the main thread reports it on the next call.
   vg.catch((err: unknown) => setImmediate(() => { throw err; }));
-  const trainStep = (f: Awaited<typeof vg>, m: WorkerTrainStep): WorkerTrainReply => {
+  const offsets = new Map(cfg.layout.map((l) => [l.path, l.offset] as const));
+  const trainStep = ({ vgTo }: Awaited<typeof ready>, m: WorkerTrainStep): WorkerTrainReply => {
     const from = stateViews[m.from]!;
     const to = stateViews[m.to]!;
     let loss = 0;
     let correct = 0;
     if (m.labels.length > 0) {
-      const r = f(unpackTree(cfg.layout, from.subarray(0, total), { copy: false }), { x: tensor(m.shape, m.x), labels: m.labels });
-      packTree(r.grads, cfg.layout, allGrads.subarray(cfg.index * total, (cfg.index + 1) * total));
+      const mine = allGrads.subarray(cfg.index * total, (cfg.index + 1) * total);
+      let filled = 0;
+      const r = vgTo(unpackTree(cfg.layout, from.subarray(0, total), { copy: false }), { x: tensor(m.shape, m.x), labels: m.labels }, (path, g) => {
+        const at = offsets.get(path);
+        if (at === undefined) throw new RangeError(`gradient worker: the network has a parameter "${path}" that the layout lacks`);
+        mine.set(g, at);
+        filled++;
+      });
+      if (filled !== cfg.layout.length) throw new RangeError(`gradient worker: the network gave ${filled} gradients for the layout's ${cfg.layout.length} parameters`);
       loss = r.loss;
       correct = countCorrect(r.out, m.labels);
     }
@@ -236,7 +251,7 @@ if (parentPort !== null) {
       return;
     }
     if (m.kind === 'step') {
-      void vg.then((f) => port.postMessage(trainStep(f, m)));
+      void ready.then((r) => port.postMessage(trainStep(r, m)));
       return;
     }
     void vg.then((f) => {
