@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export type Part = 'library' | 'platform' | 'program' | 'page';
 
-const LIBRARY = ['src/index.ts', 'src/core/', 'src/ops/', 'src/graph/', 'src/compile/', 'src/training/', 'src/formats/', 'src/pictures/'];
+const LIBRARY = ['src/index.ts', 'src/core/', 'src/ops/', 'src/graph/', 'src/compile/', 'src/parallel/', 'src/training/', 'src/formats/', 'src/pictures/'];
 const PLATFORM = ['src/node.ts', 'src/platform/'];
 const PROGRAM = ['src/train.ts', 'src/program/'];
 const PAGE = ['src/demo/'];

@@ -69,6 +69,10 @@ export {
 export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
 export { evaluate, evaluateAsync, type Evaluation, type EvaluateOptions, type EvaluateAsyncOptions } from './training/evaluate.ts';
 export { localGradients, countCorrect, type GradientSource, type BatchGrad, type BatchStep } from './training/gradients.ts';
+// Data-parallel training over workers of any platform: the page's Web Workers, or Node's (parallelGradients in mnist-cnn-ts/node).
+export { workerGradients, type WorkerPort, type WorkerSourceOptions } from './parallel/source.ts';
+export { serveGradients } from './parallel/serve.ts';
+export type { WorkerInit, NetworkSource, WorkerStep, WorkerTrainStep, WorkerPredict } from './parallel/protocol.ts';
 export { presets, MAX_EPOCHS, type TrainConfig, type Preset, type AugmentName } from './training/config.ts';
 export { networkFor, optimizerFor, scheduleFor, augmentFor } from './training/recipe.ts';
 export { affine, strokes, morph, warp, warpImage, compose, defaultAugment, type Augment, type AffineSpec, type AffineParams } from './training/augment.ts';

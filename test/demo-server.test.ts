@@ -79,13 +79,16 @@ describe('demo server', () => {
     expect((await get('/%69ndex.html')).status).toBe(200);
   });
 
-  it('sends nosniff on every response and the Content-Security-Policy with the page', async () => {
+  it('sends nosniff, COOP and COEP on every response and the Content-Security-Policy with the page', async () => {
     const page = await get('/');
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(CONTENT_SECURITY_POLICY).toMatch(/^default-src 'none'; script-src 'self' 'wasm-unsafe-eval';/);
     for (const path of ['/', '/index.html', ...assets(), '/model.safetensors', '/mnist/t10k-labels-idx1-ubyte', '/nothing', '/mnist/nothing', '/%']) {
-      expect((await get(path)).headers['x-content-type-options'], path).toBe('nosniff');
+      const r = await get(path);
+      expect(r.headers['x-content-type-options'], path).toBe('nosniff');
+      // Cross-origin isolation, for the page's shared memory with its gradient workers.
+      expect([r.headers['cross-origin-opener-policy'], r.headers['cross-origin-embedder-policy']], path).toEqual(['same-origin', 'require-corp']);
     }
     expect((await get('/', { host: 'evil.example' })).headers['x-content-type-options']).toBe('nosniff');
   });

@@ -6,6 +6,7 @@
 // weights download as a file the CLI loads, and the test-set browser lists
 // mistakes. Screenshots go to runs/browser-test/.
 
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +126,9 @@ describe.skipIf(!HAVE_BROWSER)('demo page', () => {
     }, { timeout: 60_000, interval: 250 }).toBeGreaterThan(16);
     const seconds = (Date.now() - started) / 1000;
     const ticks = await page.evaluate(() => (window as unknown as { ticks: number }).ticks);
+    // The server's COOP and COEP make the page cross-origin isolated, so the steps run on a gradient worker per core.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(await page.locator('#train-status').evaluate((el) => (el as HTMLElement).dataset.threads)).toBe(String(Math.min(4, availableParallelism())));
     await page.locator('#stop').click();
     await expect.poll(() => page.locator('#resume').isEnabled()).toBe(true);
     await page.locator('#train-panel').screenshot({ path: `${SHOTS}/training.png` });

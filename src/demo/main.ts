@@ -244,8 +244,9 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const p = unpack(m.params);
       drawFilters($('train-filters'), p);
       $('train-status').textContent =
-        `epoch ${m.epoch + 1}/${m.epochs}, step ${m.step}/${m.steps}, loss ${m.loss.toFixed(4)}, lr ${m.lr.toExponential(2)}, ${m.imagesPerSecond.toFixed(0)} images/s`;
+        `epoch ${m.epoch + 1}/${m.epochs}, step ${m.step}/${m.steps}, loss ${m.loss.toFixed(4)}, lr ${m.lr.toExponential(2)}, ${m.imagesPerSecond.toFixed(0)} images/s on ${m.threads === 1 ? 'one thread' : `${m.threads} threads`}`;
       $('train-status').dataset.loss = String(m.loss);
+      $('train-status').dataset.threads = String(m.threads);
       $('train-status').dataset.step = String(m.epoch * m.steps + m.step);
       trained = { params: p, name: `trained in this page (epoch ${m.epoch + 1}, step ${m.step})` };
       // A model loaded meanwhile stays; Resume (or Train) follows the training again.

@@ -32,6 +32,8 @@ export type FromWorker =
       /** Mean training loss and accuracy over the steps since the last report. */
       readonly loss: number; readonly accuracy: number;
       readonly lr: number; readonly imagesPerSecond: number;
+      /** Threads the steps run on: the gradient workers when the page is cross-origin isolated, else 1. */
+      readonly threads: number;
       readonly params: PackedParams;
     }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly testAccuracy: number; readonly testLoss: number }

@@ -13,6 +13,9 @@ import { defaultAugment } from '../training/augment.ts';
 import { presets } from '../training/config.ts';
 import { fit, initialState, type RunState } from '../training/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
+import { workerGradients, type WorkerPort } from '../parallel/source.ts';
+import type { WorkerInit } from '../parallel/protocol.ts';
+import type { GradientSource } from '../training/gradients.ts';
 import { fetchSplit } from './mnist-fetch.ts';
 import { pack, unpack } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
@@ -32,6 +35,26 @@ const net = networkFor(RECIPE);
 // Compiled: the eager WASM results bit for bit, with every intermediate kept in one heap.
 const compiled = compile(net);
 const kernels = compiled.kernels;
+
+// Shared memory needs a cross-origin isolated page (the demo server sends COOP and COEP); then each
+// step is split over gradient workers, as the CLI splits it over worker threads, up to 4 of them.
+const THREADS = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+const spawnGradWorker = (init: WorkerInit): WorkerPort => {
+  const w = new Worker(new URL('./grad-worker.ts', import.meta.url), { type: 'module' });
+  w.postMessage(init);
+  return {
+    post: (m, transfer) => w.postMessage(m, transfer),
+    onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
+    onFailure: (f) => w.addEventListener('error', (e) => {
+      e.preventDefault();
+      f(`failed: ${e.message}`);
+    }),
+    terminate: () => Promise.resolve(w.terminate()),
+  };
+};
+let parallel: GradientSource<SeedParams> | null = null;
+const gradientsFor = (params: SeedParams): GradientSource<SeedParams> | undefined =>
+  THREADS > 1 ? (parallel ??= workerGradients(params, { network: { kind: 'seed', init: RECIPE.init }, kernels: 'wasm', threads: THREADS, spawn: spawnGradWorker })) : undefined;
 const optimizer = optimizerFor(RECIPE);
 let dataUrl = '';
 let train: Promise<Images> | null = null;
@@ -74,9 +97,10 @@ const continueRun = async (r: Run): Promise<void> => {
 const trainUntilStopped = async (r: Run): Promise<void> => {
   const [train, test] = await Promise.all([trainSet(), testSet()]);
   const config = { ...RECIPE, epochs: r.epochs };
+  const gradients = gradientsFor(r.state.params);
   const setup = {
     net, optimizer, schedule: scheduleFor(config), epochs: r.epochs, batchSize: RECIPE.batchSize, shuffle: RECIPE.shuffle,
-    seed: r.seed, kernels, compiled, train, test, augment: defaultAugment,
+    seed: r.seed, kernels, compiled, train, test, augment: defaultAugment, ...(gradients === undefined ? {} : { gradients }),
   };
   let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
   const result = await fit(setup, r.state, {
@@ -89,7 +113,7 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
       post({
         kind: 'progress', epoch: s.epoch, epochs: r.epochs, step: s.step, steps,
         loss: (s.lossSum - last.lossSum) / Math.max(1, images), accuracy: (s.correct - last.correct) / Math.max(1, images),
-        lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000),
+        lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000), threads: THREADS,
         params: pack(s.params),
       });
       last = { t: now, step: s.step, lossSum: s.lossSum, correct: s.correct };

@@ -1,29 +1,28 @@
-// Data-parallel gradients over worker_threads. The parameters go to the
-// workers through one SharedArrayBuffer (written only between steps), each
-// worker takes a contiguous share of the batch, and the partial gradients
-// come back as transferred buffers. They are summed in worker order, weighted
-// by share size, so results are deterministic for a given thread count.
-// A whole step (`step`) keeps the main thread out of the arithmetic: the
-// workers leave their gradients in shared memory, meet at a barrier, and each
-// sums and updates its own slice of the parameters and optimizer state, from
-// one of two shared state buffers into the other; the main thread copies the
-// result out into the fresh records it returns. The numbers are those of
-// `grad` followed by the optimizer's step on the main thread, bit for bit.
+// Data-parallel gradients over Node's worker threads: the library's
+// worker-backed source (src/parallel/source.ts) with worker_threads as its
+// workers, each running src/platform/grad-worker.ts.
 
-import type { Worker } from 'node:worker_threads';
-import { tensor, type Tensor } from '../core/tensor.ts';
-import type { Optimizer, Tree } from '../graph/index.ts';
-import type { Labels } from '../ops/op.ts';
-import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
-import type { BatchGrad, BatchStep, GradientSource } from '../training/gradients.ts';
+import type { Tree } from '../graph/index.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
-import type { NetworkSource, WorkerInit, WorkerPredict, WorkerPredictReply, WorkerReply, WorkerStep, WorkerTrainReply, WorkerTrainStep } from './grad-worker.ts';
+import type { GradientSource } from '../training/gradients.ts';
+import type { NetworkSource, WorkerInit } from '../parallel/protocol.ts';
+import { workerGradients, type WorkerPort } from '../parallel/source.ts';
 import { spawnWorker } from './spawn-worker.ts';
 
 export type { NetworkSource };
 
-const spawn = (init: WorkerInit): Worker =>
-  spawnWorker(import.meta.url, 'grad-worker', init, init.network.kind === 'module' && /\.[cm]?ts$/.test(init.network.url));
+const spawn = (init: WorkerInit): WorkerPort => {
+  const worker = spawnWorker(import.meta.url, 'grad-worker', init, init.network.kind === 'module' && /\.[cm]?ts$/.test(init.network.url));
+  return {
+    post: (m, transfer) => worker.postMessage(m, transfer),
+    onMessage: (f) => void worker.on('message', f),
+    onFailure: (f) => {
+      worker.on('error', (e: Error) => f(`failed: ${e.message.split('\n')[0]}`));
+      worker.on('exit', (code: number) => f(`exited (code ${code})`));
+    },
+    terminate: () => worker.terminate(),
+  };
+};
 
 /** How {@link parallelGradients} splits the work: the network, the kernels and the thread count. */
 export interface ParallelOptions {
@@ -33,17 +32,6 @@ export interface ParallelOptions {
   readonly kernels: KernelName;
   /** How many workers; each takes a contiguous share of every batch. */
   readonly threads: number;
-}
-
-/**
- * A worker and its one call in flight. Its handlers stay for its whole life,
- * so an error or exit between calls is kept and fails the next call instead
- * of crashing the process (an 'error' with no listener) or hanging it.
- */
-interface Slot {
-  readonly worker: Worker;
-  failure: Error | null;
-  pending: { readonly resolve: (r: unknown) => void; readonly reject: (e: Error) => void } | null;
 }
 
 /**
@@ -62,152 +50,5 @@ interface Slot {
  * const r = await fit({ ...setup, gradients }, initialState(params, optimizer));
  * await gradients.close();
  */
-export const parallelGradients = <P extends Tree>(template: P, { network, kernels, threads }: ParallelOptions): GradientSource<P> => {
-  const init = { network, kernels };
-  const layout = layoutOf(template);
-  const total = layoutSize(layout);
-  const shared = new SharedArrayBuffer(total * 4);
-  const flat = new Float32Array(shared);
-  const grads = new SharedArrayBuffer(threads * total * 4);
-  // Parameters then up to two state arrays (Adam's m and v); a step reads one and writes the other.
-  const states = [new SharedArrayBuffer(3 * total * 4), new SharedArrayBuffer(3 * total * 4)] as const;
-  const controlBuffer = new SharedArrayBuffer(8);
-  const control = new Int32Array(controlBuffer);
-  let closing = false;
-  const slots = Array.from({ length: threads }, (_, i): Slot => {
-    const slot: Slot = { worker: spawn({ ...init, layout, index: i, threads, grads, control: controlBuffer, states: [...states] }), failure: null, pending: null };
-    const fail = (why: string): void => {
-      slot.failure ??= new Error(`gradient worker ${i + 1} of ${threads} ${why}`);
-      slot.pending?.reject(slot.failure);
-      slot.pending = null;
-      // A worker waiting for this one at a step's barrier gives up.
-      Atomics.store(control, 1, 1);
-      Atomics.notify(control, 0);
-    };
-    slot.worker.on('error', (e: Error) => fail(`failed: ${e.message.split('\n')[0]}`));
-    slot.worker.on('exit', (code: number) => {
-      if (!closing) fail(`exited (code ${code})`);
-    });
-    slot.worker.on('message', (m: WorkerReply) => {
-      slot.pending?.resolve(m);
-      slot.pending = null;
-    });
-    return slot;
-  });
-  const call = <R>(slot: Slot, msg: WorkerStep | WorkerTrainStep | WorkerPredict, transfer: ArrayBuffer[]): Promise<R> =>
-    new Promise((resolve, reject) => {
-      if (slot.failure !== null) return reject(slot.failure);
-      slot.pending = { resolve: resolve as (r: unknown) => void, reject };
-      slot.worker.postMessage(msg, transfer);
-    });
-
-  const sharesOf = (n: number): Array<readonly [number, number]> =>
-    slots.map((_, i) => [Math.floor((i * n) / slots.length), Math.floor(((i + 1) * n) / slots.length)] as const);
-  const shareOf = (x: Tensor, labels: Labels, [a, b]: readonly [number, number]) => {
-    const px = x.data.length / labels.length;
-    return { x: (x.data as Float32Array).slice(a * px, b * px), shape: [b - a, ...x.shape.slice(1)], labels: Int32Array.from({ length: b - a }, (_, j) => labels[a + j]!) };
-  };
-
-  const grad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
-    packTree(params, layout, flat);
-    const n = labels.length;
-    const shares = sharesOf(n);
-    const replies = await Promise.all(
-      shares.map(([a, b], i) => {
-        if (b === a) return Promise.resolve(null);
-        const share = shareOf(x, labels, [a, b]);
-        const msg: WorkerStep = { kind: 'grad', params: shared, ...share };
-        return call<WorkerReply>(slots[i]!, msg, [share.x.buffer as ArrayBuffer]);
-      }),
-    );
-    const sum = new Float32Array(total);
-    let loss = 0;
-    let correct = 0;
-    replies.forEach((r, i) => {
-      if (r === null) return;
-      const [a, b] = shares[i]!;
-      loss += ((b - a) / n) * r.loss;
-      correct += r.correct;
-      // In float32, product then sum, as the workers' update (grad-worker.ts) sums them in WASM.
-      const w = Math.fround((b - a) / n);
-      for (let j = 0; j < total; j++) sum[j] += Math.fround(w * r.grads[j]!);
-    });
-    return { loss, correct, grads: unpackTree(layout, sum, { copy: false, template }) };
-  };
-
-  // The state buffer the last step wrote, with the records copied from it: a step from those records reads it as it is.
-  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1 } | null = null;
-  let generation = Atomics.load(control, 0) / threads;
-
-  const step = async <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number): Promise<BatchStep<P, S>> => {
-    const hyper = optimizer.hyper;
-    if (hyper === undefined) throw new RangeError(`parallelGradients: step needs one of the shipped optimizers (sgd, momentum, adam), not "${optimizer.name}"`);
-    const st = state as unknown as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree; readonly t?: Tensor };
-    const stateTrees = hyper.name === 'momentum' ? [st.velocity!] : hyper.name === 'adam' ? [st.m!, st.v!] : [];
-    const from = last?.buffer ?? 0;
-    const to = from === 0 ? 1 : 0;
-    if (last === null || last.params !== params || last.state !== state) {
-      const f = new Float32Array(states[from]);
-      packTree(params, layout, f.subarray(0, total));
-      stateTrees.forEach((tree, j) => packTree(tree, layout, f.subarray((j + 1) * total, (j + 2) * total)));
-    }
-    const t = hyper.name === 'adam' ? st.t!.data[0]! + 1 : 0;
-    const n = labels.length;
-    const shares = sharesOf(n);
-    generation += 1;
-    const replies = await Promise.all(
-      shares.map((range, i) => {
-        const share = shareOf(x, labels, range);
-        const msg: WorkerTrainStep = { kind: 'step', from, to, ...share, shares, hyper, lr, t, generation };
-        return call<WorkerTrainReply>(slots[i]!, msg, [share.x.buffer as ArrayBuffer]);
-      }),
-    );
-    let loss = 0;
-    let correct = 0;
-    replies.forEach((r, i) => {
-      const [a, b] = shares[i]!;
-      if (b === a) return;
-      loss += ((b - a) / n) * r.loss;
-      correct += r.correct;
-    });
-    // One fresh copy of everything the step wrote (one memcpy), which the new records view.
-    const arrays = hyper.name === 'sgd' ? 1 : hyper.name === 'momentum' ? 2 : 3;
-    const out = new Float32Array(states[to], 0, arrays * total).slice();
-    const view = <T extends Tree>(j: number, template: T): T => unpackTree(layout, out.subarray(j * total, (j + 1) * total), { copy: false, template });
-    const nextParams = view(0, params);
-    const nextState = (hyper.name === 'sgd' ? state
-      : hyper.name === 'momentum' ? { velocity: view(1, st.velocity!) }
-      : { m: view(1, st.m!), v: view(2, st.v!), t: tensor([1], Float32Array.of(t)) }) as unknown as S;
-    last = { params: nextParams, state: nextState, buffer: to };
-    return { loss, correct, params: nextParams, state: nextState };
-  };
-
-  // The output for x, its examples split over the workers as a batch's are; the rows come back in order.
-  const predict = async (params: P, x: Tensor): Promise<Tensor> => {
-    packTree(params, layout, flat);
-    const n = x.shape[0] ?? 0;
-    const px = n === 0 ? 0 : x.data.length / n;
-    const replies = await Promise.all(
-      sharesOf(n).map(([a, b], i) => {
-        if (b === a) return Promise.resolve(null);
-        const xs = (x.data as Float32Array).slice(a * px, b * px);
-        return call<WorkerPredictReply>(slots[i]!, { kind: 'predict', params: shared, x: xs, shape: [b - a, ...x.shape.slice(1)] }, [xs.buffer as ArrayBuffer]);
-      }),
-    );
-    const parts = replies.filter((r) => r !== null);
-    if (parts.length === 0) throw new RangeError('parallelGradients: predict needs at least one example');
-    const out = new Float32Array(parts.reduce((s, r) => s + r.out.length, 0));
-    let o = 0;
-    for (const r of parts) {
-      out.set(r.out, o);
-      o += r.out.length;
-    }
-    return tensor([n, ...parts[0]!.shape.slice(1)], out);
-  };
-
-  const close = async (): Promise<void> => {
-    closing = true;
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-  };
-  return { grad, step, predict, close };
-};
+export const parallelGradients = <P extends Tree>(template: P, options: ParallelOptions): GradientSource<P> =>
+  workerGradients(template, { ...options, spawn });

@@ -6,7 +6,8 @@
 // requests naming this server (127.0.0.1, localhost or [::1] with its port)
 // are answered, so a page on another name that resolves here (DNS rebinding)
 // reads nothing; every response says nosniff and carries the page's
-// Content-Security-Policy.
+// Content-Security-Policy, and COOP and COEP, which make the page
+// cross-origin isolated so that its training can share memory with workers.
 
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
@@ -121,7 +122,9 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
 
   const headers = (type: string, extra: OutgoingHttpHeaders = {}): OutgoingHttpHeaders => ({
     'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff',
-    'content-security-policy': CONTENT_SECURITY_POLICY, ...extra,
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    // Cross-origin isolation: the page may share memory with its workers (SharedArrayBuffer), so training uses every core.
+    'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', ...extra,
   });
   const send = (res: ServerResponse, status: number, type: string, body: Buffer | string, extra: OutgoingHttpHeaders = {}): void => {
     res.writeHead(status, headers(type, { 'content-length': Buffer.byteLength(body), ...extra }));

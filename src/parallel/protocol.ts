@@ -1,0 +1,88 @@
+// The messages between a data-parallel source (source.ts) and its workers
+// (serve.ts), and how the flat parameters are split among the workers. Plain
+// data, so they cross postMessage in Node and in a browser alike.
+
+import type { OptimizerHyper } from '../graph/optimizers.ts';
+import type { Layout } from '../graph/packing.ts';
+import type { InitScheme } from '../graph/init.ts';
+import type { KernelName } from '../ops/kernels/by-name.ts';
+
+/** Where a worker gets its network: the seed network, or `export` of the module at `url` (a Layer, or a function of no arguments that returns one). */
+export type NetworkSource =
+  | { readonly kind: 'seed'; readonly init: InitScheme }
+  | { readonly kind: 'module'; readonly url: string; readonly export: string };
+
+/** What a data-parallel worker is started with: its network, kernels, the parameter layout, its place, and the shared buffers. */
+export interface WorkerInit {
+  /** Where the worker gets its network (the Node workers read it; the page's build the seed network). */
+  readonly network: NetworkSource;
+  readonly kernels: KernelName;
+  readonly layout: Layout;
+  /** This worker's place among `threads`. */
+  readonly index: number;
+  readonly threads: number;
+  /** threads x the layout's size: each worker's gradient of a step, for the others to sum. */
+  readonly grads: SharedArrayBuffer;
+  /** Int32 [arrivals, abort]: the barrier between gradients and update, and the main thread's word that a worker failed. */
+  readonly control: SharedArrayBuffer;
+  /** The two state buffers of whole steps: parameters, then the optimizer's state arrays, each in the layout. */
+  readonly states: readonly SharedArrayBuffer[];
+}
+/** The gradient of a share of a batch. */
+export interface WorkerStep {
+  readonly kind: 'grad';
+  readonly params: SharedArrayBuffer;
+  readonly x: Float32Array;
+  readonly shape: number[];
+  readonly labels: Int32Array;
+}
+/** The network's output for a share of a batch, at the parameters in `params`. */
+export interface WorkerPredict {
+  readonly kind: 'predict';
+  readonly params: SharedArrayBuffer;
+  readonly x: Float32Array;
+  readonly shape: number[];
+}
+export interface WorkerPredictReply {
+  readonly out: Float32Array;
+  readonly shape: number[];
+}
+export interface WorkerReply {
+  readonly loss: number;
+  readonly correct: number;
+  readonly grads: Float32Array;
+}
+/**
+ * A whole step: state buffer `from` holds the parameters then the
+ * optimizer's state arrays (momentum's velocity; Adam's m and v) in the
+ * layout, buffer `to` gets the new ones; `shares` are every worker's
+ * [start, end) of the batch, this worker's examples are `x` and `labels`.
+ */
+export interface WorkerTrainStep {
+  readonly kind: 'step';
+  readonly from: 0 | 1;
+  readonly to: 0 | 1;
+  readonly x: Float32Array;
+  readonly shape: number[];
+  readonly labels: Int32Array;
+  readonly shares: ReadonlyArray<readonly [number, number]>;
+  readonly hyper: OptimizerHyper;
+  readonly lr: number;
+  /** Adam's step number, counting from 1. */
+  readonly t: number;
+  /** Steps so far, this one included: the barrier waits for threads x generation arrivals. */
+  readonly generation: number;
+}
+export interface WorkerTrainReply {
+  readonly loss: number;
+  readonly correct: number;
+  /** Another worker failed while this one waited for it. */
+  readonly aborted: boolean;
+}
+
+/** The [start, end) of the flat parameters whose reduction and update worker `i` of `threads` does (in fours, for the SIMD update). */
+export const sliceOf = (total: number, i: number, threads: number): readonly [number, number] => {
+  const cut = (j: number): number => (j === threads ? total : Math.min(total, Math.floor((j * total) / threads / 4) * 4));
+  return [cut(i), cut(i + 1)];
+};
+

@@ -1,0 +1,194 @@
+// The worker side of data-parallel training, for Node's worker threads
+// (src/platform/grad-worker.ts) and the page's Web Workers alike: for each
+// message, the loss and gradient of the worker's share of a batch, or a whole
+// step (its gradient into the shared gradient buffer, a barrier with the other
+// workers, then the sum and the optimizer's update of its own slice of the
+// parameters), or the network's output for its share of the examples.
+
+import { tensor, type Data, type Tensor } from '../core/tensor.ts';
+import { compile } from '../compile/compile.ts';
+import { leaves, valueAndGrad, type Batch, type Layer, type Tree } from '../graph/index.ts';
+import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
+import { layoutSize, packTree, unpackTree } from '../graph/packing.ts';
+import { kernelsByName } from '../ops/kernels/by-name.ts';
+import type { Kernels } from '../ops/kernels/types.ts';
+import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { createHeap } from '../ops/kernels/wasm/heap.ts';
+import { countCorrect } from '../training/gradients.ts';
+import { sliceOf, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
+
+/** One worker's slice of a step: the weighted gradients of every share, the parameters and state arrays to read (by index) and where the new ones go. */
+type Update = (
+  hyper: OptimizerHyper, lr: number, t: number,
+  parts: ReadonlyArray<{ readonly weight: number; readonly grads: Float32Array }>,
+  read: (k: number) => Float32Array, write: (k: number, data: Readonly<Data>) => void,
+) => void;
+
+/**
+ * The update on the WASM kernels' own loops, in one heap: the shares'
+ * gradients are summed there (acc - (-w) g is acc + w g in float32, as the
+ * main thread sums `grad`'s shares) and the optimizer runs in place, with
+ * the same float32 arguments the kernel set passes it.
+ */
+const wasmUpdate = (): Update => {
+  const heap = createHeap();
+  const el = createWasmElementwise(heap).raw;
+  return (hyper, lr, t, parts, read, write) => {
+    const len = read(0).length;
+    const [go, po, s1, s2, tmp] = heap.layout(len, len, len, len, len) as [number, number, number, number, number];
+    const f32 = heap.f32();
+    f32.fill(0, go >> 2, (go >> 2) + len);
+    for (const { weight, grads } of parts) {
+      f32.set(grads, tmp >> 2);
+      el.sgd(go, tmp, len, -weight);
+    }
+    f32.set(read(0), po >> 2);
+    if (hyper.name === 'sgd') el.sgd(po, go, len, lr);
+    else if (hyper.name === 'momentum') {
+      f32.set(read(1), s1 >> 2);
+      el.momentum(po, s1, go, len, hyper.mu, lr);
+      write(1, f32.subarray(s1 >> 2, (s1 >> 2) + len));
+    } else {
+      f32.set(read(1), s1 >> 2);
+      f32.set(read(2), s2 >> 2);
+      const h = adamHyper(hyper, t, lr);
+      el.adam(po, s1, s2, go, len, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps, h.lr);
+      write(1, f32.subarray(s1 >> 2, (s1 >> 2) + len));
+      write(2, f32.subarray(s2 >> 2, (s2 >> 2) + len));
+    }
+    write(0, f32.subarray(po >> 2, (po >> 2) + len));
+  };
+};
+
+/** The same update on a kernel set's functions (js, reference). */
+const kernelUpdate = (kernels: Kernels): Update => (hyper, lr, t, parts, read, write) => {
+  const g = new Float32Array(read(0).length);
+  for (const { weight, grads } of parts) {
+    const w = Math.fround(weight);
+    for (let j = 0; j < g.length; j++) g[j] += Math.fround(w * grads[j]!);
+  }
+  if (hyper.name === 'sgd') write(0, kernels.sgd(read(0), g, lr));
+  else if (hyper.name === 'momentum') {
+    const u = kernels.momentum(read(0), read(1), g, hyper.mu, lr);
+    write(0, u.p);
+    write(1, u.v);
+  } else {
+    const u = kernels.adam(read(0), read(1), read(2), g, adamHyper(hyper, t, lr));
+    write(0, u.p);
+    write(1, u.m);
+    write(2, u.v);
+  }
+};
+
+/** Waits until all `threads` workers have arrived `generation` times; false when the main thread called it off. */
+const barrier = (control: Int32Array, threads: number, generation: number): boolean => {
+  const target = threads * generation;
+  if (Atomics.add(control, 0, 1) + 1 >= target) {
+    Atomics.notify(control, 0);
+    return true;
+  }
+  for (;;) {
+    const v = Atomics.load(control, 0);
+    if (v >= target) return true;
+    if (Atomics.load(control, 1) !== 0) return false;
+    Atomics.wait(control, 0, v, 250);
+  }
+};
+
+// A failure inside a handler is thrown again outside the promise: uncaught, it fails the worker ('error' in
+// Node, onerror in a browser, where a rejected promise alone would leave the source waiting).
+const rethrow = (err: unknown): void => void setTimeout(() => { throw err; });
+
+/**
+ * The message handler of one data-parallel worker, for a worker shell of
+ * any platform: `cfg` is the init the source sent it (as workerData, or as
+ * the first message), `network` the network it runs (the shell builds or
+ * imports it), `post` how it answers. A network that fails to load, or a
+ * message that fails (a label out of range, say), fails the worker, and the
+ * source fails its call with the worker's name.
+ *
+ * @example
+ * // grad-worker.js, a Web Worker the page's training worker starts through workerGradients' spawn
+ * let handle = null;
+ * self.onmessage = (e) => {
+ *   if (handle === null) handle = serveGradients(e.data, Promise.resolve(net), (m, t) => self.postMessage(m, t ?? []));
+ *   else handle(e.data);
+ * };
+ */
+export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, post: (message: unknown, transfer?: ArrayBuffer[]) => void): ((m: WorkerStep | WorkerTrainStep | WorkerPredict) => void) => {
+  const total = layoutSize(cfg.layout);
+  const control = new Int32Array(cfg.control);
+  const allGrads = new Float32Array(cfg.grads);
+  const stateViews = cfg.states.map((b) => new Float32Array(b));
+  const kernels = kernelsByName(cfg.kernels);
+  const update = cfg.kernels === 'wasm' ? wasmUpdate() : kernelUpdate(kernels);
+  // 'wasm' runs the network compiled: the eager WASM results, bit for bit, sooner.
+  const ready = network.then((net) => {
+    const compiled = cfg.kernels === 'wasm' ? compile(net) : undefined;
+    const eager = valueAndGrad(net, { kernels });
+    return {
+      vg: compiled?.valueAndGrad ?? eager,
+      // The gradients straight into shared memory, without parameter-sized garbage (compiled), or through the record.
+      vgTo: compiled?.valueAndGradTo ?? ((p: Tree, b: Batch, put: (path: string, g: Readonly<Data>) => void) => {
+        const r = eager(p, b);
+        for (const [path, g] of leaves(r.grads)) put(path, g.data);
+        return r;
+      }),
+      predict: compiled?.predict ?? ((p: Tree, x: Tensor) => net.apply(p, x, { kernels }).out),
+    };
+  });
+  const vg = ready.then((r) => r.vg);
+  // A network that fails to load fails the worker: the main thread reports it on the next call.
+  vg.catch(rethrow);
+  const offsets = new Map(cfg.layout.map((l) => [l.path, l.offset] as const));
+  const trainStep = ({ vgTo }: Awaited<typeof ready>, m: WorkerTrainStep): WorkerTrainReply => {
+    const from = stateViews[m.from]!;
+    const to = stateViews[m.to]!;
+    let loss = 0;
+    let correct = 0;
+    if (m.labels.length > 0) {
+      const mine = allGrads.subarray(cfg.index * total, (cfg.index + 1) * total);
+      let filled = 0;
+      const r = vgTo(unpackTree(cfg.layout, from.subarray(0, total), { copy: false }), { x: tensor(m.shape, m.x), labels: m.labels }, (path, g) => {
+        const at = offsets.get(path);
+        if (at === undefined) throw new RangeError(`gradient worker: the network has a parameter "${path}" that the layout lacks`);
+        mine.set(g, at);
+        filled++;
+      });
+      if (filled !== cfg.layout.length) throw new RangeError(`gradient worker: the network gave ${filled} gradients for the layout's ${cfg.layout.length} parameters`);
+      loss = r.loss;
+      correct = countCorrect(r.out, m.labels);
+    }
+    if (!barrier(control, cfg.threads, m.generation)) return { loss, correct, aborted: true };
+    const [a, b] = sliceOf(total, cfg.index, cfg.threads);
+    const n = m.shares[m.shares.length - 1]![1];
+    const parts = m.shares.flatMap(([s0, s1], w) => (s1 === s0 ? [] : [{ weight: (s1 - s0) / n, grads: allGrads.subarray(w * total + a, w * total + b) }]));
+    update(m.hyper, m.lr, m.t, parts, (k) => from.subarray(k * total + a, k * total + b), (k, data) => to.set(data, k * total + a));
+    return { loss, correct, aborted: false };
+  };
+  return (m: WorkerStep | WorkerTrainStep | WorkerPredict): void => {
+    if (m.kind === 'predict') {
+      void ready.then(({ predict }) => {
+        const out = predict(unpackTree(cfg.layout, new Float32Array(m.params), { copy: false }), tensor(m.shape, m.x));
+        const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
+        const reply: WorkerPredictReply = { out: data, shape: [...out.shape] };
+        post(reply, [data.buffer as ArrayBuffer]);
+      }).catch(rethrow);
+      return;
+    }
+    if (m.kind === 'step') {
+      ready.then((r) => post(trainStep(r, m))).catch(rethrow);
+      return;
+    }
+    vg.then((f) => {
+      // Views on the shared parameters: the main thread writes them only between steps.
+      const params = unpackTree(cfg.layout, new Float32Array(m.params), { copy: false });
+      const r = f(params, { x: tensor(m.shape, m.x), labels: m.labels });
+      // Layers without parameters have no leaves, so the gradient record packs in the parameters' layout.
+      const grads = new Float32Array(layoutSize(cfg.layout));
+      packTree(r.grads, cfg.layout, grads);
+      const reply: WorkerReply = { loss: r.loss, correct: countCorrect(r.out, m.labels), grads };
+      post(reply, [grads.buffer]);
+    }).catch(rethrow);
+  };
+};
