@@ -126,6 +126,8 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
   const eagerValueAndGrad = valueAndGrad(net, { kernels: eager, loss });
 
+  // What the last step left in the heap; any other call may overwrite the heap, so it forgets it.
+  let lastStep: { readonly program: Program; readonly params: Tree; readonly state: Tree; readonly hyper: OptimizerHyper } | null = null;
   const plans = new Map<string, Stage[]>();
   const programs = new Map<string, Program>();
   const programFor = (shape: readonly number[]): { program: Program; stages: Stage[] } => {
@@ -181,6 +183,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   };
 
   const runValueAndGrad = (params: P, batch: Batch<T>, times?: { forward: number[]; backward: number[] }): LossAndGrad<P> => {
+    lastStep = null;
     if (!float32(params, batch.x) || batch.x.shape[0] === 0) return eagerValueAndGrad(params, batch);
     const { program, stages } = programFor(batch.x.shape);
     const out = program.forward(leafData(program, params), eagerParams(stages, params), batch.x.data as Float32Array, true, times?.forward);
@@ -199,6 +202,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   };
 
   const runValueAndGradTo = (params: P, batch: Batch<T>, put: (path: string, grad: Readonly<Tensor['data']>) => void): { loss: number; out: Tensor } => {
+    lastStep = null;
     if (!float32(params, batch.x) || batch.x.shape[0] === 0) {
       const r = eagerValueAndGrad(params, batch);
       for (const [path, g] of leaves(r.grads)) put(path, g.data);
@@ -218,6 +222,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   };
 
   const runPredict = (params: P, x: Tensor): Tensor => {
+    lastStep = null;
     const n = x.shape[0] ?? 0;
     if (!float32(params, x) || n === 0) return net.apply(params, x, { kernels: eager }).out;
     const per = x.data.length / n;
@@ -262,16 +267,20 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       return { loss: r.loss, out: r.out, ...optimizer.step(params, r.grads, state, { lr, kernels: eager }) };
     };
     const hyper = optimizer.hyper;
+    const previous = lastStep;
+    lastStep = null;
     if (hyper === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
     const { program, stages } = programFor(batch.x.shape);
-    const arrays = stages.some((s) => s.kind === 'eager') ? undefined : stateOf(hyper, state, program);
-    if (arrays === undefined) return eagerStep();
-    const out = program.forward(leafData(program, params), [], batch.x.data as Float32Array, true);
+    // The records this program's last step returned: their values are still in its heap (tensors are immutable).
+    const inHeap = previous !== null && previous.program === program && previous.params === params && previous.state === state && previous.hyper === hyper;
+    const arrays = inHeap ? undefined : stages.some((s) => s.kind === 'eager') ? undefined : stateOf(hyper, state, program);
+    if (!inHeap && arrays === undefined) return eagerStep();
+    const out = program.forward(inHeap ? 'in heap' : leafData(program, params), [], batch.x.data as Float32Array, true);
     const l = loss(out, batch.labels, { kernels: eager });
     const dOut = l.backward(1).out;
     program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), undefined, true);
     const t = hyper.name === 'adam' ? (state as unknown as AdamState).t.data[0]! + 1 : 0;
-    const next = program.update(hyper, lr, t, arrays);
+    const next = program.update(hyper, lr, t, arrays ?? { inHeap: hyper.name === 'sgd' ? 0 : hyper.name === 'momentum' ? 1 : 2 });
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
     const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
       const r = byPath.get(path);
@@ -282,7 +291,9 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     const nextState = (hyper.name === 'sgd' ? state
       : hyper.name === 'momentum' ? { velocity: pick(st.velocity, 0) }
       : { m: pick(st.m, 0), v: pick(st.v, 1), t: { shape: [1], data: Float32Array.of(t) } }) as unknown as S;
-    return { loss: l.out, out, params: pick(params, -1), state: nextState };
+    const nextParams = pick(params, -1);
+    lastStep = { program, params: nextParams, state: nextState, hyper };
+    return { loss: l.out, out, params: nextParams, state: nextState };
   };
 
   const profile = (params: P, batch: Batch<T>): StageTime[] => {

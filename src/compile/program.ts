@@ -44,7 +44,7 @@ export interface Program {
   readonly n: number;
   readonly leaves: readonly LeafSlot[];
   /** Copies params and x in, runs every stage; returns the output (fresh). `train` keeps what backward needs (eager stages' closures). */
-  readonly forward: (leafData: readonly Readonly<Data>[], eagerParams: readonly Tree[], x: Readonly<Float32Array>, train: boolean, times?: number[]) => Tensor;
+  readonly forward: (leafData: readonly Readonly<Data>[] | 'in heap', eagerParams: readonly Tree[], x: Readonly<Float32Array>, train: boolean, times?: number[]) => Tensor;
   /**
    * From the output gradient, the gradient of every leaf (fresh arrays, in
    * `leaves` order; none when `keep`, which leaves them in the heap for
@@ -57,7 +57,7 @@ export interface Program {
    * velocity; Adam's m and v). Gives the new parameter and state arrays,
    * fresh, computed as the kernel set's sgd, momentum and adam compute them.
    */
-  readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]>) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
+  readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number }) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
 }
 
 const sizeOfShape = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -274,7 +274,8 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
     leaves,
     forward: (leafData, eagerParams, x, train, times) => {
       const f32 = heap.f32();
-      leaves.forEach((l, i) => f32.set(leafData[i] as Float32Array, l.at >> 2));
+      // 'in heap': the parameters are the ones this program's last update left there.
+      if (leafData !== 'in heap') leaves.forEach((l, i) => f32.set(leafData[i] as Float32Array, l.at >> 2));
       f32.set(x, acts[0]! >> 2);
       eagerOps.clear();
       let e = 0;
@@ -305,8 +306,11 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       return leaves.map((l, i) => {
         const f32 = heap.f32();
         const [s1, s2] = l.stateAt;
-        const own = state[i] ?? [];
-        own.forEach((data, k) => f32.set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
+        // { inHeap: k }: the k state arrays are the ones this program's last update left in the heap.
+        const own = 'inHeap' in state ? Array.from({ length: state.inHeap }, () => null) : state[i] ?? [];
+        own.forEach((data, k) => {
+          if (data !== null) f32.set(data as Float32Array, (k === 0 ? s1 : s2) >> 2);
+        });
         // The same calls, with the same float32 arguments, as the kernel set's optimizer kernels (elementwise-wasm.ts).
         if (hyper.name === 'sgd') el.sgd(l.at, l.gradAt, l.size, lr);
         else if (hyper.name === 'momentum') el.momentum(l.at, s1, l.gradAt, l.size, hyper.mu, lr);
