@@ -79,14 +79,62 @@ describe('compile: the seed network', () => {
     });
   }
 
-  it('predicts as the eager network, past the 256 images of one pass', () => {
+  it('predicts as the eager network, in passes of 256 images', () => {
     const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 10] });
     const params = net.init(key(4), [28, 28, 1]);
     const c = compile(net, { fma: false });
-    const x = images(300, [28, 28, 1], 5);
+    const kernels = createWasmKernels({ fma: false });
+    const x = images(259, [28, 28, 1], 5);
     const got = c.predict(params, x);
-    expect(got.shape).toEqual([300, 10]);
-    expect(got.data).toEqual(predict(net, params, x, { kernels: createWasmKernels({ fma: false }) }).data);
+    expect(got.shape).toEqual([259, 10]);
+    const part = (a: number, b: number) => predict(net, params, tensor([b - a, 28, 28, 1], x.data.slice(a * 784, b * 784) as Float32Array), { kernels }).data;
+    expect(got.data).toEqual(Float32Array.from([...part(0, 256), ...part(256, 259)]));
+    expect(c.predict(params, tensor([7, 28, 28, 1], x.data.slice(0, 7 * 784) as Float32Array)).data).toEqual(part(0, 7));
+  });
+
+  it('valueAndGradTo hands out the gradients valueAndGrad gives, by path, for a pipeline and for a lone layer of your own', () => {
+    const cases: Array<[Layer<any>, number[]]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+      [seedNetwork({ init: 'he', widths: [4, 8, 8, 10] }), [28, 28, 1]],
+      [leaky(), [3]],
+    ];
+    for (const [net, shape] of cases) {
+      const params = net.init(key(5), shape);
+      const batch = { x: images(3, shape, 6), labels: [0, 1, 2] };
+      // The lone leaky layer's output is [3, 3]: the cross-entropy's logits for labels 0-2.
+      const c = compile(net, { fma: false });
+      const got = new Map<string, Float32Array>();
+      const r = c.valueAndGradTo(params, batch, (path, g) => got.set(path, Float32Array.from(g)));
+      const want = c.valueAndGrad(params, batch);
+      expect(r.loss).toBe(want.loss);
+      expect([...got.keys()].sort()).toEqual(leaves(want.grads).map(([p]) => p).sort());
+      for (const [p, t] of leaves(want.grads)) expect(got.get(p), p).toEqual(t.data);
+    }
+  });
+
+  it('a layer or optimizer copied from a shipped one with its own apply or step runs that, not the spec it carried over', () => {
+    const base = conv({ filters: 4, size: 3 });
+    // A conv that doubles its output: same spec, different function.
+    const doubled: typeof base = { ...base, apply: (p, x, o) => {
+      const op = base.apply(p, x, o);
+      return { out: tensor(op.out.shape, Float32Array.from(op.out.data, (v) => 2 * v)), backward: (dy) => op.backward(tensor(dy.shape, Float32Array.from(dy.data, (v) => 2 * v))) };
+    } };
+    const net = serial({ c: doubled, flat: flatten(), fc: dense({ units: 3 }) });
+    const params = net.init(key(13), [6, 6, 1]);
+    const batch = { x: images(2, [6, 6, 1], 14), labels: [0, 2] };
+    const c = compile(net, { fma: false });
+    const want = valueAndGrad(net, { kernels: c.kernels })(params, batch);
+    expect(c.valueAndGrad(params, batch).loss).toBe(want.loss);
+    expectSameTree(c.valueAndGrad(params, batch).grads, want.grads);
+    // An SGD whose step does nothing: the compiled step must call it, not run SGD from its hyper.
+    const still = { ...(sgd() as unknown as Optimizer<Tree>), step: <P extends Tree>(p: P, _g: P, st: Tree) => ({ params: p, state: st }) } as unknown as Optimizer<Tree>;
+    expect(c.step(still, params, {}, batch, 0.1).params).toBe(params);
+  });
+
+  it('profile names every stage and times it', () => {
+    const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 10] });
+    const rows = compile(net).profile(net.init(key(6), [28, 28, 1]), { x: images(2, [28, 28, 1], 7), labels: [1, 2] });
+    expect(rows.map((r) => r.stage)).toEqual(['conv1+add1+relu1', 'pool1', 'conv2+add2+relu2', 'pool2', 'conv3+add3+relu3', 'flatten', 'dense1+relu4', 'dense2']);
+    for (const r of rows) expect(r.forwardMs >= 0 && r.backwardMs >= 0).toBe(true);
   });
 
   it('writes neither the parameters nor the batch, and gives fresh arrays each call', () => {

@@ -132,4 +132,27 @@ describe('parallelGradients', () => {
       await par.close();
     }
   }, 30_000);
+
+  it('one call at a time, none after close, at least one example; an SGD step then an Adam step from its records give grad + step', async () => {
+    const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2 });
+    const kernels = kernelsByName('wasm');
+    try {
+      const first = par.grad(params, x, labels);
+      await expect(par.grad(params, x, labels)).rejects.toThrow(/while another call is in flight/);
+      await first;
+      await expect(par.grad(params, tensor([0, 28, 28, 1], new Float32Array(0)), new Uint8Array(0))).rejects.toThrow(/at least one example/);
+      // SGD writes no state arrays; the Adam step after it must pack its own.
+      const s1 = sgd() as unknown as Optimizer<Tree>, a = adam() as unknown as Optimizer<Tree>;
+      const r1 = await par.step!(s1, params, s1.init(params), x, labels, 0.01);
+      const st = a.init(r1.params);
+      const r2 = await par.step!(a, r1.params, st, x, labels, 0.01);
+      const g = await par.grad(r1.params, x, labels);
+      const want = a.step(r1.params, g.grads, st, { lr: 0.01, kernels });
+      const lw = new Map(leaves(want.params));
+      for (const [p, t] of leaves(r2.params)) expect(t.data, p).toEqual(lw.get(p)!.data);
+    } finally {
+      await par.close();
+    }
+    await expect(par.grad(params, x, labels)).rejects.toThrow(/after close/);
+  }, 60_000);
 });

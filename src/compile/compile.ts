@@ -10,7 +10,7 @@ import { ShapeError, showShape } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
-import type { AdamState, Optimizer, OptimizerHyper } from '../graph/optimizers.ts';
+import { trustedHyper, type AdamState, type Optimizer, type OptimizerHyper } from '../graph/optimizers.ts';
 import { isTensor, leaves, mapTree, type Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
@@ -18,7 +18,7 @@ import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createWasmGemm, createWasmKernels, hasRelaxedSimd } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
 import type { Labels } from '../ops/op.ts';
-import { flattenLayers, planStages, type Stage } from './plan.ts';
+import { flattenLayers, planStages, trustedSpec, type Stage } from './plan.ts';
 import { createProgram, type Machine, type Program } from './program.ts';
 
 /** @inline */
@@ -36,7 +36,13 @@ export interface CompileOptions<T> {
 export interface Compiled<P extends Tree, T = Labels> {
   /** The loss and gradients at `params` for a batch: what `valueAndGrad(net, { kernels })` gives, bit for bit. */
   readonly valueAndGrad: (params: P, batch: Batch<T>) => LossAndGrad<P>;
-  /** The network's output for x: what `predict(net, params, x, { kernels })` gives, bit for bit. */
+  /**
+   * The network's output for x, in passes of at most 256 images (so the heap
+   * stays small for a large x): what `predict(net, params, x, { kernels })`
+   * gives on each 256 images, bit for bit. A row's last bits can depend on
+   * the batch it is computed in (the GEMM's edge rows), so past 256 images
+   * they may differ from one eager pass over the whole of x.
+   */
   readonly predict: (params: P, x: Tensor) => Tensor;
   /**
    * The eager kernel set the compiled functions agree with ('wasm-fma' or
@@ -172,7 +178,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
 
   // The gradient record, shaped as the eager serial gives it: every layer of a serial by name, {} for one without parameters.
   const gradTree = (layer: AnyLayer, path: readonly string[], own: Map<string, Record<string, Tree>>, eagerGrads: Map<string, Tree>): Tree => {
-    const spec = layer.spec;
+    const spec = trustedSpec(layer);
     if (spec?.op === 'serial') {
       const out: Record<string, Tree> = {};
       for (const [name, child] of Object.entries(spec.layers)) out[name] = gradTree(child, [...path, name], own, eagerGrads);
@@ -216,7 +222,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     const f32 = machine.heap.f32();
     for (const leaf of program.leaves) put(leaf.path.join('.'), f32.subarray(leaf.gradAt >> 2, (leaf.gradAt >> 2) + leaf.size));
     stages.filter((s) => s.kind === 'eager').forEach((s, i) => {
-      for (const [path, t] of leaves(g.eager[i]!)) put(path === '' ? s.at.path.join('.') : `${s.at.path.join('.')}.${path}`, t.data);
+      for (const [path, t] of leaves(g.eager[i]!)) put([...s.at.path, ...(path === '' ? [] : [path])].join('.'), t.data);
     });
     return { loss: l.out, out };
   };
@@ -266,7 +272,8 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       const r = runValueAndGrad(params, batch);
       return { loss: r.loss, out: r.out, ...optimizer.step(params, r.grads, state, { lr, kernels: eager }) };
     };
-    const hyper = optimizer.hyper;
+    // A shipped optimizer is frozen; a copy with its own step (not frozen) takes that step.
+    const hyper = trustedHyper(optimizer);
     const previous = lastStep;
     lastStep = null;
     if (hyper === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();

@@ -13,6 +13,7 @@ import { flatten as flattenOp } from '../ops/reshape.ts';
 import { untiedBias as untiedBiasOp } from '../ops/untied-bias.ts';
 import { convFilters, denseWeights, type InitScheme } from './init.ts';
 import type { Layer, LayerSpec, NoParams, RunOptions } from './layer.ts';
+import type { Tree } from './tree.ts';
 
 const hwc = (layer: string, s: Shape): [number, number, number] => {
   if (s.length !== 3) throw new ShapeError(`${layer}: expects inputs of shape [h, w, c], got ${showShape(s)}`);
@@ -20,6 +21,13 @@ const hwc = (layer: string, s: Shape): [number, number, number] => {
 };
 
 const noParams: NoParams = {};
+
+/**
+ * The library's layers are frozen: a layer made by spreading one of them and
+ * replacing its `apply` is not frozen, so compile() runs it on that `apply`
+ * rather than trusting the `spec` it copied.
+ */
+const known = <P extends Tree>(layer: Layer<P>): Layer<P> => Object.freeze(layer);
 
 // A window that does not fit gives no output: refused here, so the network table never shows a 0 or NaN size.
 const fits = (layer: string, inShape: Shape, out: Shape): Shape => {
@@ -59,7 +67,7 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
     const [h, w] = hwc('conv', s);
     return fits('conv', s, [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), filters]);
   };
-  return {
+  return known({
     spec: { op: 'conv', filters, size, stride, pad },
     describe: (s, name) => {
       const o = outShape(s);
@@ -78,7 +86,7 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
       const op = conv2d(x, p.w, { stride, pad, kernels });
       return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { w: g.w } }; } };
     },
-  };
+  });
 };
 
 /**
@@ -92,7 +100,7 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
  * const x = fromArray([1, 1, 2, 1], [1, 2]);
  * toArray(add1.apply({ b: fromArray([1, 2, 1], [10, 20]) }, x, { kernels: jsKernels }).out);   // [11, 22]
  */
-export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
+export const untiedBias = (): Layer<{ readonly b: Tensor }> => known({
   spec: { op: 'untiedBias' },
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'untied bias', outShape: s, params: sizeOf(s), macs: 0 }] }),
   init: (_, s) => ({ b: zeros(s) }),
@@ -112,7 +120,7 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => ({
  * const x = fromArray([1, 2], [1, 2]);
  * toArray(b.apply({ b: fromArray([2], [10, 20]) }, x, { kernels: jsKernels }).out);   // [11, 22]
  */
-export const bias = (): Layer<{ readonly b: Tensor }> => ({
+export const bias = (): Layer<{ readonly b: Tensor }> => known({
   spec: { op: 'bias' },
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'bias', outShape: s, params: s[s.length - 1]!, macs: 0 }] }),
   init: (_, s) => ({ b: zeros([s[s.length - 1]!]) }),
@@ -128,7 +136,7 @@ const stateless = (
   kind: string,
   outShape: (s: Shape) => Shape,
   f: (x: Tensor, options: RunOptions) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } },
-): Layer<NoParams> => ({
+): Layer<NoParams> => known({
   spec,
   describe: (s, name) => {
     const o = outShape(s);
@@ -212,7 +220,7 @@ export const dense = ({ units, init = 'he' }: { readonly units: number; readonly
     if (s.length !== 1) throw new ShapeError(`dense: expects flat inputs [features], got ${showShape(s)}; add flatten() before it`);
     return s[0]!;
   };
-  return {
+  return known({
     spec: { op: 'dense', units },
     describe: (s, name) => ({ outShape: [units], rows: [{ name, kind: 'dense + bias', outShape: [units], params: fanIn(s) * units + units, macs: fanIn(s) * units }] }),
     init: (key, s) => ({ w: denseWeights(init, split(key, 1)[0]!, [fanIn(s), units], fanIn(s)), b: zeros([units]) }),
@@ -220,5 +228,5 @@ export const dense = ({ units, init = 'he' }: { readonly units: number; readonly
       const op = denseOp(x, p.w, p.b, options);
       return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { w: g.w, b: g.b } }; } };
     },
-  };
+  });
 };

@@ -62,13 +62,25 @@ const pick = <T extends Tree, R>(template: T, results: Map<string, R>, f: (r: R,
   mapTree(template, (leaf, path) => f(results.get(path)!, leaf));
 
 /**
+ * An optimizer's `hyper` when it can be trusted: the shipped optimizers are
+ * frozen, so a copy made by spreading one and replacing its `step` (not
+ * frozen) is run through its own `step`, never described by the hyper it
+ * carried over.
+ */
+export const trustedHyper = (optimizer: { readonly hyper?: OptimizerHyper }): OptimizerHyper | undefined =>
+  Object.isFrozen(optimizer) ? optimizer.hyper : undefined;
+
+const frozen = <S extends Tree>(optimizer: Optimizer<S>): Optimizer<S> => Object.freeze(optimizer);
+
+/**
  * Plain gradient descent, the reference's rule: p <- p - lr * g. No state.
  *
  * @example
  * const opt = sgd();
  * const { params: next } = opt.step(params, grads, opt.init(params), { lr: 0.1, kernels: jsKernels });
  */
-export const sgd = (): Optimizer<{ readonly [k: string]: never }> => ({
+
+export const sgd = (): Optimizer<{ readonly [k: string]: never }> => frozen<{ readonly [k: string]: never }>({
   name: 'sgd',
   hyper: { name: 'sgd' },
   init: () => ({}),
@@ -89,7 +101,7 @@ export type MomentumState = { readonly velocity: Tree };
  * let state = opt.init(params);
  * ({ params, state } = opt.step(params, grads, state, { lr: 0.01, kernels: jsKernels }));
  */
-export const momentum = ({ mu = 0.9 }: { readonly mu?: number } = {}): Optimizer<MomentumState> => ({
+export const momentum = ({ mu = 0.9 }: { readonly mu?: number } = {}): Optimizer<MomentumState> => frozen<MomentumState>({
   name: 'momentum',
   hyper: { name: 'momentum', mu },
   init: (params) => ({ velocity: mapTree(params, zerosLike) }),
@@ -131,7 +143,7 @@ export const adamHyper = ({ beta1, beta2, eps }: { readonly beta1: number; reado
  * let state = opt.init(params);
  * ({ params, state } = opt.step(params, grads, state, { lr: 1e-3, kernels }));
  */
-export const adam = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {}): Optimizer<AdamState> => ({
+export const adam = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {}): Optimizer<AdamState> => frozen<AdamState>({
   name: 'adam',
   hyper: { name: 'adam', beta1, beta2, eps },
   init: (params) => ({ m: mapTree(params, zerosLike), v: mapTree(params, zerosLike), t: tensor([1], new Float32Array(1)) }),

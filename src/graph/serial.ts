@@ -48,7 +48,8 @@ const applyWithout = (name: string, layer: AnyLayer, x: Tensor, options: RunOpti
  */
 export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L> => {
   const entries = Object.entries(layers);
-  return {
+  // Frozen, as the library's layers are (see compile's trustedSpec).
+  const pipeline: Serial<L> = {
     layers,
     spec: { op: 'serial', layers },
     describe: (inShape, prefix) => {
@@ -98,4 +99,5 @@ export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L>
       };
     },
   };
+  return Object.freeze(pipeline);
 };

@@ -15,6 +15,7 @@
 
 import { tensor, type Tensor } from '../core/tensor.ts';
 import type { Optimizer, Tree } from '../graph/index.ts';
+import { trustedHyper } from '../graph/optimizers.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
 import type { Labels } from '../ops/op.ts';
@@ -113,6 +114,21 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
       slot.pending = { resolve: resolve as (r: unknown) => void, reject };
       slot.worker.post(msg, transfer);
     });
+  // One call at a time (the workers share one parameter buffer and one barrier); after close(), none.
+  let busy = false;
+  const exclusive = <A extends unknown[], R>(name: string, f: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    if (closing) throw new Error(`workerGradients: ${name} after close()`);
+    if (busy) throw new Error(`workerGradients: ${name} while another call is in flight; await each call before the next`);
+    busy = true;
+    try {
+      return await f(...args);
+    } finally {
+      busy = false;
+    }
+  };
+  const atLeastOne = (name: string, n: number): void => {
+    if (!(n >= 1)) throw new RangeError(`workerGradients: ${name} needs at least one example`);
+  };
 
   const sharesOf = (n: number): Array<readonly [number, number]> =>
     slots.map((_, i) => [Math.floor((i * n) / slots.length), Math.floor(((i + 1) * n) / slots.length)] as const);
@@ -149,17 +165,18 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
   };
 
   // The state buffer the last step wrote, with the records copied from it: a step from those records reads it as it is.
-  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1 } | null = null;
+  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1; readonly hyper: object } | null = null;
   let generation = Atomics.load(control, 0) / threads;
 
   const step = async <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number): Promise<BatchStep<P, S>> => {
-    const hyper = optimizer.hyper;
+    const hyper = trustedHyper(optimizer);
     if (hyper === undefined) throw new RangeError(`parallelGradients: step needs one of the shipped optimizers (sgd, momentum, adam), not "${optimizer.name}"`);
     const st = state as unknown as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree; readonly t?: Tensor };
     const stateTrees = hyper.name === 'momentum' ? [st.velocity!] : hyper.name === 'adam' ? [st.m!, st.v!] : [];
     const from = last?.buffer ?? 0;
     const to = from === 0 ? 1 : 0;
-    if (last === null || last.params !== params || last.state !== state) {
+    // The same optimizer too: an SGD step leaves no state arrays for a momentum or Adam step to read.
+    if (last === null || last.params !== params || last.state !== state || last.hyper !== hyper) {
       const f = new Float32Array(states[from]);
       packTree(params, layout, f.subarray(0, total));
       stateTrees.forEach((tree, j) => packTree(tree, layout, f.subarray((j + 1) * total, (j + 2) * total)));
@@ -191,7 +208,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     const nextState = (hyper.name === 'sgd' ? state
       : hyper.name === 'momentum' ? { velocity: view(1, st.velocity!) }
       : { m: view(1, st.m!), v: view(2, st.v!), t: tensor([1], Float32Array.of(t)) }) as unknown as S;
-    last = { params: nextParams, state: nextState, buffer: to };
+    last = { params: nextParams, state: nextState, buffer: to, hyper };
     return { loss, correct, params: nextParams, state: nextState };
   };
 
@@ -220,7 +237,17 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
 
   const close = async (): Promise<void> => {
     closing = true;
+    // A call still waiting on a worker fails now rather than never.
+    for (const slot of slots) {
+      slot.pending?.reject(new Error('workerGradients: closed while a call was in flight'));
+      slot.pending = null;
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   };
-  return { grad, step, predict, close };
+  return {
+    grad: exclusive('grad', (params: P, x: Tensor, labels: Labels) => (atLeastOne('grad', labels.length), grad(params, x, labels))),
+    step: exclusive('step', <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number) => (atLeastOne('step', labels.length), step(optimizer, params, state, x, labels, lr))) as GradientSource<P>['step'] & object,
+    predict: exclusive('predict', (params: P, x: Tensor) => (atLeastOne('predict', x.shape[0] ?? 0), predict(params, x))),
+    close,
+  };
 };

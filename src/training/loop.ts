@@ -8,6 +8,7 @@
 import { foldIn, key, permutation, type Key } from '../core/random.ts';
 import type { Augment } from './augment.ts';
 import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
+import { trustedHyper } from '../graph/optimizers.ts';
 import type { Compiled } from '../compile/compile.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
@@ -73,7 +74,11 @@ export interface FitSetup<P extends Tree, S extends Tree = Tree> {
   readonly shuffle: boolean;
   /** Fixes the shuffle of every epoch. */
   readonly seed: number;
-  /** The kernel set of every step, optimizer update and evaluation. */
+  /**
+   * The kernel set of every step, optimizer update and evaluation, unless
+   * `compiled` or `gradients` runs them (on their own kernels: give
+   * `compiled.kernels` here so that every path agrees).
+   */
   readonly kernels: Kernels;
   /** The training set. */
   readonly train: Images;
@@ -176,7 +181,7 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
       const x = setup.augment === undefined ? batch.x : setup.augment(augmentKey(setup.seed, s.epoch, s.step), batch.x);
       const lr = schedule(s.epoch + s.step / steps);
       // A source that does the whole step (workers splitting the update) gives the same numbers as grad + step here.
-      const r = gradients.step !== undefined && optimizer.hyper !== undefined
+      const r = gradients.step !== undefined && trustedHyper(optimizer) !== undefined
         ? await gradients.step(optimizer, s.params, s.opt, x, batch.labels, lr)
         : await gradients.grad(s.params, x, batch.labels).then((g) => ({ ...g, ...optimizer.step(s.params, g.grads, s.opt, { lr, kernels }) }));
       if (!Number.isFinite(r.loss)) {
