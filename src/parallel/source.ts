@@ -58,7 +58,10 @@ interface Slot {
  * Gradients, whole steps and outputs of each batch split over `threads`
  * workers started by `spawn`, each running {@link serveGradients}; `template`
  * is any parameter record of the network, for the layout. One call at a
- * time; `close()` ends the workers. Needs SharedArrayBuffer: in a browser, a
+ * time; `close()` ends the workers. A call that fails in a worker (a label
+ * out of range, a wrong input shape) ends the source: that call and every
+ * later one fail with the worker's message; make a new source. Needs
+ * SharedArrayBuffer: in a browser, a
  * cross-origin isolated page (COOP and COEP headers). In Node,
  * `parallelGradients` (`mnist-cnn-ts/node`) is this with worker threads.
  *

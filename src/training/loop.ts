@@ -61,7 +61,7 @@ export const initialState = <P extends Tree, S extends Tree>(params: P, optimize
 
 /** What {@link fit} trains, how, on what. */
 export interface FitSetup<P extends Tree, S extends Tree = Tree> {
-  /** The network trained; evaluation at each epoch's end runs it on `kernels`. */
+  /** The network trained; evaluation at each epoch's end runs it on the gradient source's workers, `compiled`, or `kernels`, the first there is. */
   readonly net: Layer<P>;
   readonly optimizer: Optimizer<S>;
   /** The learning rate as a function of the fractional epoch (epoch + step / steps). */
