@@ -23,7 +23,7 @@ export interface WorkerInit {
   readonly threads: number;
   /** threads x the layout's size: each worker's gradient of a step, for the others to sum. */
   readonly grads: SharedArrayBuffer;
-  /** Int32 [arrivals, abort]: the barrier between gradients and update, and the main thread's word that a worker failed. */
+  /** Int32 [arrivals, abort, failed step]: the barrier between gradients and update, the main thread's word that a worker died, and the generation of a step whose share failed. */
   readonly control: SharedArrayBuffer;
   /** The two state buffers of whole steps: parameters, then the optimizer's state arrays, each in the layout. */
   readonly states: readonly SharedArrayBuffer[];
@@ -76,8 +76,14 @@ export interface WorkerTrainStep {
 export interface WorkerTrainReply {
   readonly loss: number;
   readonly correct: number;
-  /** Another worker failed while this one waited for it. */
+  /** The step was called off (a worker died, or a share failed): no update was made. */
   readonly aborted: boolean;
+  /** This worker's share failed, and why. */
+  readonly error?: string;
+}
+/** What a worker answers when its part of a call fails (it goes on serving). */
+export interface WorkerError {
+  readonly error: string;
 }
 
 /** The [start, end) of the flat parameters whose reduction and update worker `i` of `threads` does (in fours, for the SIMD update). */

@@ -98,6 +98,8 @@ const barrier = (control: Int32Array, threads: number, generation: number): bool
 // A failure inside a handler is thrown again outside the promise: uncaught, it fails the worker ('error' in
 // Node, onerror in a browser, where a rejected promise alone would leave the source waiting).
 const rethrow = (err: unknown): void => void setTimeout(() => { throw err; });
+// A call's own failure (a label out of range, a wrong shape) is answered, and the worker goes on.
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
 /**
  * The message handler of one data-parallel worker, for a worker shell of
@@ -146,7 +148,15 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
     const to = stateViews[m.to]!;
     let loss = 0;
     let correct = 0;
-    if (m.labels.length > 0) {
+    let error: string | null = null;
+    try {
+      if (m.labels.length > 0) gradient();
+    } catch (err) {
+      // This step fails, the worker does not: the others learn it at the barrier and skip the update.
+      error = messageOf(err);
+      Atomics.store(control, 2, m.generation);
+    }
+    function gradient(): void {
       const mine = allGrads.subarray(cfg.index * total, (cfg.index + 1) * total);
       let filled = 0;
       const r = vgTo(unpackTree(cfg.layout, from.subarray(0, total), { copy: false }), { x: tensor(m.shape, m.x), labels: m.labels }, (path, g) => {
@@ -160,6 +170,8 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
       correct = countCorrect(r.out, m.labels);
     }
     if (!barrier(control, cfg.threads, m.generation)) return { loss, correct, aborted: true };
+    if (error !== null) return { loss, correct, aborted: true, error };
+    if (Atomics.load(control, 2) === m.generation) return { loss, correct, aborted: true };
     const [a, b] = sliceOf(total, cfg.index, cfg.threads);
     const n = m.shares[m.shares.length - 1]![1];
     const parts = m.shares.flatMap(([s0, s1], w) => (s1 === s0 ? [] : [{ weight: (s1 - s0) / n, grads: allGrads.subarray(w * total + a, w * total + b) }]));
@@ -169,10 +181,14 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
   return (m: WorkerStep | WorkerTrainStep | WorkerPredict): void => {
     if (m.kind === 'predict') {
       void ready.then(({ predict }) => {
-        const out = predict(unpackTree(cfg.layout, new Float32Array(m.params), { copy: false }), tensor(m.shape, m.x));
-        const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
-        const reply: WorkerPredictReply = { out: data, shape: [...out.shape] };
-        post(reply, [data.buffer as ArrayBuffer]);
+        try {
+          const out = predict(unpackTree(cfg.layout, new Float32Array(m.params), { copy: false }), tensor(m.shape, m.x));
+          const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
+          const reply: WorkerPredictReply = { out: data, shape: [...out.shape] };
+          post(reply, [data.buffer as ArrayBuffer]);
+        } catch (err) {
+          post({ error: messageOf(err) });
+        }
       }).catch(rethrow);
       return;
     }
@@ -181,14 +197,18 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
       return;
     }
     vg.then((f) => {
-      // Views on the shared parameters: the main thread writes them only between steps.
-      const params = unpackTree(cfg.layout, new Float32Array(m.params), { copy: false });
-      const r = f(params, { x: tensor(m.shape, m.x), labels: m.labels });
-      // Layers without parameters have no leaves, so the gradient record packs in the parameters' layout.
-      const grads = new Float32Array(layoutSize(cfg.layout));
-      packTree(r.grads, cfg.layout, grads);
-      const reply: WorkerReply = { loss: r.loss, correct: countCorrect(r.out, m.labels), grads };
-      post(reply, [grads.buffer]);
+      try {
+        // Views on the shared parameters: the main thread writes them only between steps.
+        const params = unpackTree(cfg.layout, new Float32Array(m.params), { copy: false });
+        const r = f(params, { x: tensor(m.shape, m.x), labels: m.labels });
+        // Layers without parameters have no leaves, so the gradient record packs in the parameters' layout.
+        const grads = new Float32Array(layoutSize(cfg.layout));
+        packTree(r.grads, cfg.layout, grads);
+        const reply: WorkerReply = { loss: r.loss, correct: countCorrect(r.out, m.labels), grads };
+        post(reply, [grads.buffer]);
+      } catch (err) {
+        post({ error: messageOf(err) });
+      }
     }).catch(rethrow);
   };
 };

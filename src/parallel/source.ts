@@ -58,9 +58,10 @@ interface Slot {
  * Gradients, whole steps and outputs of each batch split over `threads`
  * workers started by `spawn`, each running {@link serveGradients}; `template`
  * is any parameter record of the network, for the layout. One call at a
- * time; `close()` ends the workers. A call that fails in a worker (a label
- * out of range, a wrong input shape) ends the source: that call and every
- * later one fail with the worker's message; make a new source. Needs
+ * time; `close()` ends the workers. A call whose share fails in a worker (a
+ * label out of range, a wrong input shape) fails with the worker's message
+ * and changes nothing (a step makes no update); the next call works. A
+ * worker that dies fails that call and every later one. Needs
  * SharedArrayBuffer: in a browser, a
  * cross-origin isolated page (COOP and COEP headers). In Node,
  * `parallelGradients` (`mnist-cnn-ts/node`) is this with worker threads.
@@ -88,7 +89,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
   const grads = new SharedArrayBuffer(threads * total * 4);
   // Parameters then up to two state arrays (Adam's m and v); a step reads one and writes the other.
   const states = [new SharedArrayBuffer(3 * total * 4), new SharedArrayBuffer(3 * total * 4)] as const;
-  const controlBuffer = new SharedArrayBuffer(8);
+  const controlBuffer = new SharedArrayBuffer(12);
   const control = new Int32Array(controlBuffer);
   let closing = false;
   const slots = Array.from({ length: threads }, (_, i): Slot => {
@@ -106,7 +107,10 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
       if (!closing) fail(why);
     });
     slot.worker.onMessage((m) => {
-      slot.pending?.resolve(m);
+      // A share that failed: this call fails with the worker's message; the worker goes on.
+      const error = (m as { readonly error?: string }).error;
+      if (error !== undefined) slot.pending?.reject(new Error(`gradient worker ${i + 1} of ${threads}: ${error}`));
+      else slot.pending?.resolve(m);
       slot.pending = null;
     });
     return slot;
@@ -133,6 +137,13 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     if (!(n >= 1)) throw new RangeError(`workerGradients: ${name} needs at least one example`);
   };
 
+  // Every worker's answer before the call returns or fails, so that no reply is left to be taken for the next call's.
+  const allReplies = async <R>(calls: ReadonlyArray<Promise<R>>): Promise<R[]> => {
+    const settled = await Promise.allSettled(calls);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
+  };
   const sharesOf = (n: number): Array<readonly [number, number]> =>
     slots.map((_, i) => [Math.floor((i * n) / slots.length), Math.floor(((i + 1) * n) / slots.length)] as const);
   const shareOf = (x: Tensor, labels: Labels, [a, b]: readonly [number, number]) => {
@@ -144,7 +155,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     packTree(params, layout, flat);
     const n = labels.length;
     const shares = sharesOf(n);
-    const replies = await Promise.all(
+    const replies = await allReplies(
       shares.map(([a, b], i) => {
         if (b === a) return Promise.resolve(null);
         const share = shareOf(x, labels, [a, b]);
@@ -188,7 +199,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     const n = labels.length;
     const shares = sharesOf(n);
     generation += 1;
-    const replies = await Promise.all(
+    const replies = await allReplies(
       shares.map((range, i) => {
         const share = shareOf(x, labels, range);
         const msg: WorkerTrainStep = { kind: 'step', from, to, ...share, shares, hyper, lr, t, generation };
@@ -220,7 +231,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     packTree(params, layout, flat);
     const n = x.shape[0] ?? 0;
     const px = n === 0 ? 0 : x.data.length / n;
-    const replies = await Promise.all(
+    const replies = await allReplies(
       sharesOf(n).map(([a, b], i) => {
         if (b === a) return Promise.resolve(null);
         const xs = (x.data as Float32Array).slice(a * px, b * px);
