@@ -249,6 +249,8 @@ describe('compile: other networks', () => {
     const wrong = { ...params, fc: { ...params.fc, w: tensor([64, 3], new Float32Array(192)) } };
     expect(() => c.valueAndGrad(wrong, batch)).toThrow('layer fc: parameter w is [64, 3]; the network needs [64, 2] here');
     expect(() => c.predict(params, images(2, [5, 6, 2], 1))).toThrow();
+    expect(() => c.predict(params, tensor([2, 6, 6], new Float32Array(72)))).toThrow('layer c: conv: expects inputs of shape [h, w, c], got [6, 6]');
+    expect(() => c.step(adam() as unknown as Optimizer<Tree>, params, {}, batch, 0.1)).toThrow("the state is not adam's ({ m, v, t })");
   });
 
   it('takes float64 on the eager path, with the same results as valueAndGrad', () => {

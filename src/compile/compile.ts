@@ -274,6 +274,9 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     };
     // A shipped optimizer is frozen; a copy with its own step (not frozen) takes that step.
     const hyper = trustedHyper(optimizer);
+    const st = state as unknown as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree; readonly t?: Tensor };
+    const wants = hyper?.name === 'momentum' ? st.velocity === undefined : hyper?.name === 'adam' ? st.m === undefined || st.v === undefined || st.t === undefined : false;
+    if (wants) throw new RangeError(`compile: step: the state is not ${hyper!.name}'s (${hyper!.name === 'adam' ? '{ m, v, t }' : '{ velocity }'}); make it with the optimizer's init`);
     const previous = lastStep;
     lastStep = null;
     if (hyper === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
@@ -294,10 +297,9 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
       return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
     });
-    const st = state as unknown as { readonly velocity: Tree; readonly m: Tree; readonly v: Tree };
     const nextState = (hyper.name === 'sgd' ? state
-      : hyper.name === 'momentum' ? { velocity: pick(st.velocity, 0) }
-      : { m: pick(st.m, 0), v: pick(st.v, 1), t: { shape: [1], data: Float32Array.of(t) } }) as unknown as S;
+      : hyper.name === 'momentum' ? { velocity: pick(st.velocity!, 0) }
+      : { m: pick(st.m!, 0), v: pick(st.v!, 1), t: { shape: [1], data: Float32Array.of(t) } }) as unknown as S;
     const nextParams = pick(params, -1);
     lastStep = { program, params: nextParams, state: nextState, hyper };
     return { loss: l.out, out, params: nextParams, state: nextState };

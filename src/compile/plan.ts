@@ -5,6 +5,7 @@
 // planner does not know (a user's own) becomes an eager stage that runs its
 // own `apply`.
 
+import { inLayer } from '../core/shape.ts';
 import type { Shape } from '../core/tensor.ts';
 import type { Layer, LayerSpec } from '../graph/layer.ts';
 import type { WindowGeometry } from '../ops/kernels/types.ts';
@@ -60,7 +61,8 @@ const flattenNetwork = (layer: AnyLayer, inShape: Shape, path: readonly string[]
     for (const [name, child] of Object.entries(spec.layers)) shape = flattenNetwork(child, shape, [...path, name], out);
     return shape;
   }
-  const { outShape } = layer.describe(inShape, path.join('.'));
+  // A shape that does not fit names the layer, as the eager serial does.
+  const { outShape } = path.length === 0 ? layer.describe(inShape, '') : inLayer(path.join('.'), () => layer.describe(inShape, path.join('.')));
   out.push({ path, layer, inShape, outShape });
   return outShape;
 };
