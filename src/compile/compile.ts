@@ -7,10 +7,10 @@
 // their results bit for bit (test/compile.test.ts).
 
 import { ShapeError, showShape } from '../core/shape.ts';
-import type { Tensor } from '../core/tensor.ts';
+import { concatRows, type Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
-import { trustedHyper, type AdamState, type Optimizer, type OptimizerHyper } from '../graph/optimizers.ts';
+import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper, type Optimizer, type OptimizerHyper } from '../graph/optimizers.ts';
 import { isTensor, leaves, mapTree, type Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
@@ -188,14 +188,20 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     return eagerGrads.get(k) ?? own.get(k) ?? {};
   };
 
+  // The forward pass, the loss and the backward pass on the heap; `keep` leaves the parameters' gradients there.
+  const lossAndBackward = (program: Program, params: Parameters<Program['forward']>[0], eagerRecords: readonly Tree[], batch: Batch<T>, keep: boolean, times?: { forward: number[]; backward: number[] }) => {
+    const out = program.forward(params, eagerRecords, batch.x.data as Float32Array, true, times?.forward);
+    const l = loss(out, batch.labels, { kernels: eager });
+    const dOut = l.backward(1).out;
+    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), times?.backward, keep);
+    return { out, l, g };
+  };
+
   const runValueAndGrad = (params: P, batch: Batch<T>, times?: { forward: number[]; backward: number[] }): LossAndGrad<P> => {
     lastStep = null;
     if (!float32(params, batch.x) || batch.x.shape[0] === 0) return eagerValueAndGrad(params, batch);
     const { program, stages } = programFor(batch.x.shape);
-    const out = program.forward(leafData(program, params), eagerParams(stages, params), batch.x.data as Float32Array, true, times?.forward);
-    const l = loss(out, batch.labels, { kernels: eager });
-    const dOut = l.backward(1).out;
-    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), times?.backward);
+    const { out, l, g } = lossAndBackward(program, leafData(program, params), eagerParams(stages, params), batch, false, times);
     const own = new Map<string, Record<string, Tree>>();
     program.leaves.forEach((leaf, i) => {
       const k = layerName(leaf.path);
@@ -215,10 +221,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       return { loss: r.loss, out: r.out };
     }
     const { program, stages } = programFor(batch.x.shape);
-    const out = program.forward(leafData(program, params), eagerParams(stages, params), batch.x.data as Float32Array, true);
-    const l = loss(out, batch.labels, { kernels: eager });
-    const dOut = l.backward(1).out;
-    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), undefined, true);
+    const { out, l, g } = lossAndBackward(program, leafData(program, params), eagerParams(stages, params), batch, true);
     const f32 = machine.heap.f32();
     for (const leaf of program.leaves) put(leaf.path.join('.'), f32.subarray(leaf.gradAt >> 2, (leaf.gradAt >> 2) + leaf.size));
     stages.filter((s) => s.kind === 'eager').forEach((s, i) => {
@@ -239,26 +242,16 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       const xs = (x.data as Float32Array).subarray(s * per, (s + m) * per);
       parts.push(program.forward(leafData(program, params), eagerParams(stages, params), xs, false));
     }
-    if (parts.length === 1) return parts[0]!;
-    const rest = parts[0]!.shape.slice(1);
-    const data = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      data.set(p.data as Float32Array, o);
-      o += p.data.length;
-    }
-    return { shape: [n, ...rest], data };
+    return parts.length === 1 ? parts[0]! : concatRows(parts);
   };
 
   // Each leaf's optimizer state arrays, in the order program.update takes them; undefined when one is missing or not float32 (the eager step then says what is wrong).
-  const stateOf = (hyper: OptimizerHyper, state: Tree, program: Program): Array<Array<Tensor['data']>> | undefined => {
-    const st = state as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree };
-    const trees = hyper.name === 'sgd' ? [] : hyper.name === 'momentum' ? [st.velocity] : [st.m, st.v];
+  const stateOf = (trees: readonly Tree[], program: Program): Array<Array<Tensor['data']>> | undefined => {
     const out: Array<Array<Tensor['data']>> = [];
     for (const l of program.leaves) {
       const row: Array<Tensor['data']> = [];
       for (const tree of trees) {
-        const a = tree === undefined ? undefined : recordAt(tree, l.path);
+        const a = recordAt(tree, l.path);
         if (a === undefined || !isTensor(a) || !(a.data instanceof Float32Array) || a.data.length !== l.size) return undefined;
         row.push(a.data);
       }
@@ -274,32 +267,32 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     };
     // A shipped optimizer is frozen; a copy with its own step (not frozen) takes that step.
     const hyper = trustedHyper(optimizer);
-    const st = state as unknown as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree; readonly t?: Tensor };
-    const wants = hyper?.name === 'momentum' ? st.velocity === undefined : hyper?.name === 'adam' ? st.m === undefined || st.v === undefined || st.t === undefined : false;
-    if (wants) throw new RangeError(`compile: step: the state is not ${hyper!.name}'s (${hyper!.name === 'adam' ? '{ m, v, t }' : '{ velocity }'}); make it with the optimizer's init`);
+    let trees: Tree[] = [];
+    if (hyper !== undefined) {
+      try {
+        trees = stateTrees(hyper, state);
+      } catch (err) {
+        throw new RangeError(`compile: step: ${(err as Error).message}`);
+      }
+    }
     const previous = lastStep;
     lastStep = null;
     if (hyper === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
     const { program, stages } = programFor(batch.x.shape);
     // The records this program's last step returned: their values are still in its heap (tensors are immutable).
     const inHeap = previous !== null && previous.program === program && previous.params === params && previous.state === state && previous.hyper === hyper;
-    const arrays = inHeap ? undefined : stages.some((s) => s.kind === 'eager') ? undefined : stateOf(hyper, state, program);
+    const arrays = inHeap || stages.some((s) => s.kind === 'eager') ? undefined : stateOf(trees, program);
     if (!inHeap && arrays === undefined) return eagerStep();
-    const out = program.forward(inHeap ? 'in heap' : leafData(program, params), [], batch.x.data as Float32Array, true);
-    const l = loss(out, batch.labels, { kernels: eager });
-    const dOut = l.backward(1).out;
-    program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), undefined, true);
-    const t = hyper.name === 'adam' ? (state as unknown as AdamState).t.data[0]! + 1 : 0;
-    const next = program.update(hyper, lr, t, arrays ?? { inHeap: hyper.name === 'sgd' ? 0 : hyper.name === 'momentum' ? 1 : 2 });
+    const { out, l } = lossAndBackward(program, inHeap ? 'in heap' : leafData(program, params), [], batch, true);
+    const t = nextStepNumber(hyper, state);
+    const next = program.update(hyper, lr, t, arrays ?? { inHeap: trees.length });
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
     const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
       const r = byPath.get(path);
       if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
       return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
     });
-    const nextState = (hyper.name === 'sgd' ? state
-      : hyper.name === 'momentum' ? { velocity: pick(st.velocity!, 0) }
-      : { m: pick(st.m!, 0), v: pick(st.v!, 1), t: { shape: [1], data: Float32Array.of(t) } }) as unknown as S;
+    const nextState = stateFromTrees(hyper, state, trees.map((tree, k) => pick(tree, k)), t) as S;
     const nextParams = pick(params, -1);
     lastStep = { program, params: nextParams, state: nextState, hyper };
     return { loss: l.out, out, params: nextParams, state: nextState };

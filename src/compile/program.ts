@@ -7,10 +7,10 @@
 // in the same order on the same chunks, as the eager WASM ops, so the
 // results are theirs bit for bit.
 
-import { tensor, type Data, type Tensor } from '../core/tensor.ts';
+import { sizeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
 import type { Tree } from '../graph/tree.ts';
 import type { Kernels, WindowGeometry } from '../ops/kernels/types.ts';
-import { geometryArgs, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { adamAt, geometryArgs, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import type { GemmAt } from '../ops/kernels/wasm/gemm-wasm.ts';
 import type { Heap } from '../ops/kernels/wasm/heap.ts';
 import { imagesPerChunk } from '../ops/kernels/wasm/conv-wasm.ts';
@@ -60,8 +60,20 @@ export interface Program {
   readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number }) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
 }
 
-const sizeOfShape = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
+/**
+ * One optimizer update of n values at heap offsets, in place: gradient `g`,
+ * parameters `p`, state arrays `s1` (momentum's velocity, Adam's m) and `s2`
+ * (Adam's v); the same calls, with the same float32 arguments, as the kernel
+ * set's optimizer kernels. Compiled steps and the gradient workers run it.
+ */
+export const optimizerAt = (
+  el: Pick<ElementwiseExports, 'sgd' | 'momentum' | 'adam'>, hyper: OptimizerHyper, lr: number, t: number,
+  at: { readonly p: number; readonly g: number; readonly s1: number; readonly s2: number; readonly n: number },
+): void => {
+  if (hyper.name === 'sgd') el.sgd(at.p, at.g, at.n, lr);
+  else if (hyper.name === 'momentum') el.momentum(at.p, at.s1, at.g, at.n, hyper.mu, lr);
+  else adamAt(el, at.p, at.s1, at.s2, at.g, at.n, adamHyper(hyper, t, lr));
+};
 
 /** Lays out `stages` at batch n and returns the program that runs them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
@@ -88,12 +100,12 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   // The heap: parameters and gradients, each stage's output (flatten shares its input's), argmax, two gradient buffers, scratch.
   const sizes: number[] = [];
   const want = (count: number): number => sizes.push(count) - 1;
-  const leafBlocks = wanted.map((l) => [want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape)), want(sizeOfShape(l.shape))] as const);
-  const actBlocks = [want(n * sizeOfShape(inShape))];
-  let maxAct = n * sizeOfShape(inShape);
+  const leafBlocks = wanted.map((l) => [want(sizeOf(l.shape)), want(sizeOf(l.shape)), want(sizeOf(l.shape)), want(sizeOf(l.shape))] as const);
+  const actBlocks = [want(n * sizeOf(inShape))];
+  let maxAct = n * sizeOf(inShape);
   let colsSize = 0;
   const amBlocks = stages.map((st, i) => {
-    const size = n * sizeOfShape(st.at.outShape);
+    const size = n * sizeOf(st.at.outShape);
     actBlocks.push(st.kind === 'flatten' ? actBlocks[i]! : want(size));
     maxAct = Math.max(maxAct, size);
     if (st.kind === 'conv') colsSize = Math.max(colsSize, Math.min(n, imagesPerChunk(st.g)) * st.g.ho * st.g.wo * st.g.kh * st.g.kw * st.g.c);
@@ -105,7 +117,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   const offs = heap.layout(...sizes);
   const leaves: LeafSlot[] = wanted.map((l, i) => {
     const [p, g, s1, s2] = leafBlocks[i]!;
-    return { ...l, size: sizeOfShape(l.shape), at: offs[p]!, gradAt: offs[g]!, stateAt: [offs[s1]!, offs[s2]!] as const };
+    return { ...l, size: sizeOf(l.shape), at: offs[p]!, gradAt: offs[g]!, stateAt: [offs[s1]!, offs[s2]!] as const };
   });
   const acts = actBlocks.map((b) => offs[b]!);
   const argmax = amBlocks.map((b) => (b < 0 ? -1 : offs[b]!));
@@ -122,7 +134,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   };
   const eagerOps = new Map<number, Op<Tensor, LayerBackward<Tree>>>();
   const zero = (off: number, count: number): void => void heap.f32().fill(0, off >> 2, (off >> 2) + count);
-  const outSize = n * sizeOfShape(stages.length === 0 ? inShape : stages[stages.length - 1]!.at.outShape);
+  const outSize = n * sizeOf(stages.length === 0 ? inShape : stages[stages.length - 1]!.at.outShape);
   const outShape = [n, ...(stages.length === 0 ? inShape : stages[stages.length - 1]!.at.outShape)];
 
   // The bias (tied: per channel, rows of c; untied: per example) and ReLU after a product, over `count` images from `y`.
@@ -168,13 +180,13 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       }
       case 'bias': {
         const { b } = slots(i);
-        const per = sizeOfShape(st.at.inShape);
+        const per = sizeOf(st.at.inShape);
         const m = st.untied ? per : st.channels;
         el.add_rows(x, b!.at, y, (n * per) / m, m);
         return;
       }
       case 'relu':
-        el.relu(x, y, n * sizeOfShape(st.at.inShape));
+        el.relu(x, y, n * sizeOf(st.at.inShape));
         return;
       case 'maxPool':
         el.max_pool(x, y, argmax[i]!, ...geometryArgs(batchGeometry(st.g, n)), st.padValue);
@@ -182,7 +194,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       case 'flatten':
         return;
       case 'eager': {
-        const size = n * sizeOfShape(st.at.inShape);
+        const size = n * sizeOf(st.at.inShape);
         const xT = tensor([n, ...st.at.inShape], heap.f32().slice(x >> 2, (x >> 2) + size));
         const op = st.at.layer.apply(eagerParams[eagerIndex] ?? {}, xT, { kernels: machine.eager });
         if (train) eagerOps.set(i, op);
@@ -230,25 +242,25 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       }
       case 'bias': {
         const { b } = slots(i);
-        const per = sizeOfShape(st.at.inShape);
+        const per = sizeOf(st.at.inShape);
         const m = st.untied ? per : st.channels;
         zero(b!.gradAt, m);
         el.sum_rows(d, b!.gradAt, (n * per) / m, m);
         return d;
       }
       case 'relu':
-        el.relu_back(y, d, dx, n * sizeOfShape(st.at.inShape));
+        el.relu_back(y, d, dx, n * sizeOf(st.at.inShape));
         return dx;
       case 'maxPool': {
-        const size = n * sizeOfShape(st.at.inShape);
+        const size = n * sizeOf(st.at.inShape);
         zero(dx, size);
-        el.max_pool_back(argmax[i]!, d, dx, n * sizeOfShape(st.at.outShape));
+        el.max_pool_back(argmax[i]!, d, dx, n * sizeOf(st.at.outShape));
         return dx;
       }
       case 'flatten':
         return d;
       case 'eager': {
-        const size = n * sizeOfShape(st.at.outShape);
+        const size = n * sizeOf(st.at.outShape);
         const dy = tensor([n, ...st.at.outShape], heap.f32().slice(d >> 2, (d >> 2) + size));
         const g = eagerOps.get(i)!.backward(dy);
         eagerGrads.push(g.params);
@@ -263,9 +275,9 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
     const count = images * perImage;
     if (b !== undefined) {
       const m = st.kind === 'conv' && st.bias?.untied === true ? perImage : b.size;
-      zero(b!.gradAt, m);
-      if (st.relu !== undefined) el.relu_back_sum(y, d, d, b!.gradAt, count / m, m);
-      else el.sum_rows(d, b!.gradAt, count / m, m);
+      zero(b.gradAt, m);
+      if (st.relu !== undefined) el.relu_back_sum(y, d, d, b.gradAt, count / m, m);
+      else el.sum_rows(d, b.gradAt, count / m, m);
     } else if (st.relu !== undefined) el.relu_back(y, d, d, count);
   };
 
@@ -301,24 +313,17 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       const f32 = heap.f32();
       return { leaves: keep ? [] : leaves.map((l) => f32.slice(l.gradAt >> 2, (l.gradAt >> 2) + l.size)), eager: eagerGrads };
     },
-    update: (hyper, lr, t, state) => {
-      const h = hyper.name === 'adam' ? adamHyper(hyper, t, lr) : undefined;
-      return leaves.map((l, i) => {
-        const f32 = heap.f32();
+    update: (hyper, lr, t, state) =>
+      leaves.map((l, i) => {
         const [s1, s2] = l.stateAt;
         // { inHeap: k }: the k state arrays are the ones this program's last update left in the heap.
-        const own = 'inHeap' in state ? Array.from({ length: state.inHeap }, () => null) : state[i] ?? [];
-        own.forEach((data, k) => {
-          if (data !== null) f32.set(data as Float32Array, (k === 0 ? s1 : s2) >> 2);
-        });
-        // The same calls, with the same float32 arguments, as the kernel set's optimizer kernels (elementwise-wasm.ts).
-        if (hyper.name === 'sgd') el.sgd(l.at, l.gradAt, l.size, lr);
-        else if (hyper.name === 'momentum') el.momentum(l.at, s1, l.gradAt, l.size, hyper.mu, lr);
-        else el.adam(l.at, s1, s2, l.gradAt, l.size, h!.beta1, 1 - h!.beta1, h!.beta2, 1 - h!.beta2, h!.c1, h!.c2, h!.eps, h!.lr);
+        const given = 'inHeap' in state ? undefined : state[i] ?? [];
+        given?.forEach((data, k) => heap.f32().set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
+        optimizerAt(el, hyper, lr, t, { p: l.at, g: l.gradAt, s1, s2, n: l.size });
         const out = heap.f32();
         const take = (off: number): Float32Array => out.slice(off >> 2, (off >> 2) + l.size);
-        return { p: take(l.at), state: own.map((_, k) => take(k === 0 ? s1 : s2)) };
-      });
-    },
+        const count = given?.length ?? (state as { readonly inHeap: number }).inHeap;
+        return { p: take(l.at), state: Array.from({ length: count }, (_, k) => take(k === 0 ? s1 : s2)) };
+      }),
   };
 };

@@ -96,3 +96,14 @@ export const reshape = (t: Tensor, shape: Shape): Tensor => {
  * toArray(fromArray([2, 2], [1, 2, 3, 4]));   // [1, 2, 3, 4]
  */
 export const toArray = (t: Tensor): number[] => Array.from(t.data);
+
+/** Float32 tensors of the same row shape, one after another along the first axis, in a fresh tensor. */
+export const concatRows = (parts: readonly Tensor[]): Tensor => {
+  const data = new Float32Array(parts.reduce((s, p) => s + p.data.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    data.set(p.data, o);
+    o += p.data.length;
+  }
+  return tensor([parts.reduce((s, p) => s + p.shape[0]!, 0), ...parts[0]!.shape.slice(1)], data);
+};

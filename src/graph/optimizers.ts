@@ -135,6 +135,30 @@ export const adamHyper = ({ beta1, beta2, eps }: { readonly beta1: number; reado
   ({ lr, beta1, beta2, c1: 1 - beta1 ** t, c2: 1 - beta2 ** t, eps });
 
 /**
+ * The parameter-shaped trees of an optimizer's state, in the order a flat
+ * update takes them (none for SGD; momentum's velocity; Adam's m and v).
+ * Throws a RangeError when the state is another optimizer's.
+ */
+export const stateTrees = (hyper: OptimizerHyper, state: Tree): Tree[] => {
+  const st = state as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree; readonly t?: Tensor };
+  const trees = hyper.name === 'sgd' ? [] : hyper.name === 'momentum' ? [st.velocity] : [st.m, st.v];
+  if (trees.some((t) => t === undefined) || (hyper.name === 'adam' && st.t === undefined)) {
+    throw new RangeError(`the state is not ${hyper.name}'s (${hyper.name === 'adam' ? '{ m, v, t }' : '{ velocity }'}); make it with the optimizer's init`);
+  }
+  return trees as Tree[];
+};
+
+/** Adam's step number after one more step from `state` (0 for the others, which do not count). */
+export const nextStepNumber = (hyper: OptimizerHyper, state: Tree): number =>
+  hyper.name === 'adam' ? (state as AdamState).t.data[0]! + 1 : 0;
+
+/** The state after a step, from its new trees (in {@link stateTrees}' order) and the step number: SGD keeps `state`. */
+export const stateFromTrees = (hyper: OptimizerHyper, state: Tree, trees: readonly Tree[], t: number): Tree =>
+  hyper.name === 'sgd' ? state
+    : hyper.name === 'momentum' ? { velocity: trees[0]! }
+    : { m: trees[0]!, v: trees[1]!, t: tensor([1], Float32Array.of(t)) };
+
+/**
  * Adam (Kingma & Ba) with bias correction; the step count is a tensor so
  * that checkpoints keep it.
  *

@@ -92,3 +92,12 @@ export const sliceOf = (total: number, i: number, threads: number): readonly [nu
   return [cut(i), cut(i + 1)];
 };
 
+/**
+ * Adds `weight` times a share's gradient into `sum`, product then sum in
+ * float32: how the main thread sums `grad`'s shares, and what the workers'
+ * WASM update does (acc - (-w) g), so both give the same numbers.
+ */
+export const addWeighted = (sum: Float32Array, grads: Readonly<Float32Array>, weight: number): void => {
+  const w = Math.fround(weight);
+  for (let j = 0; j < sum.length; j++) sum[j] += Math.fround(w * grads[j]!);
+};

@@ -7,15 +7,16 @@
 
 import { tensor, type Data, type Tensor } from '../core/tensor.ts';
 import { compile } from '../compile/compile.ts';
+import { optimizerAt } from '../compile/program.ts';
 import { leaves, valueAndGrad, type Batch, type Layer, type Tree } from '../graph/index.ts';
 import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
-import { layoutSize, packTree, unpackTree } from '../graph/packing.ts';
+import { layoutSize, unpackTree } from '../graph/packing.ts';
 import { kernelsByName } from '../ops/kernels/by-name.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
 import { countCorrect } from '../training/gradients.ts';
-import { sliceOf, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
+import { addWeighted, sliceOf, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
 
 /** One worker's slice of a step: the weighted gradients of every share, the parameters and state arrays to read (by index) and where the new ones go. */
 type Update = (
@@ -43,19 +44,10 @@ const wasmUpdate = (): Update => {
       el.sgd(go, tmp, len, -weight);
     }
     f32.set(read(0), po >> 2);
-    if (hyper.name === 'sgd') el.sgd(po, go, len, lr);
-    else if (hyper.name === 'momentum') {
-      f32.set(read(1), s1 >> 2);
-      el.momentum(po, s1, go, len, hyper.mu, lr);
-      write(1, f32.subarray(s1 >> 2, (s1 >> 2) + len));
-    } else {
-      f32.set(read(1), s1 >> 2);
-      f32.set(read(2), s2 >> 2);
-      const h = adamHyper(hyper, t, lr);
-      el.adam(po, s1, s2, go, len, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps, h.lr);
-      write(1, f32.subarray(s1 >> 2, (s1 >> 2) + len));
-      write(2, f32.subarray(s2 >> 2, (s2 >> 2) + len));
-    }
+    const states = hyper.name === 'sgd' ? [] : hyper.name === 'momentum' ? [s1] : [s1, s2];
+    states.forEach((at, k) => f32.set(read(k + 1), at >> 2));
+    optimizerAt(el, hyper, lr, t, { p: po, g: go, s1, s2, n: len });
+    states.forEach((at, k) => write(k + 1, f32.subarray(at >> 2, (at >> 2) + len)));
     write(0, f32.subarray(po >> 2, (po >> 2) + len));
   };
 };
@@ -63,10 +55,7 @@ const wasmUpdate = (): Update => {
 /** The same update on a kernel set's functions (js, reference). */
 const kernelUpdate = (kernels: Kernels): Update => (hyper, lr, t, parts, read, write) => {
   const g = new Float32Array(read(0).length);
-  for (const { weight, grads } of parts) {
-    const w = Math.fround(weight);
-    for (let j = 0; j < g.length; j++) g[j] += Math.fround(w * grads[j]!);
-  }
+  for (const { weight, grads } of parts) addWeighted(g, grads, weight);
   if (hyper.name === 'sgd') write(0, kernels.sgd(read(0), g, lr));
   else if (hyper.name === 'momentum') {
     const u = kernels.momentum(read(0), read(1), g, hyper.mu, lr);
@@ -105,9 +94,9 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
  * The message handler of one data-parallel worker, for a worker shell of
  * any platform: `cfg` is the init the source sent it (as workerData, or as
  * the first message), `network` the network it runs (the shell builds or
- * imports it), `post` how it answers. A network that fails to load, or a
- * message that fails (a label out of range, say), fails the worker, and the
- * source fails its call with the worker's name.
+ * imports it), `post` how it answers. A message whose work fails (a label
+ * out of range, say) is answered with the error and the worker goes on; a
+ * network that fails to load fails the worker.
  *
  * @example
  * // grad-worker.js, a Web Worker the page's training worker starts through workerGradients' spawn
@@ -129,7 +118,6 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
     const compiled = cfg.kernels === 'wasm' ? compile(net) : undefined;
     const eager = valueAndGrad(net, { kernels });
     return {
-      vg: compiled?.valueAndGrad ?? eager,
       // The gradients straight into shared memory, without parameter-sized garbage (compiled), or through the record.
       vgTo: compiled?.valueAndGradTo ?? ((p: Tree, b: Batch, put: (path: string, g: Readonly<Data>) => void) => {
         const r = eager(p, b);
@@ -139,76 +127,72 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
       predict: compiled?.predict ?? ((p: Tree, x: Tensor) => net.apply(p, x, { kernels }).out),
     };
   });
-  const vg = ready.then((r) => r.vg);
   // A network that fails to load fails the worker: the main thread reports it on the next call.
-  vg.catch(rethrow);
+  ready.catch(rethrow);
   const offsets = new Map(cfg.layout.map((l) => [l.path, l.offset] as const));
-  const trainStep = ({ vgTo }: Awaited<typeof ready>, m: WorkerTrainStep): WorkerTrainReply => {
+  const view = (buffer: Float32Array): Tree => unpackTree(cfg.layout, buffer.subarray(0, total), { copy: false });
+
+  // The loss, right answers and gradient of a share at `params`, the gradient written into `into` in the layout.
+  const gradientInto = ({ vgTo }: Awaited<typeof ready>, params: Tree, m: { readonly x: Float32Array; readonly shape: number[]; readonly labels: Int32Array }, into: Float32Array) => {
+    let filled = 0;
+    const r = vgTo(params, { x: tensor(m.shape, m.x), labels: m.labels }, (path, g) => {
+      const at = offsets.get(path);
+      if (at === undefined) throw new RangeError(`gradient worker: the network has a parameter "${path}" that the layout lacks`);
+      into.set(g, at);
+      filled++;
+    });
+    if (filled !== cfg.layout.length) throw new RangeError(`gradient worker: the network gave ${filled} gradients for the layout's ${cfg.layout.length} parameters`);
+    return { loss: r.loss, correct: countCorrect(r.out, m.labels) };
+  };
+
+  const trainStep = (r: Awaited<typeof ready>, m: WorkerTrainStep): WorkerTrainReply => {
     const from = stateViews[m.from]!;
     const to = stateViews[m.to]!;
-    let loss = 0;
-    let correct = 0;
+    let got = { loss: 0, correct: 0 };
     let error: string | null = null;
     try {
-      if (m.labels.length > 0) gradient();
+      if (m.labels.length > 0) got = gradientInto(r, view(from), m, allGrads.subarray(cfg.index * total, (cfg.index + 1) * total));
     } catch (err) {
       // This step fails, the worker does not: the others learn it at the barrier and skip the update.
       error = messageOf(err);
       Atomics.store(control, 2, m.generation);
     }
-    function gradient(): void {
-      const mine = allGrads.subarray(cfg.index * total, (cfg.index + 1) * total);
-      let filled = 0;
-      const r = vgTo(unpackTree(cfg.layout, from.subarray(0, total), { copy: false }), { x: tensor(m.shape, m.x), labels: m.labels }, (path, g) => {
-        const at = offsets.get(path);
-        if (at === undefined) throw new RangeError(`gradient worker: the network has a parameter "${path}" that the layout lacks`);
-        mine.set(g, at);
-        filled++;
-      });
-      if (filled !== cfg.layout.length) throw new RangeError(`gradient worker: the network gave ${filled} gradients for the layout's ${cfg.layout.length} parameters`);
-      loss = r.loss;
-      correct = countCorrect(r.out, m.labels);
-    }
-    if (!barrier(control, cfg.threads, m.generation)) return { loss, correct, aborted: true };
-    if (error !== null) return { loss, correct, aborted: true, error };
-    if (Atomics.load(control, 2) === m.generation) return { loss, correct, aborted: true };
+    if (!barrier(control, cfg.threads, m.generation)) return { ...got, aborted: true };
+    if (error !== null) return { ...got, aborted: true, error };
+    if (Atomics.load(control, 2) === m.generation) return { ...got, aborted: true };
     const [a, b] = sliceOf(total, cfg.index, cfg.threads);
     const n = m.shares[m.shares.length - 1]![1];
     const parts = m.shares.flatMap(([s0, s1], w) => (s1 === s0 ? [] : [{ weight: (s1 - s0) / n, grads: allGrads.subarray(w * total + a, w * total + b) }]));
     update(m.hyper, m.lr, m.t, parts, (k) => from.subarray(k * total + a, k * total + b), (k, data) => to.set(data, k * total + a));
-    return { loss, correct, aborted: false };
+    return { ...got, aborted: false };
   };
-  return (m: WorkerStep | WorkerTrainStep | WorkerPredict): void => {
-    if (m.kind === 'predict') {
-      void ready.then(({ predict }) => {
-        try {
-          const out = predict(unpackTree(cfg.layout, new Float32Array(m.params), { copy: false }), tensor(m.shape, m.x));
-          const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
-          const reply: WorkerPredictReply = { out: data, shape: [...out.shape] };
-          post(reply, [data.buffer as ArrayBuffer]);
-        } catch (err) {
-          post({ error: messageOf(err) });
-        }
-      }).catch(rethrow);
-      return;
-    }
-    if (m.kind === 'step') {
-      ready.then((r) => post(trainStep(r, m))).catch(rethrow);
-      return;
-    }
-    vg.then((f) => {
+
+  // Runs a message's work once the network is there; a failure of the work itself is answered, and the worker goes on.
+  const answer = (work: (r: Awaited<typeof ready>) => void): void =>
+    void ready.then((r) => {
       try {
-        // Views on the shared parameters: the main thread writes them only between steps.
-        const params = unpackTree(cfg.layout, new Float32Array(m.params), { copy: false });
-        const r = f(params, { x: tensor(m.shape, m.x), labels: m.labels });
-        // Layers without parameters have no leaves, so the gradient record packs in the parameters' layout.
-        const grads = new Float32Array(layoutSize(cfg.layout));
-        packTree(r.grads, cfg.layout, grads);
-        const reply: WorkerReply = { loss: r.loss, correct: countCorrect(r.out, m.labels), grads };
-        post(reply, [grads.buffer]);
+        work(r);
       } catch (err) {
         post({ error: messageOf(err) });
       }
     }).catch(rethrow);
+
+  return (m: WorkerStep | WorkerTrainStep | WorkerPredict): void => {
+    if (m.kind === 'step') return answer((r) => post(trainStep(r, m)));
+    // Views on the shared parameters: the main thread writes them only between calls.
+    const params = view(new Float32Array(m.params));
+    if (m.kind === 'predict') {
+      return answer(({ predict }) => {
+        const out = predict(params, tensor(m.shape, m.x));
+        const data = out.data instanceof Float32Array ? out.data : Float32Array.from(out.data);
+        const reply: WorkerPredictReply = { out: data, shape: [...out.shape] };
+        post(reply, [data.buffer as ArrayBuffer]);
+      });
+    }
+    answer((r) => {
+      const grads = new Float32Array(total);
+      const reply: WorkerReply = { ...gradientInto(r, params, m, grads), grads };
+      post(reply, [grads.buffer]);
+    });
   };
 };

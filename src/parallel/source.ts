@@ -13,14 +13,14 @@
 // result out into the fresh records it returns. The numbers are those of
 // `grad` followed by the optimizer's step on the main thread, bit for bit.
 
-import { tensor, type Tensor } from '../core/tensor.ts';
+import { concatRows, tensor, type Tensor } from '../core/tensor.ts';
 import type { Optimizer, Tree } from '../graph/index.ts';
-import { trustedHyper } from '../graph/optimizers.ts';
+import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper } from '../graph/optimizers.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
 import type { Labels } from '../ops/op.ts';
 import type { BatchGrad, BatchStep, GradientSource } from '../training/gradients.ts';
-import type { NetworkSource, WorkerInit, WorkerPredict, WorkerPredictReply, WorkerReply, WorkerStep, WorkerTrainReply, WorkerTrainStep } from './protocol.ts';
+import { addWeighted, type NetworkSource, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
 
 /** A worker as the source sees it: the platform's shell (worker_threads, Web Workers) provides it. */
 export interface WorkerPort {
@@ -146,9 +146,24 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
   };
   const sharesOf = (n: number): Array<readonly [number, number]> =>
     slots.map((_, i) => [Math.floor((i * n) / slots.length), Math.floor(((i + 1) * n) / slots.length)] as const);
-  const shareOf = (x: Tensor, labels: Labels, [a, b]: readonly [number, number]) => {
-    const px = x.data.length / labels.length;
-    return { x: (x.data as Float32Array).slice(a * px, b * px), shape: [b - a, ...x.shape.slice(1)], labels: Int32Array.from({ length: b - a }, (_, j) => labels[a + j]!) };
+  // Examples a to b of x, in a fresh array (transferred to the worker).
+  const rowsOf = (x: Tensor, [a, b]: readonly [number, number]) => {
+    const per = x.data.length / x.shape[0]!;
+    return { x: (x.data as Float32Array).slice(a * per, b * per), shape: [b - a, ...x.shape.slice(1)] };
+  };
+  const shareOf = (x: Tensor, labels: Labels, [a, b]: readonly [number, number]) =>
+    ({ ...rowsOf(x, [a, b]), labels: Int32Array.from({ length: b - a }, (_, j) => labels[a + j]!) });
+  // The batch's mean loss (shares weighted by size) and right answers, from the replies of the non-empty shares.
+  const tally = (replies: ReadonlyArray<{ readonly loss: number; readonly correct: number } | null>, shares: ReadonlyArray<readonly [number, number]>, n: number) => {
+    let loss = 0;
+    let correct = 0;
+    replies.forEach((r, i) => {
+      const [a, b] = shares[i]!;
+      if (r === null || b === a) return;
+      loss += ((b - a) / n) * r.loss;
+      correct += r.correct;
+    });
+    return { loss, correct };
   };
 
   const grad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
@@ -164,38 +179,29 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
       }),
     );
     const sum = new Float32Array(total);
-    let loss = 0;
-    let correct = 0;
     replies.forEach((r, i) => {
-      if (r === null) return;
-      const [a, b] = shares[i]!;
-      loss += ((b - a) / n) * r.loss;
-      correct += r.correct;
-      // In float32, product then sum, as the workers' update (grad-worker.ts) sums them in WASM.
-      const w = Math.fround((b - a) / n);
-      for (let j = 0; j < total; j++) sum[j] += Math.fround(w * r.grads[j]!);
+      if (r !== null) addWeighted(sum, r.grads, (shares[i]![1] - shares[i]![0]) / n);
     });
-    return { loss, correct, grads: unpackTree(layout, sum, { copy: false, template }) };
+    return { ...tally(replies, shares, n), grads: unpackTree(layout, sum, { copy: false, template }) };
   };
 
   // The state buffer the last step wrote, with the records copied from it: a step from those records reads it as it is.
   let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1; readonly hyper: object } | null = null;
-  let generation = Atomics.load(control, 0) / threads;
+  let generation = 0;
 
   const step = async <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number): Promise<BatchStep<P, S>> => {
     const hyper = trustedHyper(optimizer);
-    if (hyper === undefined) throw new RangeError(`parallelGradients: step needs one of the shipped optimizers (sgd, momentum, adam), not "${optimizer.name}"`);
-    const st = state as unknown as { readonly velocity?: Tree; readonly m?: Tree; readonly v?: Tree; readonly t?: Tensor };
-    const stateTrees = hyper.name === 'momentum' ? [st.velocity!] : hyper.name === 'adam' ? [st.m!, st.v!] : [];
+    if (hyper === undefined) throw new RangeError(`workerGradients: step needs one of the shipped optimizers (sgd, momentum, adam), not "${optimizer.name}"`);
+    const trees = stateTrees(hyper, state);
     const from = last?.buffer ?? 0;
     const to = from === 0 ? 1 : 0;
     // The same optimizer too: an SGD step leaves no state arrays for a momentum or Adam step to read.
     if (last === null || last.params !== params || last.state !== state || last.hyper !== hyper) {
       const f = new Float32Array(states[from]);
       packTree(params, layout, f.subarray(0, total));
-      stateTrees.forEach((tree, j) => packTree(tree, layout, f.subarray((j + 1) * total, (j + 2) * total)));
+      trees.forEach((tree, j) => packTree(tree, layout, f.subarray((j + 1) * total, (j + 2) * total)));
     }
-    const t = hyper.name === 'adam' ? st.t!.data[0]! + 1 : 0;
+    const t = nextStepNumber(hyper, state);
     const n = labels.length;
     const shares = sharesOf(n);
     generation += 1;
@@ -206,47 +212,26 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
         return call<WorkerTrainReply>(slots[i]!, msg, [share.x.buffer as ArrayBuffer]);
       }),
     );
-    let loss = 0;
-    let correct = 0;
-    replies.forEach((r, i) => {
-      const [a, b] = shares[i]!;
-      if (b === a) return;
-      loss += ((b - a) / n) * r.loss;
-      correct += r.correct;
-    });
     // One fresh copy of everything the step wrote (one memcpy), which the new records view.
-    const arrays = hyper.name === 'sgd' ? 1 : hyper.name === 'momentum' ? 2 : 3;
-    const out = new Float32Array(states[to], 0, arrays * total).slice();
+    const out = new Float32Array(states[to], 0, (1 + trees.length) * total).slice();
     const view = <T extends Tree>(j: number, template: T): T => unpackTree(layout, out.subarray(j * total, (j + 1) * total), { copy: false, template });
     const nextParams = view(0, params);
-    const nextState = (hyper.name === 'sgd' ? state
-      : hyper.name === 'momentum' ? { velocity: view(1, st.velocity!) }
-      : { m: view(1, st.m!), v: view(2, st.v!), t: tensor([1], Float32Array.of(t)) }) as unknown as S;
+    const nextState = stateFromTrees(hyper, state, trees.map((tree, j) => view(j + 1, tree)), t) as S;
     last = { params: nextParams, state: nextState, buffer: to, hyper };
-    return { loss, correct, params: nextParams, state: nextState };
+    return { ...tally(replies, shares, n), params: nextParams, state: nextState };
   };
 
   // The output for x, its examples split over the workers as a batch's are; the rows come back in order.
   const predict = async (params: P, x: Tensor): Promise<Tensor> => {
     packTree(params, layout, flat);
-    const n = x.shape[0] ?? 0;
-    const px = n === 0 ? 0 : x.data.length / n;
     const replies = await allReplies(
-      sharesOf(n).map(([a, b], i) => {
+      sharesOf(x.shape[0]!).map(([a, b], i) => {
         if (b === a) return Promise.resolve(null);
-        const xs = (x.data as Float32Array).slice(a * px, b * px);
-        return call<WorkerPredictReply>(slots[i]!, { kind: 'predict', params: shared, x: xs, shape: [b - a, ...x.shape.slice(1)] }, [xs.buffer as ArrayBuffer]);
+        const rows = rowsOf(x, [a, b]);
+        return call<WorkerPredictReply>(slots[i]!, { kind: 'predict', params: shared, ...rows }, [rows.x.buffer as ArrayBuffer]);
       }),
     );
-    const parts = replies.filter((r) => r !== null);
-    if (parts.length === 0) throw new RangeError('parallelGradients: predict needs at least one example');
-    const out = new Float32Array(parts.reduce((s, r) => s + r.out.length, 0));
-    let o = 0;
-    for (const r of parts) {
-      out.set(r.out, o);
-      o += r.out.length;
-    }
-    return tensor([n, ...parts[0]!.shape.slice(1)], out);
+    return concatRows(replies.filter((r) => r !== null).map((r) => tensor(r.shape, r.out)));
   };
 
   const close = async (): Promise<void> => {

@@ -6,7 +6,7 @@
 
 import type { Data } from '../../../core/tensor.ts';
 import { elementwiseJs } from '../elementwise-js.ts';
-import type { Elementwise, WindowGeometry } from '../types.ts';
+import type { AdamHyper, Elementwise, WindowGeometry } from '../types.ts';
 import { elementwiseWasmBytes } from './elementwise-wasm-bytes.ts';
 import type { Heap } from './heap.ts';
 import { instantiate } from './instantiate.ts';
@@ -43,6 +43,10 @@ export interface ElementwiseExports {
 }
 
 const f32 = (...xs: readonly Readonly<Data>[]): boolean => xs.every((x) => x instanceof Float32Array);
+
+/** One Adam step on n values at heap offsets, in place: the float32 arguments every caller passes (the kernel set, compiled steps, workers). */
+export const adamAt = (wasm: Pick<ElementwiseExports, 'adam'>, p: number, m: number, v: number, g: number, n: number, h: AdamHyper): void =>
+  wasm.adam(p, m, v, g, n, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps, h.lr);
 export const geometryArgs = (g: WindowGeometry): number[] => [g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo];
 
 export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwise; readonly raw: ElementwiseExports } => {
@@ -144,7 +148,7 @@ export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwi
       put(m, mo);
       put(v, vo);
       put(g, go);
-      wasm.adam(po, mo, vo, go, n, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.c1, h.c2, h.eps, h.lr);
+      adamAt(wasm, po, mo, vo, go, n, h);
       return { p: take(po, n), m: take(mo, n), v: take(vo, n) };
     },
   };
