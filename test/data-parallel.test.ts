@@ -16,6 +16,14 @@ const params = net.init(key(0), MNIST_SHAPE);
 const x = tensor([6, 28, 28, 1], Float32Array.from(uniform(key(1), 6 * 784)));
 const labels = Uint8Array.from([0, 1, 2, 3, 4, 5]);
 
+/** Two records with the same leaves, byte for byte (toEqual on 300,000 floats is slow). */
+const sameTree = (a: Tree, b: Tree): void => {
+  const lb = new Map(leaves(b));
+  expect(leaves(a).map(([p]) => p)).toEqual([...lb.keys()]);
+  const bytes = (t: Tree): Buffer => Buffer.from((t as { data: Float32Array }).data.buffer, (t as { data: Float32Array }).data.byteOffset, (t as { data: Float32Array }).data.byteLength);
+  for (const [p, t] of leaves(a)) expect(bytes(t).equals(bytes(lb.get(p)!)), p).toBe(true);
+};
+
 describe('parallelGradients', () => {
   it('two workers give the loss and gradient of one thread', async () => {
     const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'js', threads: 2 });
@@ -61,13 +69,6 @@ describe('parallelGradients', () => {
   });
 
   describe('a whole step split over the workers', () => {
-    const sameTree = (a: Tree, b: Tree): void => {
-      const lb = new Map(leaves(b));
-      expect(leaves(a).map(([p]) => p)).toEqual([...lb.keys()]);
-      // Byte for byte (toEqual on 300,000 floats is slow).
-      const bytes = (t: Tree): Buffer => Buffer.from((t as { data: Float32Array }).data.buffer, (t as { data: Float32Array }).data.byteOffset, (t as { data: Float32Array }).data.byteLength);
-      for (const [p, t] of leaves(a)) expect(bytes(t).equals(bytes(lb.get(p)!)), p).toBe(true);
-    };
     const optimizers: Array<[string, Optimizer<Tree>]> = [
       ['adam', adam() as unknown as Optimizer<Tree>],
       ['momentum', momentum({ mu: 0.8 }) as unknown as Optimizer<Tree>],
@@ -120,8 +121,7 @@ describe('parallelGradients', () => {
         const got = await par.step!(opt, first.params, first.state, x, labels, 0.1);
         const g = await par.grad(first.params, x, labels);
         const want = opt.step(first.params, g.grads, first.state, { lr: 0.1, kernels });
-        const lw = new Map(leaves(want.params));
-        for (const [p, t] of leaves(got.params)) expect(t.data, p).toEqual(lw.get(p)!.data);
+        sameTree(got.params, want.params);
       } finally {
         await par.close();
       }
@@ -170,8 +170,7 @@ describe('parallelGradients', () => {
       const r2 = await par.step!(a, r1.params, st, x, labels, 0.01);
       const g = await par.grad(r1.params, x, labels);
       const want = a.step(r1.params, g.grads, st, { lr: 0.01, kernels });
-      const lw = new Map(leaves(want.params));
-      for (const [p, t] of leaves(r2.params)) expect(t.data, p).toEqual(lw.get(p)!.data);
+      sameTree(r2.params, want.params);
     } finally {
       await par.close();
     }
