@@ -190,6 +190,32 @@ describe('compile: a whole training step', () => {
     });
   }
 
+  // At batch 1 an SGD step updates a dense layer in its backward pass (dense_sgd1) when its sizes are multiples of 4.
+  it.each([
+    ['the seed network (dense1 fused, dense2 of 10 units not)', seedNetwork({ init: 'he', widths: [4, 8, 8, 12] }) as unknown as Layer<Tree>, [28, 28, 1]],
+    ['dense layers only, the first without an input gradient', serial({ fc1: dense({ units: 8 }), r: relu(), fc2: dense({ units: 4 }), fc3: dense({ units: 3 }) }) as unknown as Layer<Tree>, [12]],
+  ] as const)('sgd at batch 1, %s: chained steps give valueAndGrad + sgd bit for bit', (_, net, shape) => {
+    const c = compile(net, { fma: false });
+    const vg = valueAndGrad(net, { kernels: c.kernels });
+    const opt = sgd() as unknown as Optimizer<Tree>;
+    let p = net.init(key(21), shape);
+    let q = p;
+    for (let i = 0; i < 5; i++) {
+      const batch = { x: images(1, shape, 40 + i), labels: [i % 3] };
+      const before = leaves(p).map(([, t]) => snapshot(t));
+      const got = c.step(opt, p, {}, batch, 0.3);
+      const g = vg(q, batch);
+      const want = opt.step(q, g.grads, {}, { lr: 0.3, kernels: c.kernels });
+      expect(got.loss).toBe(g.loss);
+      expectSameTree(got.params, want.params);
+      expect(leaves(p).map(([, t]) => snapshot(t))).toEqual(before);
+      // The step moved every dense weight (a fused update that wrote nothing would leave them).
+      for (const [path, t] of leaves(got.params)) if (/^(dense|fc)\d\.w$/.test(path)) expect(t.data, path).not.toEqual(leaves(p).find(([k]) => k === path)![1].data);
+      p = got.params;
+      q = want.params;
+    }
+  });
+
   it('takes the eager way with a layer of your own, with the same numbers', () => {
     const net = serial({ c: conv({ filters: 4, size: 3 }), mine: leaky(), flat: flatten(), fc: dense({ units: 3 }) });
     const c = compile(net, { fma: false });

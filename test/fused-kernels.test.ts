@@ -3,19 +3,22 @@
 // equal to the two kernels they fuse; conv_c1_back_w (the filter gradient of a
 // one-channel convolution, without the unrolled matrix) equal to the JS
 // kernels to float32 rounding; max_pool (window in registers) and
-// max_pool_back bit for bit equal to the TypeScript loops.
+// max_pool_back bit for bit equal to the TypeScript loops; dense_sgd1 (gemm.wat:
+// a dense layer's backward pass and SGD step at batch 1 in one pass) bit for
+// bit equal to the two GEMMs and the sgd kernel it replaces.
 
 import { describe, expect, it } from 'vitest';
 import type { Data } from '../src/core/tensor.ts';
 import { elementwiseJs } from '../src/ops/kernels/elementwise-js.ts';
 import { jsKernels, type WindowGeometry } from '../src/ops/kernels/index.ts';
 import { createWasmElementwise } from '../src/ops/kernels/wasm/elementwise-wasm.ts';
-import { createWasmKernels } from '../src/ops/kernels/wasm/gemm-wasm.ts';
+import { createWasmGemm, createWasmKernels } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../src/ops/kernels/wasm/heap.ts';
 import { rng, same } from './helpers.ts';
 
 const heap = createHeap();
 const { kernels, raw } = createWasmElementwise(heap);
+const gemm = createWasmGemm(heap, false);
 
 
 /** Random float32 values in [-2, 2); `levels` > 0 quantizes them (ties); `special` sprinkles 0, -0 and NaN. */
@@ -243,5 +246,49 @@ describe('max_pool and max_pool_back', () => {
     const want = elementwiseJs.maxPoolBackward(am, dy, 3);
     expect(Array.from(want)).toEqual([0, 7, -1e8]);
     same(read(dxo, 3), want);
+  });
+});
+
+describe('dense_sgd1: a dense layer\'s backward pass and SGD step at batch 1, one pass over w', () => {
+  const lr = 0.0371;
+  it.each([[4, 4], [8, 12], [12, 100], [64, 100], [392, 20]] as const)('w [%i, %i]: dx and the new w of gemm, gemm and sgd, bit for bit', (rows, cols) => {
+    // NaN, 0 and -0 in x (whole rows of the gradient); 0 and -0 in w and dy, where the sign of a zero gradient shows.
+    const w = rand(rows * cols, rows * 7 + cols), x = rand(rows, rows + 1, { special: true }), dy = rand(cols, cols + 2);
+    w.set([-0, 0, -0, 0]);
+    dy.set([-0, 0], cols - 2);
+    // The three calls it replaces: dx = w dy, g = x dy^T, w -= lr g.
+    const [wo, xo, dyo, dxo, go] = load([w, x, dy], [rows, rows * cols]);
+    const end = heap.layout(0)[0]! + (go! - wo!) + rows * cols * 4 + 64;
+    gemm.gemmAt(false, true, 1, rows, cols, dyo!, wo!, dxo!, end, false);
+    gemm.gemmAt(true, false, rows, cols, 1, xo!, dyo!, go!, end, false);
+    raw.sgd(wo!, go!, rows * cols, lr);
+    const [wantW, wantDx] = [read(wo!, rows * cols), read(dxo!, rows)];
+
+    const [wo2, xo2, dyo2, dxo2] = load([w, x, dy], [rows]);
+    poison(dxo2!, rows);
+    gemm.denseSgdAt(wo2!, xo2!, dyo2!, dxo2!, rows, cols, lr);
+    same(read(wo2!, rows * cols), wantW);
+    same(read(dxo2!, rows), wantDx);
+    expect(wantDx.some((v) => v !== 0 && Number.isFinite(v))).toBe(true);
+
+    // Without dx: the same weights, dx's memory untouched.
+    const [wo3, xo3, dyo3, dxo3] = load([w, x, dy], [rows]);
+    poison(dxo3!, rows);
+    gemm.denseSgdAt(wo3!, xo3!, dyo3!, undefined, rows, cols, lr);
+    same(read(wo3!, rows * cols), wantW);
+    expect(read(dxo3!, rows).every(Number.isNaN)).toBe(true);
+  });
+
+  it('rounds the gradient before scaling it (lr (x dy), not (lr x) dy: they differ here)', () => {
+    const w = new Float32Array(4).fill(0.001), x = Float32Array.of(0.1), dy = Float32Array.of(0.3, 0.7, 1.9, 3.3);
+    const r = Math.fround;
+    const l = r(lr); // the kernel takes lr as float32
+    const ours = Array.from(dy, (d, i) => r(w[i]! - r(l * r(x[0]! * d))));
+    const other = Array.from(dy, (d, i) => r(w[i]! - r(r(l * x[0]!) * d)));
+    expect(ours).not.toEqual(other);
+    // One row is not a multiple of 4; pad w and x to 4 rows to run it.
+    const [wo, xo, dyo] = load([Float32Array.of(...w, ...w, ...w, ...w), Float32Array.of(0.1, 0, 0, 0), dy]);
+    gemm.denseSgdAt(wo!, xo!, dyo!, undefined, 4, 4, lr);
+    expect(Array.from(read(wo!, 4))).toEqual(ours);
   });
 });

@@ -128,7 +128,8 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   const fma = options.fma ?? hasRelaxedSimd();
   const heap = createHeap();
   const eager = createWasmKernels({ fma });
-  const machine: Machine = { heap, gemmAt: createWasmGemm(heap, fma).gemmAt, el: createWasmElementwise(heap).raw, eager };
+  const { gemmAt, denseSgdAt } = createWasmGemm(heap, fma);
+  const machine: Machine = { heap, gemmAt, denseSgdAt, el: createWasmElementwise(heap).raw, eager };
   const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
   const eagerValueAndGrad = valueAndGrad(net, { kernels: eager, loss });
 
@@ -188,12 +189,14 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     return eagerGrads.get(k) ?? own.get(k) ?? {};
   };
 
-  // The forward pass, the loss and the backward pass on the heap; `keep` leaves the parameters' gradients there.
-  const lossAndBackward = (program: Program, params: Parameters<Program['forward']>[0], eagerRecords: readonly Tree[], batch: Batch<T>, keep: boolean, times?: { forward: number[]; backward: number[] }) => {
+  // The forward pass, the loss and the backward pass on the heap; `keep` leaves the parameters' gradients there, `sgd` fuses SGD steps where it can.
+  const lossAndBackward = (program: Program, params: Parameters<Program['forward']>[0], eagerRecords: readonly Tree[], batch: Batch<T>, keep: boolean, times?: { forward: number[]; backward: number[] }, sgd?: number) => {
     const out = program.forward(params, eagerRecords, batch.x.data as Float32Array, true, times?.forward);
     const l = loss(out, batch.labels, { kernels: eager });
     const dOut = l.backward(1).out;
-    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), times?.backward, keep);
+    const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), {
+      keep, ...(times === undefined ? {} : { times: times.backward }), ...(sgd === undefined ? {} : { sgd }),
+    });
     return { out, l, g };
   };
 
@@ -283,9 +286,9 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     const inHeap = previous !== null && previous.program === program && previous.params === params && previous.state === state && previous.hyper === hyper;
     const arrays = inHeap || stages.some((s) => s.kind === 'eager') ? undefined : stateOf(trees, program);
     if (!inHeap && arrays === undefined) return eagerStep();
-    const { out, l } = lossAndBackward(program, inHeap ? 'in heap' : leafData(program, params), [], batch, true);
+    const { out, l, g } = lossAndBackward(program, inHeap ? 'in heap' : leafData(program, params), [], batch, true, undefined, hyper.name === 'sgd' ? lr : undefined);
     const t = nextStepNumber(hyper, state);
-    const next = program.update(hyper, lr, t, arrays ?? { inHeap: trees.length });
+    const next = program.update(hyper, lr, t, arrays ?? { inHeap: trees.length }, g.updated);
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
     const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
       const r = byPath.get(path);

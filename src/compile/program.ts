@@ -11,7 +11,7 @@ import { sizeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
 import type { Tree } from '../graph/tree.ts';
 import type { Kernels, WindowGeometry } from '../ops/kernels/types.ts';
 import { adamAt, geometryArgs, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
-import type { GemmAt } from '../ops/kernels/wasm/gemm-wasm.ts';
+import type { DenseSgdAt, GemmAt } from '../ops/kernels/wasm/gemm-wasm.ts';
 import type { Heap } from '../ops/kernels/wasm/heap.ts';
 import { imagesPerChunk } from '../ops/kernels/wasm/conv-wasm.ts';
 import type { Op } from '../ops/op.ts';
@@ -23,6 +23,7 @@ import type { Stage } from './plan.ts';
 export interface Machine {
   readonly heap: Heap;
   readonly gemmAt: GemmAt;
+  readonly denseSgdAt: DenseSgdAt;
   readonly el: ElementwiseExports;
   readonly eager: Kernels;
 }
@@ -39,6 +40,13 @@ export interface LeafSlot {
   readonly stateAt: readonly [number, number];
 }
 
+/** How {@link Program.backward} runs: stage times into `times`, gradients kept in the heap, a fused SGD step. */
+export interface BackwardOptions {
+  readonly times?: number[];
+  readonly keep?: boolean;
+  readonly sgd?: number;
+}
+
 /** One batch size's program: forward (with what backward needs kept in the heap) and backward. */
 export interface Program {
   readonly n: number;
@@ -48,16 +56,19 @@ export interface Program {
   /**
    * From the output gradient, the gradient of every leaf (fresh arrays, in
    * `leaves` order; none when `keep`, which leaves them in the heap for
-   * `update`) and of every eager stage's record.
+   * `update`) and of every eager stage's record. With `sgd` (a learning
+   * rate; batch 1 only), a dense layer whose sizes allow it takes its SGD
+   * step in the same pass over its weights: `updated` names those leaves,
+   * which `update` must then skip.
    */
-  readonly backward: (dOut: Readonly<Data>, times?: number[], keep?: boolean) => { readonly leaves: Float32Array[]; readonly eager: Tree[] };
+  readonly backward: (dOut: Readonly<Data>, options?: BackwardOptions) => { readonly leaves: Float32Array[]; readonly eager: Tree[]; readonly updated: ReadonlySet<number> };
   /**
    * The optimizer's update of every leaf on the gradients `backward` kept in
    * the heap: `state[i]` are leaf i's state arrays (none for SGD; momentum's
    * velocity; Adam's m and v). Gives the new parameter and state arrays,
    * fresh, computed as the kernel set's sgd, momentum and adam compute them.
    */
-  readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number }) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
+  readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number }, updated?: ReadonlySet<number>) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
 }
 
 /**
@@ -77,7 +88,7 @@ export const optimizerAt = (
 
 /** Lays out `stages` at batch n and returns the program that runs them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
-  const { heap, gemmAt, el } = machine;
+  const { heap, gemmAt, denseSgdAt, el } = machine;
   // The parameter leaves, in stage order, and which ones each stage reads.
   const wanted: Array<{ path: readonly string[]; shape: readonly number[] }> = [];
   const own = stages.map((st) => {
@@ -205,7 +216,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   };
 
   // dy is in buffer `d`; the input gradient goes to `dx` (unless i is 0 and nobody asked). Returns where it went.
-  const backwardStage = (st: Stage, i: number, d: number, dx: number, needDx: boolean, eagerGrads: Tree[]): number => {
+  const backwardStage = (st: Stage, i: number, d: number, dx: number, needDx: boolean, eagerGrads: Tree[], sgd: number | undefined, updated: Set<number>): number => {
     const x = acts[i]!;
     const y = acts[i + 1]!;
     switch (st.kind) {
@@ -236,6 +247,11 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       case 'dense': {
         const { w, b } = slots(i);
         maskAndBias(st, b, y, d, n, st.units);
+        if (sgd !== undefined && n === 1 && st.inputs % 4 === 0 && st.units % 4 === 0) {
+          denseSgdAt(w!.at, x, d, needDx ? dx : undefined, st.inputs, st.units, sgd);
+          updated.add(own[i]!.w);
+          return dx;
+        }
         if (needDx) gemmAt(false, true, n, st.inputs, st.units, d, w!.at, dx, end, false);
         gemmAt(true, false, st.inputs, st.units, n, x, d, w!.gradAt, end, false);
         return dx;
@@ -299,27 +315,28 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       });
       return tensor(outShape, heap.f32().slice(acts[stages.length]! >> 2, (acts[stages.length]! >> 2) + outSize));
     },
-    backward: (dOut, times, keep = false) => {
+    backward: (dOut, { times, keep = false, sgd } = {}) => {
       let d = dBufs[0];
       heap.f32().set(dOut as Float32Array, d >> 2);
       const eagerGrads: Tree[] = [];
+      const updated = new Set<number>();
       for (let i = stages.length - 1; i >= 0; i--) {
         const other = d === dBufs[0] ? dBufs[1] : dBufs[0];
         const t0 = times === undefined ? 0 : performance.now();
-        d = backwardStage(stages[i]!, i, d, other, i > 0, eagerGrads);
+        d = backwardStage(stages[i]!, i, d, other, i > 0, eagerGrads, sgd, updated);
         if (times !== undefined) times[i] = performance.now() - t0;
       }
       eagerGrads.reverse();
       const f32 = heap.f32();
-      return { leaves: keep ? [] : leaves.map((l) => f32.slice(l.gradAt >> 2, (l.gradAt >> 2) + l.size)), eager: eagerGrads };
+      return { leaves: keep ? [] : leaves.map((l) => f32.slice(l.gradAt >> 2, (l.gradAt >> 2) + l.size)), eager: eagerGrads, updated };
     },
-    update: (hyper, lr, t, state) =>
+    update: (hyper, lr, t, state, updated) =>
       leaves.map((l, i) => {
         const [s1, s2] = l.stateAt;
         // { inHeap: k }: the k state arrays are the ones this program's last update left in the heap.
         const given = 'inHeap' in state ? undefined : state[i] ?? [];
         given?.forEach((data, k) => heap.f32().set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
-        optimizerAt(el, hyper, lr, t, { p: l.at, g: l.gradAt, s1, s2, n: l.size });
+        if (updated?.has(i) !== true) optimizerAt(el, hyper, lr, t, { p: l.at, g: l.gradAt, s1, s2, n: l.size });
         const out = heap.f32();
         const take = (off: number): Float32Array => out.slice(off >> 2, (off >> 2) + l.size);
         const count = given?.length ?? (state as { readonly inHeap: number }).inHeap;

@@ -1,12 +1,12 @@
 // Run by test/fma.test.ts in a runtime with relaxed SIMD (Node 24, or Node
 // 20 with --experimental-wasm-relaxed-simd): the fused multiply-add GEMM and
 // the convolutions and training step built on it against the TypeScript
-// kernels, and the compiled network on it against the eager FMA ops (bit for
-// bit). Prints one JSON line.
+// kernels, and the compiled network on it (gradients, predict, SGD steps at
+// batch 1) against the eager FMA ops (bit for bit). Prints one JSON line.
 
 import { key, uniform } from '../../src/core/random.ts';
 import { tensor } from '../../src/core/tensor.ts';
-import { MNIST_SHAPE, leaves, seedNetwork, valueAndGrad } from '../../src/graph/index.ts';
+import { MNIST_SHAPE, leaves, seedNetwork, sgd, valueAndGrad } from '../../src/graph/index.ts';
 import { conv2d, padAll } from '../../src/ops/index.ts';
 import { jsKernels } from '../../src/ops/kernels/index.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../../src/ops/kernels/wasm/gemm-wasm.ts';
@@ -50,7 +50,20 @@ const gradErr = Math.max(...leaves(sf.grads).map(([p, g], i) => err(g.data, leav
 // The compiled network on the FMA module: the eager FMA results exactly (0 when bit for bit).
 const compiled = compile(net);
 const sc = compiled.valueAndGrad(params, batch);
-const compiledDiff = Math.max(Math.abs(sc.loss - sf.loss), ...leaves(sc.grads).map(([, g], i) => err(g.data, leaves(sf.grads)[i]![1].data)), err(compiled.predict(params, batch.x).data, sf.out.data));
+// Three SGD steps at batch 1 (dense1's update fused into its backward pass) against the eager FMA gradient and step.
+const opt = sgd();
+const one = { x: tensor([1, 28, 28, 1], batch.x.data.slice(0, 784)), labels: [7] };
+type Params = typeof params;
+let [pc, pe]: Params[] = [params, params];
+const stepDiffs: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const c: { params: Params; loss: number } = compiled.step(opt, pc!, {}, one, 0.05);
+  const g = valueAndGrad(net, { kernels: fma })(pe!, one);
+  const e: { params: Params } = opt.step(pe!, g.grads, {}, { lr: 0.05, kernels: fma });
+  stepDiffs.push(Math.abs(c.loss - g.loss), ...leaves(c.params).map(([, t], j) => err(t.data, leaves(e.params)[j]![1].data)));
+  [pc, pe] = [c.params, e.params];
+}
+const compiledDiff = Math.max(Math.abs(sc.loss - sf.loss), ...leaves(sc.grads).map(([, g], i) => err(g.data, leaves(sf.grads)[i]![1].data)), err(compiled.predict(params, batch.x).data, sf.out.data), ...stepDiffs);
 
 console.log(JSON.stringify({
   compiledKernels: compiled.kernels.name, compiled: compiledDiff,

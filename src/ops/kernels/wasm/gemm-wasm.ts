@@ -19,7 +19,16 @@ interface GemmExports {
     transA: number, transB: number, m: number, n: number, k: number,
     a: number, b: number, c: number, ws: number, acc: number,
   ) => void;
+  readonly dense_sgd1: (w: number, x: number, d: number, dx: number, rows: number, cols: number, lr: number, wantDx: number) => void;
 }
+
+/**
+ * A dense layer's backward pass and SGD step at batch 1 on the heap (byte
+ * offsets), in one pass over its weights w [rows, cols] (both multiples of
+ * 4): dx = w dy from the old weights (unless dx is undefined), then
+ * w -= lr x dy^T; each number as gemmAt and the elementwise sgd compute it.
+ */
+export type DenseSgdAt = (w: number, x: number, dy: number, dx: number | undefined, rows: number, cols: number, lr: number) => void;
 
 /** GEMM on operands already in the heap (byte offsets), C += when accumulating; scratch is laid out after `end`. */
 export type GemmAt = (transA: boolean, transB: boolean, m: number, n: number, k: number, a: number, b: number, c: number, end: number, accumulate: boolean) => void;
@@ -27,6 +36,7 @@ export type GemmAt = (transA: boolean, transB: boolean, m: number, n: number, k:
 export interface WasmGemm {
   readonly gemm: Gemm;
   readonly gemmAt: GemmAt;
+  readonly denseSgdAt: DenseSgdAt;
   /** Bytes of scratch gemmAt needs for these sizes. */
   readonly workspace: (m: number, n: number, k: number) => number;
 }
@@ -58,7 +68,8 @@ export const createWasmGemm = (heap: Heap, fma = false): WasmGemm => {
     wasm.gemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, aOff, bOff, cOff, wsOff, accumulate ? 1 : 0);
     c.set(f32.subarray(cOff >> 2, (cOff >> 2) + m * n));
   };
-  return { gemm, gemmAt, workspace: wasm.workspace };
+  const denseSgdAt: DenseSgdAt = (w, x, dy, dx, rows, cols, lr) => wasm.dense_sgd1(w, x, dy, dx ?? 0, rows, cols, lr, dx === undefined ? 0 : 1);
+  return { gemm, gemmAt, denseSgdAt, workspace: wasm.workspace };
 };
 
 /**

@@ -447,6 +447,83 @@
               (br $p1)))))
       (br_if $irows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $m)))))
 
+  ;; A dense layer's backward pass and SGD step at batch 1 in one pass over
+  ;; its weights w ([rows, cols], both multiples of 4), for x [rows] and dy
+  ;; [cols]: dx = w dy (when $wantDx; written to dx) from the old weights,
+  ;; then w -= lr (x dy^T). Each number is computed as the three separate
+  ;; calls compute it: dx as `$rows` sums it (gemm(false, true, 1, rows,
+  ;; cols, dy, w)), the gradient as the micro-kernel's one-step product
+  ;; (0 + x dy), and the update as the elementwise module's `sgd`; so a
+  ;; compiled SGD step at batch 1 equals the eager one bit for bit, having
+  ;; read and written w once instead of five times.
+  (func (export "dense_sgd1") (param $w i32) (param $x i32) (param $d i32) (param $dx i32)
+                              (param $rows i32) (param $cols i32) (param $lr f32) (param $wantDx i32)
+    (local $j i32) (local $p i32) (local $ld i32)
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $dv v128) (local $wv v128) (local $g v128) (local $zero v128) (local $lrv v128)
+    (local $h0 v128) (local $h1 v128)
+    (local.set $lrv (f32x4.splat (local.get $lr)))
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $j) (local.get $rows)))
+        (local.set $r0 (i32.add (local.get $w) (i32.mul (local.get $j) (local.get $ld))))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $ld)))
+        (local.set $r2 (i32.add (local.get $r1) (local.get $ld)))
+        (local.set $r3 (i32.add (local.get $r2) (local.get $ld)))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $a0 (v128.load32_splat offset=0 (local.get $p)))
+        (local.set $a1 (v128.load32_splat offset=4 (local.get $p)))
+        (local.set $a2 (v128.load32_splat offset=8 (local.get $p)))
+        (local.set $a3 (v128.load32_splat offset=12 (local.get $p)))
+        (local.set $s0 (v128.const i32x4 0 0 0 0))
+        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $s2 (v128.const i32x4 0 0 0 0))
+        (local.set $s3 (v128.const i32x4 0 0 0 0))
+        ;; p: byte offset along a row
+        (local.set $p (i32.const 0))
+        (block $rowDone
+          (loop $along
+            (br_if $rowDone (i32.ge_u (local.get $p) (local.get $ld)))
+            (local.set $dv (v128.load (i32.add (local.get $d) (local.get $p))))
+        (local.set $wv (v128.load (i32.add (local.get $r0) (local.get $p))))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $dv) (local.get $wv))))
+        (local.set $g (f32x4.add (local.get $zero) (f32x4.mul (local.get $a0) (local.get $dv))))
+        (v128.store (i32.add (local.get $r0) (local.get $p)) (f32x4.sub (local.get $wv) (f32x4.mul (local.get $lrv) (local.get $g))))
+        (local.set $wv (v128.load (i32.add (local.get $r1) (local.get $p))))
+        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $dv) (local.get $wv))))
+        (local.set $g (f32x4.add (local.get $zero) (f32x4.mul (local.get $a1) (local.get $dv))))
+        (v128.store (i32.add (local.get $r1) (local.get $p)) (f32x4.sub (local.get $wv) (f32x4.mul (local.get $lrv) (local.get $g))))
+        (local.set $wv (v128.load (i32.add (local.get $r2) (local.get $p))))
+        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $dv) (local.get $wv))))
+        (local.set $g (f32x4.add (local.get $zero) (f32x4.mul (local.get $a2) (local.get $dv))))
+        (v128.store (i32.add (local.get $r2) (local.get $p)) (f32x4.sub (local.get $wv) (f32x4.mul (local.get $lrv) (local.get $g))))
+        (local.set $wv (v128.load (i32.add (local.get $r3) (local.get $p))))
+        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $dv) (local.get $wv))))
+        (local.set $g (f32x4.add (local.get $zero) (f32x4.mul (local.get $a3) (local.get $dv))))
+        (v128.store (i32.add (local.get $r3) (local.get $p)) (f32x4.sub (local.get $wv) (f32x4.mul (local.get $lrv) (local.get $g))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $along)))
+        (if (local.get $wantDx)
+          (then
+            ;; the transpose-add of `$rows`
+            (local.set $h0 (f32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $s0) (local.get $s1))
+              (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $s0) (local.get $s1))))
+            (local.set $h1 (f32x4.add
+              (i8x16.shuffle 0 1 2 3 16 17 18 19 8 9 10 11 24 25 26 27 (local.get $s2) (local.get $s3))
+              (i8x16.shuffle 4 5 6 7 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $s2) (local.get $s3))))
+            (v128.store (i32.add (local.get $dx) (i32.shl (local.get $j) (i32.const 2)))
+              (f32x4.add
+                (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $h0) (local.get $h1))
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $h0) (local.get $h1))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $four)))
+    )
+
   ;; C = op(A) op(B) (+ C when acc). Requires m, n, k >= 1.
   (func (export "gemm") (param $transA i32) (param $transB i32) (param $m i32) (param $n i32) (param $k i32)
                         (param $a i32) (param $b i32) (param $c i32) (param $ws i32) (param $acc i32)
