@@ -15,7 +15,7 @@ import {
   type Layer, type Optimizer, type Tree,
 } from '../src/graph/index.ts';
 import { padAll } from '../src/ops/conv2d.ts';
-import { jsKernels } from '../src/ops/kernels/index.ts';
+import { jsKernels, type Kernels } from '../src/ops/kernels/index.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 import { fuzzParameters } from './fuzz-helpers.ts';
 import { snapshot } from './helpers.ts';
@@ -225,6 +225,59 @@ describe('compile: a whole training step', () => {
     const got = c.step(opt, params, opt.init(params), batch, 0.1);
     const g = valueAndGrad(net, { kernels: c.kernels })(params, batch);
     expectSameTree(got.params, opt.step(params, g.grads, opt.init(params), { lr: 0.1, kernels: c.kernels }).params);
+  });
+});
+
+describe('compile: parameters kept in the heap between calls', () => {
+  const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 12] }) as unknown as Layer<Tree>;
+  type Seedish = { readonly dense1: { readonly w: Tensor; readonly b: Tensor } };
+  const eagerPredict = (c: { kernels: Kernels }, p: Tree, x: Tensor) => predict(net, p, x, { kernels: c.kernels }).data;
+
+  it('a call with the arrays of the call before skips the copy and gives the same numbers; other arrays are copied in', () => {
+    const c = compile(net, { fma: false });
+    const [p, q] = [net.init(key(1), [28, 28, 1]), net.init(key(2), [28, 28, 1])];
+    const x = images(2, [28, 28, 1], 5);
+    for (const params of [p, p, q, p, q, q]) expect(c.predict(params, x).data).toEqual(eagerPredict(c, params, x));
+    // A record rebuilt from the same arrays is the same parameters.
+    const again = { ...p, dense1: { ...(p as Seedish).dense1 } };
+    expect(c.predict(again, x).data).toEqual(eagerPredict(c, p, x));
+  });
+
+  it('notices an array changed in place against the rule (a sample of each is compared)', () => {
+    const c = compile(net, { fma: false });
+    const p = net.init(key(3), [28, 28, 1]);
+    const x = images(3, [28, 28, 1], 6);
+    const before = c.predict(p, x).data;
+    // What an optimizer that writes in place would do.
+    const w = (p as Seedish).dense1.w.data as Float32Array;
+    for (let i = 0; i < w.length; i++) w[i] = w[i]! * 0.5 + 0.01;
+    const after = c.predict(p, x).data;
+    expect(after).not.toEqual(before);
+    expect(after).toEqual(eagerPredict(c, p, x));
+  });
+
+  it('after a step the returned records are in the heap; the old ones, and a call that failed half way, are not trusted', () => {
+    const c = compile(net, { fma: false });
+    const opt = sgd() as unknown as Optimizer<Tree>;
+    const p = net.init(key(4), [28, 28, 1]);
+    const one = { x: images(1, [28, 28, 1], 7), labels: [3] };
+    const next = c.step(opt, p, {}, one, 0.5).params;
+    expect(c.predict(next, one.x).data).toEqual(eagerPredict(c, next, one.x));
+    c.step(opt, next, {}, one, 0.5);
+    expect(c.predict(p, one.x).data).toEqual(eagerPredict(c, p, one.x));
+    // A call that fails at the loss (a label out of range) after copying q in: p must be copied in again. q differs
+    // from p only where the sample does not look (every value of dense1.w but 64 evenly spaced from the end), so
+    // only forgetting what is in the heap at the start of each call catches it.
+    const pw = (p as Seedish).dense1.w;
+    const stride = Math.floor(pw.data.length / 64);
+    const qw = Float32Array.from(pw.data, (v, j) => ((pw.data.length - 1 - j) % stride === 0 ? v : 2 * v + 0.1));
+    const q = { ...p, dense1: { ...(p as Seedish).dense1, w: tensor(pw.shape, qw) } };
+    expect(eagerPredict(c, q, one.x)).not.toEqual(eagerPredict(c, p, one.x));
+    for (const fail of [() => c.step(opt, q, {}, { x: one.x, labels: [10] }, 0.5), () => c.valueAndGrad(q, { x: one.x, labels: [10] })]) {
+      expect(c.predict(p, one.x).data).toEqual(eagerPredict(c, p, one.x));
+      expect(fail).toThrow();
+      expect(c.predict(p, one.x).data).toEqual(eagerPredict(c, p, one.x));
+    }
   });
 });
 
