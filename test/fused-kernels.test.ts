@@ -195,6 +195,36 @@ describe('conv_c1_back_w: the filter gradient of a one-channel convolution', () 
   });
 });
 
+describe('conv_c1_bias: a one-channel convolution with its bias and ReLU in one pass', () => {
+  it.each(convCases.flatMap(([name, g]) => filterCounts.flatMap((o) => [[name, o, 0, g], [name, o, 1, g]] as const)))('%s, %i filters, untied %i: conv_c1 then add_rows (and relu), bit for bit', (_, o, untied, g) => {
+    // 0, -0 and NaN in the image, the filters and the bias.
+    const x = rand(g.n * g.h * g.w, g.h * 3 + o, { special: true }), w = rand(g.kh * g.kw * o, o + 11, { special: true });
+    const m = untied === 1 ? g.ho * g.wo * o : o;
+    const b = rand(m, m + 1, { special: true });
+    const count = g.n * g.ho * g.wo * o;
+    for (const relu of [0, 1]) {
+      const [xo, wo, bo, yo] = load([x, w, b], [count]);
+      raw.conv_c1(xo!, wo!, yo!, ...args(g), o);
+      if (relu === 1) raw.add_rows_relu(yo!, bo!, yo!, count / m, m);
+      else raw.add_rows(yo!, bo!, yo!, count / m, m);
+      const want = read(yo!, count);
+      poison(yo!, count);
+      raw.conv_c1_bias(xo!, wo!, bo!, yo!, ...args(g), o, untied, relu);
+      same(read(yo!, count), want);
+      same(read(xo!, x.length), x);
+      same(read(bo!, b.length), b);
+    }
+  });
+
+  it('sums the taps in order (a different order rounds differently here)', () => {
+    // One output, a 1x3 filter over 1e8, 1, -1e8: in tap order 1e8 + 1 rounds back to 1e8, so the sum is 0.
+    const g = geometry(1, 1, 3, 1, 1, 3, 1, [0, 0, 0, 0]);
+    const [xo, wo, bo, yo] = load([Float32Array.of(1e8, 1, -1e8), Float32Array.from({ length: 12 }, () => 1), new Float32Array(4)], [4]);
+    raw.conv_c1_bias(xo!, wo!, bo!, yo!, ...args(g), 4, 0, 0);
+    expect(Array.from(read(yo!, 4))).toEqual([0, 0, 0, 0]);
+  });
+});
+
 const poolCases: readonly [string, WindowGeometry][] = [
   ['3x3 stride 2, pad 0/1/0/1 (the network)', geometry(2, 28, 28, 16, 3, 3, 2, [0, 1, 0, 1])],
   ['3x3 stride 2, pad 0/1/0/1, 14x14', geometry(2, 14, 14, 32, 3, 3, 2, [0, 1, 0, 1])],

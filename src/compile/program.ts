@@ -166,8 +166,12 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         const { w, b } = slots(i);
         const { g, o, perImage, k, nb, imageBytes } = convDims(st);
         if (g.c === 1 && o % 4 === 0) {
-          el.conv_c1(x, w!.at, y, n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o);
-          epilogue(st, b, y, n, perImage);
+          const geo = [n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o] as const;
+          if (st.bias !== undefined && b !== undefined) el.conv_c1_bias(x, w!.at, b.at, y, ...geo, st.bias.untied ? 1 : 0, st.relu === undefined ? 0 : 1);
+          else {
+            el.conv_c1(x, w!.at, y, ...geo);
+            epilogue(st, b, y, n, perImage);
+          }
           return;
         }
         for (let s = 0; s < n; s += nb) {

@@ -30,6 +30,12 @@ export interface ElementwiseExports {
   /** Direct convolution of one-channel images (o % 4 == 0); g without c: n, h, w, kh, kw, stride, padTop, padLeft, ho, wo, then o. */
   readonly conv_c1: (x: number, w: number, y: number, ...g: number[]) => void;
   /**
+   * conv_c1 with the bias added (`untied`: b is [ho, wo, o], one per output value of an image; else [o])
+   * and, when `relu` is 1, the ReLU: conv_c1 then add_rows or add_rows_relu, bit for bit, in one pass.
+   * g as for conv_c1, then untied (0 or 1) and relu (0 or 1).
+   */
+  readonly conv_c1_bias: (x: number, w: number, b: number, y: number, ...g: number[]) => void;
+  /**
    * The filter gradient of `conv_c1`, directly (o % 4 == 0): x [n, h, w, 1], dy [n, ho, wo, o],
    * dw [kh, kw, 1, o], overwritten; g as for conv_c1: n, h, w, kh, kw, stride, padTop, padLeft,
    * ho, wo, then o. Equal to im2col + GEMM to float32 rounding (the sums run in another order).

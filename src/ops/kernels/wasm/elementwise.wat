@@ -333,7 +333,125 @@
       (local.set $img (i32.add (local.get $img) (i32.const 1)))
       (br $nl))))
 
-  ;; The filter gradient of conv_c1 (overwrites dw): dw[a, b, 0, :] = sum over
+;; conv_c1 with the bias (per channel, or untied: one per output value of
+  ;; an image) and, when $relu, the ReLU: what conv_c1 then add_rows (or
+  ;; add_rows_relu) give, bit for bit (the same sums in the same order, the
+  ;; same adds), in one pass: the taps' in-bounds ranges are found once per
+  ;; row and column, and the sums leave the registers only as results.
+  ;; o % 4 == 0.
+  (func (export "conv_c1_bias")
+    (param $x i32) (param $w i32) (param $bias i32) (param $y i32)
+    (param $n i32) (param $h i32) (param $wd i32) (param $kh i32) (param $kw i32)
+    (param $stride i32) (param $padTop i32) (param $padLeft i32) (param $ho i32) (param $wo i32) (param $o i32)
+    (param $untied i32) (param $relu i32)
+    (local $img i32) (local $i i32) (local $j i32) (local $a i32) (local $b i32) (local $c i32)
+    (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32) (local $yy i32) (local $xx i32)
+    (local $xrow i32) (local $xstep i32) (local $xp i32) (local $wp i32) (local $wc i32)
+    (local $bp i32) (local $bc i32) (local $yp i32) (local $yc i32) (local $rowBytes i32)
+    (local $v v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local.set $rowBytes (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $xstep (i32.shl (local.get $wd) (i32.const 2)))
+    (local.set $yp (local.get $y))
+    (block $nb (loop $nl
+      (br_if $nb (i32.ge_u (local.get $img) (local.get $n)))
+      (local.set $bp (local.get $bias))
+      (local.set $i (i32.const 0))
+      (block $ib (loop $il
+        (br_if $ib (i32.ge_u (local.get $i) (local.get $ho)))
+        ;; taps a in [a0, a1) land inside the image's rows
+        (local.set $yy (i32.sub (i32.mul (local.get $i) (local.get $stride)) (local.get $padTop)))
+        (local.set $a0 (select (i32.sub (i32.const 0) (local.get $yy)) (i32.const 0) (i32.lt_s (local.get $yy) (i32.const 0))))
+        (local.set $a1 (select (i32.sub (local.get $h) (local.get $yy)) (local.get $kh) (i32.lt_s (i32.sub (local.get $h) (local.get $yy)) (local.get $kh))))
+        (local.set $j (i32.const 0))
+        (block $jb (loop $jl
+          (br_if $jb (i32.ge_u (local.get $j) (local.get $wo)))
+          (local.set $xx (i32.sub (i32.mul (local.get $j) (local.get $stride)) (local.get $padLeft)))
+          (local.set $b0 (select (i32.sub (i32.const 0) (local.get $xx)) (i32.const 0) (i32.lt_s (local.get $xx) (i32.const 0))))
+          (local.set $b1 (select (i32.sub (local.get $wd) (local.get $xx)) (local.get $kw) (i32.lt_s (i32.sub (local.get $wd) (local.get $xx)) (local.get $kw))))
+          ;; x at (yy, xx): the tap (a, b) reads xrow + a rows + b
+          (local.set $xrow (i32.add (local.get $x) (i32.shl
+            (i32.add (i32.mul (i32.add (i32.mul (local.get $img) (local.get $h)) (local.get $yy)) (local.get $wd)) (local.get $xx))
+            (i32.const 2))))
+          (local.set $c (i32.const 0))
+          ;; filters 16 at a time
+          (block $gb16 (loop $gl16
+            (br_if $gb16 (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $o)))
+            (local.set $wc (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $bc (i32.add (local.get $bp) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $yc (i32.add (local.get $yp) (i32.shl (local.get $c) (i32.const 2))))
+              (local.set $s0 (v128.const i32x4 0 0 0 0))
+              (local.set $s1 (v128.const i32x4 0 0 0 0))
+              (local.set $s2 (v128.const i32x4 0 0 0 0))
+              (local.set $s3 (v128.const i32x4 0 0 0 0))
+              (local.set $a (local.get $a0))
+              (block $ab (loop $al
+                (br_if $ab (i32.ge_u (local.get $a) (local.get $a1)))
+                (local.set $xp (i32.add (local.get $xrow) (i32.mul (local.get $a) (local.get $xstep))))
+                (local.set $wp (i32.add (local.get $wc) (i32.mul (i32.add (i32.mul (local.get $a) (local.get $kw)) (local.get $b0)) (local.get $rowBytes))))
+                (local.set $b (local.get $b0))
+                (block $bb (loop $bl
+                  (br_if $bb (i32.ge_u (local.get $b) (local.get $b1)))
+                  (local.set $v (v128.load32_splat (i32.add (local.get $xp) (i32.shl (local.get $b) (i32.const 2)))))
+                      (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $wp)))))
+                      (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $v) (v128.load offset=16 (local.get $wp)))))
+                      (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $v) (v128.load offset=32 (local.get $wp)))))
+                      (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $v) (v128.load offset=48 (local.get $wp)))))
+                  (local.set $wp (i32.add (local.get $wp) (local.get $rowBytes)))
+                  (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                  (br $bl)))
+                (local.set $a (i32.add (local.get $a) (i32.const 1)))
+                (br $al)))
+              (local.set $s0 (f32x4.add (local.get $s0) (v128.load offset=0 (local.get $bc))))
+              (if (local.get $relu) (then (local.set $s0 (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $s0)))))
+              (v128.store offset=0 (local.get $yc) (local.get $s0))
+              (local.set $s1 (f32x4.add (local.get $s1) (v128.load offset=16 (local.get $bc))))
+              (if (local.get $relu) (then (local.set $s1 (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $s1)))))
+              (v128.store offset=16 (local.get $yc) (local.get $s1))
+              (local.set $s2 (f32x4.add (local.get $s2) (v128.load offset=32 (local.get $bc))))
+              (if (local.get $relu) (then (local.set $s2 (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $s2)))))
+              (v128.store offset=32 (local.get $yc) (local.get $s2))
+              (local.set $s3 (f32x4.add (local.get $s3) (v128.load offset=48 (local.get $bc))))
+              (if (local.get $relu) (then (local.set $s3 (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $s3)))))
+              (v128.store offset=48 (local.get $yc) (local.get $s3))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $gl16)))
+          ;; filters 4 at a time
+          (block $gb4 (loop $gl4
+            (br_if $gb4 (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $o)))
+            (local.set $wc (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $bc (i32.add (local.get $bp) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $yc (i32.add (local.get $yp) (i32.shl (local.get $c) (i32.const 2))))
+              (local.set $s0 (v128.const i32x4 0 0 0 0))
+              (local.set $a (local.get $a0))
+              (block $ab (loop $al
+                (br_if $ab (i32.ge_u (local.get $a) (local.get $a1)))
+                (local.set $xp (i32.add (local.get $xrow) (i32.mul (local.get $a) (local.get $xstep))))
+                (local.set $wp (i32.add (local.get $wc) (i32.mul (i32.add (i32.mul (local.get $a) (local.get $kw)) (local.get $b0)) (local.get $rowBytes))))
+                (local.set $b (local.get $b0))
+                (block $bb (loop $bl
+                  (br_if $bb (i32.ge_u (local.get $b) (local.get $b1)))
+                  (local.set $v (v128.load32_splat (i32.add (local.get $xp) (i32.shl (local.get $b) (i32.const 2)))))
+                      (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $v) (v128.load offset=0 (local.get $wp)))))
+                  (local.set $wp (i32.add (local.get $wp) (local.get $rowBytes)))
+                  (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                  (br $bl)))
+                (local.set $a (i32.add (local.get $a) (i32.const 1)))
+                (br $al)))
+              (local.set $s0 (f32x4.add (local.get $s0) (v128.load offset=0 (local.get $bc))))
+              (if (local.get $relu) (then (local.set $s0 (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $s0)))))
+              (v128.store offset=0 (local.get $yc) (local.get $s0))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $gl4)))
+          (local.set $yp (i32.add (local.get $yp) (local.get $rowBytes)))
+          (if (local.get $untied) (then (local.set $bp (i32.add (local.get $bp) (local.get $rowBytes)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $jl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il)))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $nl))))
+
+    ;; The filter gradient of conv_c1 (overwrites dw): dw[a, b, 0, :] = sum over
   ;; images and output cells (i, j) with an in-bounds input of
   ;; x[img, i*s + a - pt, j*s + b - pl] * dy[img, i, j, :]; o % 4 == 0.
   ;; Per image and tap, the in-bounds rows [i0, i1) and columns [j0, j1) form a
