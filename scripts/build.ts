@@ -29,7 +29,7 @@ const fpTsEs6: Plugin = {
 };
 
 await build({
-  entryPoints: { index: 'src/index.ts', node: 'src/node.ts', 'grad-worker': 'src/platform/grad-worker.ts' },
+  entryPoints: { index: 'src/index.ts', node: 'src/node.ts', 'grad-worker': 'src/platform/grad-worker.ts', 'kernel-worker': 'src/platform/kernel-worker.ts' },
   outdir: lib,
   absWorkingDir: root,
   bundle: true,

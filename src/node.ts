@@ -1,7 +1,8 @@
 /**
- * mnist-cnn-ts/node: the Node-only part of the library. Data-parallel
- * gradients over worker threads, and reading IDX data sets (MNIST and its
- * kin) from a directory. Everything else is in `mnist-cnn-ts`.
+ * mnist-cnn-ts/node: the Node-only part of the library. A second thread
+ * for a compiled network (its kernel helper), data-parallel gradients over
+ * worker threads, and reading IDX data sets (MNIST and its kin) from a
+ * directory. Everything else is in `mnist-cnn-ts`.
  *
  * @module mnist-cnn-ts/node
  */
@@ -12,6 +13,7 @@ import type { Images } from './training/batches.ts';
 import { loadMnist, loadSplit } from './platform/mnist.ts';
 
 export { parallelGradients, type ParallelOptions, type NetworkSource } from './platform/data-parallel.ts';
+export { startKernelHelper, type KernelHelperOptions } from './platform/kernel-helper.ts';
 
 /** The two splits of an IDX data set. */
 export interface IdxDataset {

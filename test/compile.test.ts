@@ -3,11 +3,14 @@
 // layer among them, and both WASM modules (plain SIMD and FMA), the compiled
 // valueAndGrad and predict give the eager results bit for bit; they leave
 // their inputs alone, and refuse a wrong parameter record as the eager path
-// does.
+// does. With a kernel helper (a second thread on a shared heap) every call
+// gives one thread's numbers bit for bit.
 
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/compile/compile.ts';
+import type { KernelHelper } from '../src/compile/helper.ts';
+import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { key, uniform } from '../src/core/random.ts';
 import { astype, tensor, type Tensor } from '../src/core/tensor.ts';
 import {
@@ -18,7 +21,7 @@ import { padAll } from '../src/ops/conv2d.ts';
 import { jsKernels, type Kernels } from '../src/ops/kernels/index.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 import { fuzzParameters } from './fuzz-helpers.ts';
-import { snapshot } from './helpers.ts';
+import { same, snapshot } from './helpers.ts';
 
 /** A user's own layer, written without a spec: leaky ReLU with a learnt slope. */
 const leaky = (): Layer<{ readonly a: Tensor }> => ({
@@ -378,26 +381,93 @@ const build = (picks: readonly LayerPick[], units: number) => {
   return serial(entries);
 };
 
+/** Random networks compiled by `compileIt` give the eager plain-SIMD results bit for bit. */
+const randomNetworksMatchEager = (compileIt: (net: Layer<Tree>) => ReturnType<typeof compile<Tree>>, runs: number): void => {
+  const eagerKernels = createWasmKernels({ fma: false });
+  fc.assert(
+    fc.property(
+      fc.array(layerArb, { minLength: 1, maxLength: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.nat(1000),
+      (picks, channels, n, units, seed) => {
+        const net = build(picks, units) as unknown as Layer<Tree>;
+        const params = net.init(key(seed), [8, 8, channels]);
+        const batch = { x: images(n, [8, 8, channels], seed + 1), labels: labelsOf(n, 3) };
+        const c = compileIt(net);
+        const got = c.valueAndGrad(params, batch);
+        const want = valueAndGrad(net, { kernels: eagerKernels })(params, batch);
+        expect(got.loss).toBe(want.loss);
+        expect(got.out.data).toEqual(want.out.data);
+        expectSameTree(got.grads, want.grads);
+        expect(c.predict(params, batch.x).data).toEqual(want.out.data);
+      },
+    ),
+    fuzzParameters(runs),
+  );
+};
+
 describe('compile: random networks', () => {
-  it('gives the eager results bit for bit', () => {
-    const eagerKernels = createWasmKernels({ fma: false });
-    fc.assert(
-      fc.property(
-        fc.array(layerArb, { minLength: 1, maxLength: 7 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.nat(1000),
-        (picks, channels, n, units, seed) => {
-          const net = build(picks, units);
-          const params = net.init(key(seed), [8, 8, channels]);
-          const batch = { x: images(n, [8, 8, channels], seed + 1), labels: labelsOf(n, 3) };
-          const c = compile(net, { fma: false });
-          const got = c.valueAndGrad(params, batch);
-          const want = valueAndGrad(net, { kernels: eagerKernels })(params, batch);
-          expect(got.loss).toBe(want.loss);
-          expect(got.out.data).toEqual(want.out.data);
-          expectSameTree(got.grads, want.grads);
-          expect(c.predict(params, batch.x).data).toEqual(want.out.data);
-        },
-      ),
-      fuzzParameters(60),
-    );
+  it('gives the eager results bit for bit', () => randomNetworksMatchEager((net) => compile(net, { fma: false }), 60));
+});
+
+/** Every leaf of two records, byte for byte (fast on large arrays). */
+const sameBytes = (got: Tree, want: Tree): void => {
+  const w = new Map(leaves(want));
+  expect(leaves(got).map(([p]) => p)).toEqual([...w.keys()]);
+  for (const [p, t] of leaves(got)) same(t.data, w.get(p)!.data);
+};
+
+describe('compile with a kernel helper: two threads, one thread\'s numbers', () => {
+  let helper: KernelHelper;
+  beforeAll(async () => {
+    helper = await startKernelHelper({ fma: false });
+  });
+  afterAll(() => helper.close());
+
+  it('the seed network at full width: valueAndGrad, predict and chained steps at batch 1, 2, 9 and 64', () => {
+    const net = seedNetwork({ init: 'he' }) as unknown as Layer<Tree>;
+    const one = compile(net, { fma: false });
+    const two = compile(net, { helper });
+    const params = net.init(key(31), [28, 28, 1]);
+    for (const n of [1, 2, 9, 64]) {
+      const batch = { x: images(n, [28, 28, 1], 40 + n), labels: labelsOf(n, 10) };
+      const [a, b] = [one.valueAndGrad(params, batch), two.valueAndGrad(params, batch)];
+      expect(b.loss).toBe(a.loss);
+      same(b.out.data, a.out.data);
+      sameBytes(b.grads, a.grads);
+      same(two.predict(params, batch.x).data, one.predict(params, batch.x).data);
+      // SGD at batch 1 updates dense1 in its backward pass (rows split); Adam splits the long leaves' update.
+      for (const opt of [sgd(), adam()] as unknown as Array<Optimizer<Tree>>) {
+        let [p1, s1, p2, s2] = [params, opt.init(params), params, opt.init(params)];
+        for (let i = 0; i < 2; i++) {
+          const [r1, r2] = [one.step(opt, p1, s1, batch, 0.01), two.step(opt, p2, s2, batch, 0.01)];
+          expect(r2.loss).toBe(r1.loss);
+          sameBytes(r2.params, r1.params);
+          sameBytes(r2.state, r1.state);
+          [p1, s1, p2, s2] = [r1.params, r1.state, r2.params, r2.state];
+        }
+      }
+    }
+  });
+
+  it('random networks: the eager results bit for bit (one helper taken over by each)', () => randomNetworksMatchEager((net) => compile(net, { helper }), 40));
+
+  it('a network whose helper another took over refuses every call, in one line', () => {
+    const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 12] });
+    const params = net.init(key(32), [28, 28, 1]);
+    const x = images(2, [28, 28, 1], 3);
+    const first = compile(net, { helper });
+    first.predict(params, x);
+    const second = compile(net, { helper });
+    expect(() => first.predict(params, x)).toThrow('compile: the kernel helper now serves another compiled network; start a helper for each');
+    expect(second.predict(params, x).data).toEqual(compile(net, { fma: false }).predict(params, x).data);
+  });
+
+  it('a kernel that fails in the helper fails that call; the next one works', () => {
+    const f32 = () => new Float32Array(helper.memory.buffer);
+    // A product whose operands lie past the end of the heap traps in the helper thread.
+    const far = helper.memory.buffer.byteLength + (1 << 24);
+    expect(() => helper.together((k) => k.gemmAt(false, false, 4, 4, 4, far, far, far, 4096, false), () => {})).toThrow('kernel helper: a kernel failed in the helper thread');
+    f32().fill(1, 0, 48);
+    helper.together((k) => k.gemmAt(false, false, 4, 4, 4, 0, 64, 128, 256, false), () => {});
+    expect(Array.from(f32().subarray(32, 48))).toEqual(new Array(16).fill(4));
   });
 });

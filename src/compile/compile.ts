@@ -18,6 +18,7 @@ import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createWasmGemm, createWasmKernels, hasRelaxedSimd } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
 import type { Labels } from '../ops/op.ts';
+import type { KernelHelper } from './helper.ts';
 import { flattenLayers, planStages, trustedSpec, type Stage } from './plan.ts';
 import { createProgram, type Machine, type Program } from './program.ts';
 
@@ -30,6 +31,15 @@ export interface CompileOptions<T> {
   readonly fma?: boolean;
   /** Default: softmax cross-entropy of the logits with integer labels. */
   readonly loss?: Loss<T>;
+  /**
+   * A second thread (in Node, `startKernelHelper` of mnist-cnn-ts/node):
+   * the network lays itself out on the helper's shared heap, and every call
+   * splits its products, pools and updates with it, giving one thread's
+   * numbers bit for bit. Its `fma` is used. A helper serves one compiled
+   * network at a time: compiling another with it takes it over, and the
+   * first then refuses every call.
+   */
+  readonly helper?: KernelHelper;
 }
 
 /** What {@link compile} gives: valueAndGrad and predict for one network, and the kernel set they match. */
@@ -133,12 +143,17 @@ const layerName = (path: readonly string[]): string => path.slice(0, -1).join('.
  * const logits = c.predict(next.params, x);
  */
 export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: CompileOptions<T> = {}): Compiled<P, T> => {
-  const fma = options.fma ?? hasRelaxedSimd();
-  const heap = createHeap();
+  const { helper } = options;
+  const fma = helper?.fma ?? options.fma ?? hasRelaxedSimd();
+  const heap = createHeap(helper?.memory);
   const eager = createWasmKernels({ fma });
-  const { gemmAt, denseSgdAt } = createWasmGemm(heap, fma);
-  const machine: Machine = { heap, gemmAt, denseSgdAt, el: createWasmElementwise(heap).raw, eager };
+  const { gemmAt, denseSgdAt, workspace } = createWasmGemm(heap, fma);
+  const machine: Machine = { heap, gemmAt, denseSgdAt, workspace, el: createWasmElementwise(heap).raw, eager, ...(helper === undefined ? {} : { helper }) };
   const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
+  const ours = helper?.claim();
+  const mustOwnHelper = (): void => {
+    if (ours !== undefined && !ours()) throw new Error('compile: the kernel helper now serves another compiled network; start a helper for each');
+  };
   const eagerValueAndGrad = valueAndGrad(net, { kernels: eager, loss });
 
   // What the last step left in the heap; any other call may overwrite the heap, so it forgets it.
@@ -146,6 +161,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   const plans = new Map<string, Stage[]>();
   const programs = new Map<string, Program>();
   const programFor = (shape: readonly number[]): { program: Program; stages: Stage[] } => {
+    mustOwnHelper();
     const inShape = shape.slice(1);
     const planKey = inShape.join(',');
     let stages = plans.get(planKey);

@@ -17,6 +17,7 @@ import { imagesPerChunk } from '../ops/kernels/wasm/conv-wasm.ts';
 import type { Op } from '../ops/op.ts';
 import type { LayerBackward } from '../graph/layer.ts';
 import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
+import type { KernelCalls, KernelHelper } from './helper.ts';
 import type { Stage } from './plan.ts';
 
 /** The WASM a program runs on: one heap, the GEMM and the elementwise exports instantiated on it, and a kernel set for eager stages. */
@@ -26,7 +27,19 @@ export interface Machine {
   readonly denseSgdAt: DenseSgdAt;
   readonly el: ElementwiseExports;
   readonly eager: Kernels;
+  /** Bytes of scratch a GEMM of these sizes needs. */
+  readonly workspace: (m: number, n: number, k: number) => number;
+  /** A second thread on the same (shared) heap: the program splits its work with it. */
+  readonly helper?: KernelHelper;
 }
+
+/** The kernels one thread calls, with its own unrolling scratch and GEMM workspace (at `end`). */
+type Kit = KernelCalls & { readonly cols: number; readonly end: number };
+
+/** Leaves at least this long are updated half by each thread. */
+const SPLIT_UPDATE = 1 << 15;
+/** Products of at least this many multiply-adds are worth a hand-over to the helper (one costs a few microseconds). */
+const SPLIT_WORK = 1 << 16;
 
 /** A parameter leaf a stage reads: where it is in the record, and where it and its gradient live in the heap. */
 export interface LeafSlot {
@@ -88,7 +101,7 @@ export const optimizerAt = (
 
 /** Lays out `stages` at batch n and returns the program that runs them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
-  const { heap, gemmAt, denseSgdAt, el } = machine;
+  const { heap, helper } = machine;
   // The parameter leaves, in stage order, and which ones each stage reads.
   const wanted: Array<{ path: readonly string[]; shape: readonly number[] }> = [];
   const own = stages.map((st) => {
@@ -124,6 +137,15 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   });
   const dBlocks = [want(maxAct), want(maxAct)] as const;
   const colsBlock = want(colsSize);
+  // With a helper: its own unrolling scratch, and room for its GEMM workspace (the largest any product here needs).
+  const gemmShapes = stages.flatMap((st): Array<readonly [number, number, number]> => {
+    if (st.kind === 'dense') return [[n, st.units, st.inputs], [n, st.inputs, st.units], [st.inputs, st.units, n]];
+    if (st.kind !== 'conv') return [];
+    const rows = Math.min(n, imagesPerChunk(st.g)) * st.g.ho * st.g.wo;
+    const k = st.g.kh * st.g.kw * st.g.c;
+    return [[rows, st.filters, k], [k, st.filters, rows], [rows, k, st.filters]];
+  });
+  const helperBlocks = helper === undefined ? [] : [want(colsSize), want(Math.max(0, ...gemmShapes.map(([a, b, c]) => machine.workspace(a, b, c))) / 4 + 16)];
   const endBlock = want(0);
   const offs = heap.layout(...sizes);
   const leaves: LeafSlot[] = wanted.map((l, i) => {
@@ -135,6 +157,18 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   const dBufs = [offs[dBlocks[0]]!, offs[dBlocks[1]]!] as const;
   const cols = offs[colsBlock]!;
   const end = offs[endBlock]!;
+  const mine: Kit = { el: machine.el, gemmAt: machine.gemmAt, denseSgdAt: machine.denseSgdAt, zero: (off, count) => void heap.f32().fill(0, off >> 2, (off >> 2) + count), cols, end };
+  const el = mine.el;
+  // Runs `a` on the helper (when there is one) while `b` runs here; without one, both here.
+  const split = (a: (k: Kit) => void, b: (k: Kit) => void): void => {
+    if (helper === undefined) {
+      b(mine);
+      a(mine);
+      return;
+    }
+    const [cols2, ws2] = helperBlocks.map((blk) => offs[blk]!) as [number, number];
+    helper.together((calls) => a({ ...calls, cols: cols2, end: ws2 }), () => b(mine));
+  };
   const slots = (i: number): { w: LeafSlot | undefined; b: LeafSlot | undefined } => ({ w: leaves[own[i]!.w], b: leaves[own[i]!.b] });
 
   const batchGeometry = (g: WindowGeometry, m: number): WindowGeometry => ({ ...g, n: m });
@@ -144,18 +178,34 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
     return { g, o: st.filters, perImage: g.ho * g.wo * st.filters, k: g.kh * g.kw * g.c, nb: Math.min(n, imagesPerChunk(g)), imageBytes: g.h * g.w * g.c * 4 };
   };
   const eagerOps = new Map<number, Op<Tensor, LayerBackward<Tree>>>();
-  const zero = (off: number, count: number): void => void heap.f32().fill(0, off >> 2, (off >> 2) + count);
+  const zero = mine.zero;
   const outSize = n * sizeOf(stages.length === 0 ? inShape : stages[stages.length - 1]!.at.outShape);
   const outShape = [n, ...(stages.length === 0 ? inShape : stages[stages.length - 1]!.at.outShape)];
 
-  // The bias (tied: per channel, rows of c; untied: per example) and ReLU after a product, over `count` images from `y`.
-  const epilogue = (st: Extract<Stage, { kind: 'conv' }>, b: LeafSlot | undefined, y: number, images: number, perImage: number): void => {
+  // The bias (tied: per channel; untied: one per output value of an image) and ReLU after a product, on the
+  // values [from, to) of the outputs at `y` (from a multiple of the channels; an untied range is whole images or
+  // lies in one image).
+  const epilogue = (k: Kit, st: Extract<Stage, { kind: 'conv' }>, b: LeafSlot | undefined, y: number, from: number, to: number, perImage: number): void => {
+    const at = y + from * 4;
     if (st.bias !== undefined && b !== undefined) {
-      const m = st.bias.untied ? perImage : b.size;
-      const rows = (images * perImage) / m;
-      if (st.relu !== undefined) el.add_rows_relu(y, b.at, y, rows, m);
-      else el.add_rows(y, b.at, y, rows, m);
-    } else if (st.relu !== undefined) el.relu(y, y, images * perImage);
+      const whole = !st.bias.untied || (from % perImage === 0 && (to - from) % perImage === 0);
+      const m = !st.bias.untied ? b.size : whole ? perImage : to - from;
+      const bAt = b.at + (st.bias.untied ? (from % perImage) * 4 : 0);
+      if (st.relu !== undefined) k.el.add_rows_relu(at, bAt, at, (to - from) / m, m);
+      else k.el.add_rows(at, bAt, at, (to - from) / m, m);
+    } else if (st.relu !== undefined) k.el.relu(at, at, to - from);
+  };
+  // Whether a product's rows can be cut at `half` of `rows` without changing a bit: each side takes the GEMM's
+  // 4-row kernels (fewer than 4 rows take another loop, which rounds otherwise).
+  const halves = (half: number, rows: number): boolean => half >= 4 && rows - half >= 4;
+  // One chunk of a conv's forward pass (images s to s + m): unrolled into the kit's scratch, rows r0 to r1 of the product, then the epilogue.
+  const convChunk = (k: Kit, st: Extract<Stage, { kind: 'conv' }>, i: number, s: number, m: number, r0: number, r1: number): void => {
+    const { w, b } = slots(i);
+    const { g, o, perImage, k: kk, imageBytes } = convDims(st);
+    const yChunk = acts[i + 1]! + s * perImage * 4;
+    k.el.unroll(acts[i]! + s * imageBytes, k.cols, 1, ...geometryArgs(batchGeometry(g, m)));
+    k.gemmAt(false, false, r1 - r0, o, kk, k.cols + r0 * kk * 4, w!.at, yChunk + r0 * o * 4, k.end, false);
+    epilogue(k, st, b, yChunk, r0 * o, r1 * o, perImage);
   };
 
   const forwardStage = (st: Stage, i: number, eagerParams: readonly Tree[], eagerIndex: number, train: boolean): void => {
@@ -164,23 +214,36 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
     switch (st.kind) {
       case 'conv': {
         const { w, b } = slots(i);
-        const { g, o, perImage, k, nb, imageBytes } = convDims(st);
+        const { g, o, perImage, nb, imageBytes } = convDims(st);
         if (g.c === 1 && o % 4 === 0) {
-          const geo = [n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o] as const;
-          if (st.bias !== undefined && b !== undefined) el.conv_c1_bias(x, w!.at, b.at, y, ...geo, st.bias.untied ? 1 : 0, st.relu === undefined ? 0 : 1);
-          else {
-            el.conv_c1(x, w!.at, y, ...geo);
-            epilogue(st, b, y, n, perImage);
-          }
+          // Images [from, to) at a time: with a helper, half each.
+          const images = (kit: Kit, from: number, to: number): void => {
+            if (to <= from) return;
+            const geo = [to - from, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o] as const;
+            const xi = x + from * imageBytes;
+            const yi = y + from * perImage * 4;
+            if (st.bias !== undefined && b !== undefined) kit.el.conv_c1_bias(xi, w!.at, b.at, yi, ...geo, st.bias.untied ? 1 : 0, st.relu === undefined ? 0 : 1);
+            else {
+              kit.el.conv_c1(xi, w!.at, yi, ...geo);
+              epilogue(kit, st, b, yi, 0, (to - from) * perImage, perImage);
+            }
+          };
+          if (helper !== undefined && n >= 2) split((kit) => images(kit, n >> 1, n), (kit) => images(kit, 0, n >> 1));
+          else images(mine, 0, n);
           return;
         }
-        for (let s = 0; s < n; s += nb) {
-          const m = Math.min(nb, n - s);
-          const yChunk = y + s * perImage * 4;
-          el.unroll(x + s * imageBytes, cols, 1, ...geometryArgs(batchGeometry(g, m)));
-          gemmAt(false, false, m * g.ho * g.wo, o, k, cols, w!.at, yChunk, end, false);
-          epilogue(st, b, yChunk, m, perImage);
-        }
+        const rows = (m: number): number => m * g.ho * g.wo;
+        // Images [from, to) in chunks. A row of the product does not depend on the chunk it is in (a chunk of
+        // fewer than 4 rows would: it takes another loop), so each thread can chunk its own images.
+        const images = (kit: Kit, from: number, to: number): void => {
+          for (let s = from; s < to; s += nb) convChunk(kit, st, i, s, Math.min(nb, to - s), 0, rows(Math.min(nb, to - s)));
+        };
+        if (helper !== undefined && n >= 2 && rows(1) >= 4) split((kit) => images(kit, n >> 1, n), (kit) => images(kit, 0, n >> 1));
+        else if (helper !== undefined && n === 1 && halves(rows(1) >> 1, rows(1))) {
+          // One image: both unroll it, each computes half its rows.
+          const half = rows(1) >> 1;
+          split((kit) => convChunk(kit, st, i, 0, 1, half, rows(1)), (kit) => convChunk(kit, st, i, 0, 1, 0, half));
+        } else images(mine, 0, n);
         return;
       }
       case 'dense': {
@@ -189,8 +252,13 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         const f32 = heap.f32();
         const bias = f32.subarray(b!.at >> 2, (b!.at >> 2) + st.units);
         for (let r = 0; r < n; r++) f32.set(bias, (y >> 2) + r * st.units);
-        gemmAt(false, false, n, st.units, st.inputs, x, w!.at, y, end, true);
-        if (st.relu !== undefined) el.relu(y, y, n * st.units);
+        const rowsOf = (kit: Kit, r0: number, r1: number): void => {
+          const at = y + r0 * st.units * 4;
+          kit.gemmAt(false, false, r1 - r0, st.units, st.inputs, x + r0 * st.inputs * 4, w!.at, at, kit.end, true);
+          if (st.relu !== undefined) kit.el.relu(at, at, (r1 - r0) * st.units);
+        };
+        if (helper !== undefined && halves(n >> 1, n) && n * st.inputs * st.units >= SPLIT_WORK) split((kit) => rowsOf(kit, n >> 1, n), (kit) => rowsOf(kit, 0, n >> 1));
+        else rowsOf(mine, 0, n);
         return;
       }
       case 'bias': {
@@ -203,9 +271,16 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       case 'relu':
         el.relu(x, y, n * sizeOf(st.at.inShape));
         return;
-      case 'maxPool':
-        el.max_pool(x, y, argmax[i]!, ...geometryArgs(batchGeometry(st.g, n)), st.padValue);
+      case 'maxPool': {
+        // Images [from, to); an argmax is relative to its call's input, so backward splits the same way.
+        const pool = (kit: Kit, from: number, to: number): void => {
+          const [inSize, outSize] = [sizeOf(st.at.inShape), sizeOf(st.at.outShape)];
+          if (to > from) kit.el.max_pool(x + from * inSize * 4, y + from * outSize * 4, argmax[i]! + from * outSize * 4, ...geometryArgs(batchGeometry(st.g, to - from)), st.padValue);
+        };
+        if (helper !== undefined && n >= 2) split((kit) => pool(kit, n >> 1, n), (kit) => pool(kit, 0, n >> 1));
+        else pool(mine, 0, n);
         return;
+      }
       case 'flatten':
         return;
       case 'eager': {
@@ -228,36 +303,51 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         const { w, b } = slots(i);
         const { g, o, perImage, k, nb, imageBytes } = convDims(st);
         maskAndBias(st, b, y, d, n, perImage);
-        if (needDx) zero(dx, n * g.h * g.w * g.c);
-        // One input channel: the filter gradient directly, as the eager op does; dx (when wanted) as below.
-        const direct = g.c === 1 && o % 4 === 0;
-        if (direct) el.conv_c1_back_w(x, d, w!.gradAt, n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o);
-        if (direct && !needDx) return dx;
-        for (let s = 0; s < n; s += nb) {
-          const m = Math.min(nb, n - s);
-          const geo = geometryArgs(batchGeometry(g, m));
-          const dyChunk = d + s * perImage * 4;
-          if (!direct) {
-            el.unroll(x + s * imageBytes, cols, 1, ...geo);
-            gemmAt(true, false, k, o, m * g.ho * g.wo, cols, dyChunk, w!.gradAt, end, s > 0);
+        // The filter gradient (directly for one input channel, as the eager op does; else chunk by chunk, summed
+        // in order) and the input gradient (when wanted) read dy alone: with a helper, one thread each.
+        const filterGradient = (kit: Kit): void => {
+          if (g.c === 1 && o % 4 === 0) {
+            kit.el.conv_c1_back_w(x, d, w!.gradAt, n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o);
+            return;
           }
-          if (needDx) {
-            gemmAt(false, true, m * g.ho * g.wo, k, o, dyChunk, w!.at, cols, end, false);
-            el.unroll(dx + s * imageBytes, cols, 0, ...geo);
+          for (let s = 0; s < n; s += nb) {
+            const m = Math.min(nb, n - s);
+            kit.el.unroll(x + s * imageBytes, kit.cols, 1, ...geometryArgs(batchGeometry(g, m)));
+            kit.gemmAt(true, false, k, o, m * g.ho * g.wo, kit.cols, d + s * perImage * 4, w!.gradAt, kit.end, s > 0);
           }
-        }
+        };
+        const inputGradient = (kit: Kit): void => {
+          kit.zero(dx, n * g.h * g.w * g.c);
+          for (let s = 0; s < n; s += nb) {
+            const m = Math.min(nb, n - s);
+            kit.gemmAt(false, true, m * g.ho * g.wo, k, o, d + s * perImage * 4, w!.at, kit.cols, kit.end, false);
+            kit.el.unroll(dx + s * imageBytes, kit.cols, 0, ...geometryArgs(batchGeometry(g, m)));
+          }
+        };
+        if (!needDx) filterGradient(mine);
+        else split(inputGradient, filterGradient);
         return dx;
       }
       case 'dense': {
         const { w, b } = slots(i);
         maskAndBias(st, b, y, d, n, st.units);
         if (sgd !== undefined && n === 1 && st.inputs % 4 === 0 && st.units % 4 === 0) {
-          denseSgdAt(w!.at, x, d, needDx ? dx : undefined, st.inputs, st.units, sgd);
+          // Rows [r0, r1) of the weights; with a helper, half each (rows are independent).
+          const rowsOf = (kit: Kit, r0: number, r1: number): void =>
+            kit.denseSgdAt(w!.at + r0 * st.units * 4, x + r0 * 4, d, needDx ? dx + r0 * 4 : undefined, r1 - r0, st.units, sgd);
+          const half = (st.inputs >> 3) << 2;
+          if (helper !== undefined && half > 0 && st.inputs * st.units >= SPLIT_WORK) split((kit) => rowsOf(kit, half, st.inputs), (kit) => rowsOf(kit, 0, half));
+          else rowsOf(mine, 0, st.inputs);
           updated.add(own[i]!.w);
           return dx;
         }
-        if (needDx) gemmAt(false, true, n, st.inputs, st.units, d, w!.at, dx, end, false);
-        gemmAt(true, false, st.inputs, st.units, n, x, d, w!.gradAt, end, false);
+        const filterGradient = (kit: Kit): void => kit.gemmAt(true, false, st.inputs, st.units, n, x, d, w!.gradAt, kit.end, false);
+        const inputGradient = (kit: Kit): void => kit.gemmAt(false, true, n, st.inputs, st.units, d, w!.at, dx, kit.end, false);
+        if (needDx && helper !== undefined && n * st.inputs * st.units >= SPLIT_WORK) split(inputGradient, filterGradient);
+        else {
+          if (needDx) inputGradient(mine);
+          filterGradient(mine);
+        }
         return dx;
       }
       case 'bias': {
@@ -272,9 +362,15 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         el.relu_back(y, d, dx, n * sizeOf(st.at.inShape));
         return dx;
       case 'maxPool': {
-        const size = n * sizeOf(st.at.inShape);
-        zero(dx, size);
-        el.max_pool_back(argmax[i]!, d, dx, n * sizeOf(st.at.outShape));
+        // Images [from, to), as forward split them.
+        const pool = (kit: Kit, from: number, to: number): void => {
+          const [inSize, outSize] = [sizeOf(st.at.inShape), sizeOf(st.at.outShape)];
+          if (to <= from) return;
+          kit.zero(dx + from * inSize * 4, (to - from) * inSize);
+          kit.el.max_pool_back(argmax[i]! + from * outSize * 4, d + from * outSize * 4, dx + from * inSize * 4, (to - from) * outSize);
+        };
+        if (helper !== undefined && n >= 2) split((kit) => pool(kit, n >> 1, n), (kit) => pool(kit, 0, n >> 1));
+        else pool(mine, 0, n);
         return dx;
       }
       case 'flatten':
@@ -340,7 +436,14 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         // { inHeap: k }: the k state arrays are the ones this program's last update left in the heap.
         const given = 'inHeap' in state ? undefined : state[i] ?? [];
         given?.forEach((data, k) => heap.f32().set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
-        if (updated?.has(i) !== true) optimizerAt(el, hyper, lr, t, { p: l.at, g: l.gradAt, s1, s2, n: l.size });
+        // Values [from, to); the update is elementwise, so a long leaf is split with the helper.
+        const range = (kit: Kit, from: number, to: number): void =>
+          optimizerAt(kit.el, hyper, lr, t, { p: l.at + from * 4, g: l.gradAt + from * 4, s1: s1 + from * 4, s2: s2 + from * 4, n: to - from });
+        const half = (l.size >> 5) << 4;
+        if (updated?.has(i) === true) {
+          // Updated in the backward pass.
+        } else if (helper !== undefined && l.size >= SPLIT_UPDATE) split((kit) => range(kit, half, l.size), (kit) => range(kit, 0, half));
+        else range(mine, 0, l.size);
         const out = heap.f32();
         const take = (off: number): Float32Array => out.slice(off >> 2, (off >> 2) + l.size);
         const count = given?.length ?? (state as { readonly inHeap: number }).inHeap;

@@ -20,8 +20,8 @@ export interface Heap {
   readonly i32: () => Int32Array;
 }
 
-export const createHeap = (): Heap => {
-  const memory = newMemory();
+/** A heap on a fresh memory, or on `memory` (a shared one, for kernels run by several threads). */
+export const createHeap = (memory: WasmMemory = newMemory()): Heap => {
   let f32 = new Float32Array(memory.buffer);
   let i32 = new Int32Array(memory.buffer);
   const fresh = (): void => {

@@ -10,18 +10,30 @@ export interface WasmMemory {
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
   readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  readonly Memory: new (descriptor: { readonly initial: number }) => WasmMemory;
+  readonly Memory: new (descriptor: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }) => WasmMemory;
   readonly validate: (bytes: Uint8Array<ArrayBuffer>) => boolean;
 }
+
+import { withSharedMemory } from './shared-memory.ts';
 
 const api = (): WasmApi => (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
 
 export const newMemory = (pages = 1): WasmMemory => new (api().Memory)({ initial: pages });
 
+/** A memory several threads can share (its buffer is a SharedArrayBuffer), growing to at most `maxPages`. */
+export const newSharedMemory = (pages: number, maxPages: number): WasmMemory => new (api().Memory)({ initial: pages, maximum: maxPages, shared: true });
+
+/** Whether the memory is shared between threads. */
+export const isShared = (memory: WasmMemory): boolean =>
+  typeof SharedArrayBuffer !== 'undefined' && (memory.buffer as unknown) instanceof SharedArrayBuffer;
+
 /** Whether this runtime compiles these module bytes (a feature test). */
 export const validates = (bytes: Uint8Array): boolean => api().validate(bytes as Uint8Array<ArrayBuffer>);
 
-export const instantiate = (bytes: Uint8Array, memory: WasmMemory): unknown =>
+/** An instance of a kernel module on `memory` (its shared variant when the memory is shared). */
+export const instantiate = (bytes: Uint8Array, memory: WasmMemory): unknown => {
+  const use = isShared(memory) ? withSharedMemory(bytes) : bytes;
   // The bytes are never a view on shared memory; declared plainly so that the published types
   // need no TypeScript 5.7 (Uint8Array<ArrayBuffer>).
-  new (api().Instance)(new (api().Module)(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports;
+  return new (api().Instance)(new (api().Module)(use as Uint8Array<ArrayBuffer>), { env: { memory } }).exports;
+};

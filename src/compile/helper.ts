@@ -1,0 +1,206 @@
+// A second thread for a compiled network: a helper that runs kernel calls on
+// the network's heap, a shared WebAssembly memory, while the calling thread
+// runs others. The program hands it a list of calls (which kernel, which
+// arguments: offsets into the heap and scalars) through shared memory, and
+// both threads meet when their halves are done; no message is posted on the
+// way, so a hand-over costs microseconds. The calls are the same kernels on
+// the same operands as on one thread, split where the results cannot change
+// (rows of a product, images of a pool, a gradient's two products), so two
+// threads give one thread's numbers bit for bit.
+//
+// This file is the protocol and both sides of it, for any platform; a
+// platform's shell starts the thread (Node: src/platform/kernel-helper.ts).
+
+import { createWasmElementwise, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { createWasmGemm, type DenseSgdAt, type GemmAt } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { createHeap } from '../ops/kernels/wasm/heap.ts';
+import { newSharedMemory, type WasmMemory } from '../ops/kernels/wasm/instantiate.ts';
+import { SHARED_MAX_PAGES } from '../ops/kernels/wasm/shared-memory.ts';
+
+/** What a helper thread is started with: the shared heap, the GEMM module to use, and the two shared buffers of the protocol. */
+export interface HelperInit {
+  readonly memory: WasmMemory;
+  readonly fma: boolean;
+  /** Int32 words: [SEQ, DONE, FAILED]. */
+  readonly control: SharedArrayBuffer;
+  /** Float64 words: the calls of the current hand-over. */
+  readonly calls: SharedArrayBuffer;
+}
+
+/** The kernel calls a helper runs, by index in a hand-over. */
+const OPS = [
+  'gemmAt', 'denseSgdAt', 'zero', 'unroll', 'add_rows', 'add_rows_relu', 'relu', 'relu_back', 'relu_back_sum', 'sum_rows',
+  'conv_c1', 'conv_c1_bias', 'conv_c1_back_w', 'max_pool', 'max_pool_back', 'sgd', 'momentum', 'adam',
+] as const;
+type Op = (typeof OPS)[number];
+const opIndex = new Map<string, number>(OPS.map((o, i) => [o, i]));
+
+const SEQ = 0;
+const DONE = 1;
+const FAILED = 2;
+/** Words of the call buffer (a hand-over of a few dozen calls fits many times over). */
+const CALL_WORDS = 1 << 14;
+/** How long the helper spins for the next hand-over before it sleeps, and how long a caller waits before it calls the helper dead. */
+const SPIN_MS = 2;
+const DEAD_MS = 30_000;
+
+/** The kernels one thread calls, on its own exports or recorded for the helper. */
+export interface KernelCalls {
+  readonly el: ElementwiseExports;
+  readonly gemmAt: GemmAt;
+  readonly denseSgdAt: DenseSgdAt;
+  /** Zeroes `count` floats at a byte offset. */
+  readonly zero: (off: number, count: number) => void;
+}
+
+/** The calling side of a helper thread: its heap, and hand-overs. */
+export interface KernelHelper {
+  /** The shared heap: the compiled network lays itself out here. */
+  readonly memory: WasmMemory;
+  /** Fused multiply-adds in the GEMM, on both threads. */
+  readonly fma: boolean;
+  /** Runs what `theirs` calls on the helper while `mine` runs here; returns when both are done. */
+  readonly together: (theirs: (k: KernelCalls) => void, mine: () => void) => void;
+  /**
+   * Makes the caller the heap's one user (a compiled network lays itself out
+   * there); the function returned tells whether it still is, false once
+   * another has claimed the helper.
+   */
+  readonly claim: () => () => boolean;
+  /** Ends the thread. */
+  readonly close: () => Promise<void>;
+}
+
+/** The shared memory and protocol buffers of a new helper; give them to the thread that will serve it. */
+export const helperInit = (fma: boolean): HelperInit => ({
+  memory: newSharedMemory(1, SHARED_MAX_PAGES),
+  fma,
+  control: new SharedArrayBuffer(3 * 4),
+  calls: new SharedArrayBuffer(CALL_WORDS * 8),
+});
+
+const now = (): number => performance.now();
+
+/**
+ * The calling side, from the init given to the thread and how to end it.
+ * The calls of a hand-over are recorded (kernel index, argument count,
+ * arguments), the sequence number is bumped, and the caller runs its own
+ * half; then it spins until the helper has answered.
+ */
+export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>): KernelHelper => {
+  const control = new Int32Array(init.control);
+  const words = new Float64Array(init.calls);
+  let seq = 0;
+  let closed = false;
+  let owner = 0;
+  let used = 1;
+  const record = (op: Op, args: ReadonlyArray<number | boolean | undefined>): void => {
+    if (used + 2 + args.length > CALL_WORDS) throw new RangeError('kernel helper: too many calls in one hand-over');
+    words[used++] = opIndex.get(op)!;
+    words[used++] = args.length;
+    for (const a of args) words[used++] = a === undefined ? -1 : typeof a === 'boolean' ? (a ? 1 : 0) : a;
+    words[0] = words[0]! + 1;
+  };
+  const el = new Proxy({} as ElementwiseExports, {
+    get: (_, name: string) => (...args: number[]) => record(name as Op, args),
+  });
+  const calls: KernelCalls = {
+    el,
+    gemmAt: (...args) => record('gemmAt', args),
+    denseSgdAt: (...args) => record('denseSgdAt', args),
+    zero: (off, count) => record('zero', [off, count]),
+  };
+  const wait = (): void => {
+    const deadline = now() + DEAD_MS;
+    let spins = 0;
+    while (Atomics.load(control, DONE) !== seq) {
+      if (++spins < 4096) continue;
+      spins = 0;
+      if (now() > deadline) throw new Error('kernel helper: no answer for 30 s; the thread is gone');
+    }
+    if (Atomics.load(control, FAILED) !== 0) throw new Error(`kernel helper: a kernel failed in the helper thread (${Atomics.load(control, FAILED)})`);
+  };
+  return {
+    memory: init.memory,
+    fma: init.fma,
+    together: (theirs, mine) => {
+      if (closed) throw new Error('kernel helper: closed');
+      words[0] = 0;
+      used = 1;
+      theirs(calls);
+      if (words[0] === 0) return mine();
+      seq += 1;
+      Atomics.store(control, SEQ, seq);
+      Atomics.notify(control, SEQ);
+      try {
+        mine();
+      } finally {
+        wait();
+      }
+    },
+    claim: () => {
+      const me = ++owner;
+      return () => owner === me;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      Atomics.store(control, SEQ, -1);
+      Atomics.notify(control, SEQ);
+      await terminate();
+    },
+  };
+};
+
+/**
+ * The helper's side: instantiates the kernels on the shared heap and runs
+ * each hand-over, until the caller closes it. It blocks the thread it runs
+ * on (a worker of its own), after calling `ready`. A kernel that fails (a trap) is reported to the
+ * caller, who throws; the helper goes on.
+ */
+export const serveKernels = (init: HelperInit, ready: () => void = () => {}): void => {
+  const heap = createHeap(init.memory);
+  const { gemmAt, denseSgdAt } = createWasmGemm(heap, init.fma);
+  const el = createWasmElementwise(heap).raw as unknown as Record<string, (...a: number[]) => void>;
+  ready();
+  const control = new Int32Array(init.control);
+  const words = new Float64Array(init.calls);
+  const run = (op: Op, a: number[]): void => {
+    switch (op) {
+      case 'gemmAt':
+        return gemmAt(a[0] === 1, a[1] === 1, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9] === 1);
+      case 'denseSgdAt':
+        return denseSgdAt(a[0]!, a[1]!, a[2]!, a[3]! < 0 ? undefined : a[3], a[4]!, a[5]!, a[6]!);
+      case 'zero':
+        return void heap.f32().fill(0, a[0]! >> 2, (a[0]! >> 2) + a[1]!);
+      default:
+        return el[op]!(...a);
+    }
+  };
+  let last = 0;
+  for (;;) {
+    const start = now();
+    let seq = Atomics.load(control, SEQ);
+    while (seq === last) {
+      if (now() - start > SPIN_MS) Atomics.wait(control, SEQ, last, 100);
+      seq = Atomics.load(control, SEQ);
+    }
+    if (seq < 0) return;
+    last = seq;
+    let failed = 0;
+    try {
+      const count = words[0]!;
+      let at = 1;
+      for (let i = 0; i < count; i++) {
+        const op = OPS[words[at]!]!;
+        const n = words[at + 1]!;
+        run(op, Array.from(words.subarray(at + 2, at + 2 + n)));
+        at += 2 + n;
+      }
+    } catch {
+      failed = seq;
+    }
+    Atomics.store(control, FAILED, failed);
+    Atomics.store(control, DONE, seq);
+  }
+};
