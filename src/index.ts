@@ -50,7 +50,8 @@ export { seedNetwork, MNIST_SHAPE, type SeedNetwork, type SeedParams, type SeedN
 export { summarize, formatTable, type NetworkSummary } from './graph/index.ts';
 export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradOptions } from './graph/index.ts';
 export { compile, type Compiled, type CompileOptions, type CompiledStep, type StageTime } from './compile/compile.ts';
-export { helperInit, helperPort, serveKernels, type HelperInit, type KernelCalls, type KernelHelper } from './compile/helper.ts';
+export { helperInit, helperPort, serveKernels, type HelperInit, type KernelHelper } from './compile/helper.ts';
+export type { WasmMemory } from './ops/kernels/wasm/instantiate.ts';
 export { crossEntropyLoss, meanSquaredError, type Loss } from './graph/index.ts';
 export {
   sgd, momentum, adam, optimizerByName,

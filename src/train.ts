@@ -27,6 +27,7 @@ import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
 import { decodeWeights, encodeWeights } from './training/weights.ts';
 import { fitInBackground } from './platform/background-fit.ts';
+import { threadPlan, type ThreadPlan } from './platform/train-worker.ts';
 import { formatRobustness, robustness, type RobustnessReport } from './training/robustness.ts';
 import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
 import type { SeedParams } from './graph/index.ts';
@@ -76,10 +77,10 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
-const describeConfig = (c: TrainConfig, threads: number): string =>
+const describeConfig = (c: TrainConfig, plan: ThreadPlan): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
   `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${c.kernels}, ` +
-  (threads > 1 ? `threads ${threads}` : 'one thread') +
+  (plan.helper ? 'two threads (a kernel helper: the numbers of one)' : plan.threads > 1 ? `threads ${plan.threads} (data-parallel)` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
 
@@ -128,12 +129,12 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
 
   const net = networkFor(config);
   const template = net.init(key(config.seed), MNIST_SHAPE);
-  // No more workers than images in a step.
-  const threads = Math.min(config.threads, config.batchSize, trainSet.count);
+  // No more workers than images in a step; two threads share each step's kernels.
+  const plan = threadPlan(config, trainSet.count);
   const optimizer = optimizerFor(config);
   const first: RunState<SeedParams> = start.state ?? initialState(template, optimizer);
   console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
-  console.log(describeConfig(config, threads));
+  console.log(describeConfig(config, plan));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
@@ -158,7 +159,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   // The run goes on in a worker thread; this thread only waits, so a signal is handled at once.
   const bar = progressBar(process.stdout);
   const started = performance.now();
-  const run = fitInBackground({ config, threads, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
+  const run = fitInBackground({ config, plan, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
     onStep: (p) => bar.update(`epoch ${p.epoch}`, p.step, p.steps, p.step * config.batchSize, p.seconds),
     onRobustness: () => {
       finishing = true;

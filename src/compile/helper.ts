@@ -59,12 +59,16 @@ export interface KernelHelper {
   readonly memory: WasmMemory;
   /** Fused multiply-adds in the GEMM, on both threads. */
   readonly fma: boolean;
-  /** Runs what `theirs` calls on the helper while `mine` runs here; returns when both are done. */
+  /**
+   * Runs what `theirs` calls on the helper while `mine` runs here; returns when both are done.
+   * @hidden
+   */
   readonly together: (theirs: (k: KernelCalls) => void, mine: () => void) => void;
   /**
    * Makes the caller the heap's one user (a compiled network lays itself out
    * there); the function returned tells whether it still is, false once
    * another has claimed the helper.
+   * @hidden
    */
   readonly claim: () => () => boolean;
   /** Ends the thread. */

@@ -10,7 +10,7 @@ import type { Evaluation } from '../training/evaluate.ts';
 import type { EpochMetrics, FitResult, RunState } from '../training/loop.ts';
 import type { RobustnessReport } from '../training/robustness.ts';
 import { spawnWorker } from './spawn-worker.ts';
-import { layoutsFor, packState, unpackState, type TrainWorkerInit, type TrainWorkerMessage } from './train-worker.ts';
+import { layoutsFor, packState, unpackState, type ThreadPlan, type TrainWorkerInit, type TrainWorkerMessage } from './train-worker.ts';
 
 export interface BackgroundEvents {
   readonly onStep?: (progress: { readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }) => void;
@@ -28,14 +28,14 @@ export interface BackgroundRun {
 }
 
 export const fitInBackground = (
-  setup: { readonly config: TrainConfig; readonly threads: number; readonly train: Images; readonly test: Images; readonly stopAtEpoch: number | null },
+  setup: { readonly config: TrainConfig; readonly plan: ThreadPlan; readonly train: Images; readonly test: Images; readonly stopAtEpoch: number | null },
   start: RunState<SeedParams>,
   events: BackgroundEvents,
 ): BackgroundRun => {
   const layouts = layoutsFor(setup.config);
   const stopFlag = new SharedArrayBuffer(4);
   const init: TrainWorkerInit = {
-    config: setup.config, threads: setup.threads, train: setup.train, test: setup.test,
+    config: setup.config, plan: setup.plan, train: setup.train, test: setup.test,
     start: packState(start, layouts), stopAtEpoch: setup.stopAtEpoch ?? 0, stop: stopFlag,
   };
   const worker = spawnWorker(import.meta.url, 'train-worker', init);

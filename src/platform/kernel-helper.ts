@@ -13,7 +13,7 @@ export interface KernelHelperOptions {
 
 /**
  * Starts a worker thread that runs half of a compiled network's kernels:
- * give it to {@link compile} as `helper`, and the network's steps and
+ * give it to `compile` (of mnist-cnn-ts) as `helper`, and the network's steps and
  * predictions use two cores, with one thread's numbers bit for bit. Resolves
  * once the thread is running; `close()` ends it.
  *

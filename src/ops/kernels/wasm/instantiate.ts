@@ -3,8 +3,11 @@
 // typed locally: the library is typechecked both with the DOM lib and with
 // Node's types, which differ on it.
 
+/** The part of a WebAssembly.Memory the kernels use (typed here: the DOM's and Node's types differ on it). */
 export interface WasmMemory {
+  /** The memory's bytes (a SharedArrayBuffer for a shared memory). */
   readonly buffer: ArrayBuffer;
+  /** Adds `pages` pages of 64 KiB; returns the previous size in pages. */
   grow(pages: number): number;
 }
 interface WasmApi {
