@@ -18,6 +18,7 @@ import { compile } from '../src/compile/compile.ts';
 import { defaultAugment } from '../src/training/augment.ts';
 import { localGradients, type GradientSource } from '../src/training/gradients.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
+import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
 
 const quick = process.argv.includes('--quick');
@@ -63,12 +64,20 @@ const compiled = kernelName === 'wasm' ? compile(net) : undefined;
 const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 const memory: string[] = [];
 
-const trainRate = async (batch: number, threads: number, eager = false): Promise<number> => {
+/** How a row runs: the eager ops, compiled on one thread, compiled with a kernel helper, or two data-parallel workers. */
+type Mode = 'eager' | 'one' | 'helper' | 'workers';
+const threadsOf = (mode: Mode): number => (mode === 'helper' || mode === 'workers' ? 2 : 1);
+
+const trainRate = async (batch: number, mode: Mode): Promise<number> => {
+  const threads = threadsOf(mode);
   const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
+  const helper = mode === 'helper' ? await startKernelHelper() : undefined;
   const source: GradientSource<SeedParams> =
-    threads > 1
+    mode === 'workers'
       ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads })
-      : localGradients(net, { kernels, ...(compiled === undefined || eager ? {} : { compiled }) });
+      : helper !== undefined
+        ? localGradients(net, { kernels, compiled: compile(net, { helper }) })
+        : localGradients(net, { kernels, ...(compiled === undefined || mode === 'eager' ? {} : { compiled }) });
   const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
   const b = batchOf(batch, 1);
   let params = params0;
@@ -84,8 +93,9 @@ const trainRate = async (batch: number, threads: number, eager = false): Promise
       state = next.state;
     }
   }, quick ? 2 : 3);
-  memory.push(`batch ${batch}, ${threads} thread(s): RSS ${rss0.toFixed(0)} MiB before ${((quick ? 3 : 4) * steps * batch).toLocaleString('en-US')} training images, ${rssMiB().toFixed(0)} MiB after`);
+  memory.push(`batch ${batch}, ${threads} thread(s)${mode === 'helper' ? ' (kernel helper)' : ''}: RSS ${rss0.toFixed(0)} MiB before ${((quick ? 3 : 4) * steps * batch).toLocaleString('en-US')} training images, ${rssMiB().toFixed(0)} MiB after`);
   await source.close();
+  await helper?.close();
   return (steps * batch) / sec;
 };
 
@@ -113,15 +123,19 @@ const main = async (): Promise<void> => {
   console.error(`kernels: ${kernels.name}; ${availableParallelism()} cores; node ${process.version}${quick ? '; quick' : ''}`);
   const ours = new Map<string, number>();
   const path = compiled === undefined ? 'eager' : 'compiled';
+  const label: Record<Mode, string> = { eager: '1 thread', one: '1 thread', helper: '2 threads (kernel helper)', workers: '2 threads (data-parallel)' };
+  const twoThreads = availableParallelism() > 1;
   for (const batch of [1, 64]) {
-    if (compiled !== undefined) row('train eager', `batch ${batch}`, '1 thread', `${(await trainRate(batch, 1, true)).toFixed(0)} images/s`);
-    for (const threads of batch === 1 ? [1] : [1, 2]) {
-      const rate = await trainRate(batch, threads);
-      ours.set(`train ${batch} ${threads}`, rate);
-      row(`train ${path}`, `batch ${batch}`, `${threads} thread${threads > 1 ? 's' : ''}`, `${rate.toFixed(0)} images/s`);
+    if (compiled !== undefined) row('train eager', `batch ${batch}`, '1 thread', `${(await trainRate(batch, 'eager')).toFixed(0)} images/s`);
+    const modes: Mode[] = !twoThreads ? ['one'] : compiled === undefined ? (batch === 1 ? ['one'] : ['one', 'workers']) : batch === 1 ? ['one', 'helper'] : ['one', 'helper', 'workers'];
+    for (const mode of modes) {
+      const rate = await trainRate(batch, mode);
+      ours.set(`train ${batch} ${mode}`, rate);
+      row(`train ${path}`, `batch ${batch}`, label[mode], `${rate.toFixed(0)} images/s`);
     }
   }
-  ratio('2 threads / 1 thread, batch 64', ours.get('train 64 2')! / ours.get('train 64 1')!);
+  const bestTwo = Math.max(ours.get('train 64 helper') ?? 0, ours.get('train 64 workers') ?? 0);
+  if (bestTwo > 0) ratio('2 threads / 1 thread, batch 64', bestTwo / ours.get('train 64 one')!);
   // Fused multiply-adds against plain SIMD, one thread, in the same run (where the runtime has relaxed SIMD).
   if (hasRelaxedSimd() && kernelName === 'wasm') {
     const rateWith = async (k: ReturnType<typeof createWasmKernels>, batch: number): Promise<number> => {
@@ -146,7 +160,7 @@ const main = async (): Promise<void> => {
     const sec = await time(() => {
       for (let j = 0; j < 20; j++) defaultAugment(key(i++), b.x);
     });
-    const step = 64 / ours.get('train 64 2')!;
+    const step = 64 / (bestTwo > 0 ? bestTwo : ours.get('train 64 one')!);
     row('augment', 'batch 64', `${((sec / 20) * 1000).toFixed(2)} ms`, `${((100 * sec) / 20 / step).toFixed(1)}% of a 2-thread training step`);
   }
   for (const batch of [1, 256]) {
@@ -159,15 +173,23 @@ const main = async (): Promise<void> => {
     const r = await rate(() => (compiled === undefined ? net.apply(params0, b.x, { kernels }) : compiled.predict(params0, b.x)));
     ours.set(`infer ${batch} 1`, r);
     row(`infer ${path}`, `batch ${batch}`, '1 thread', `${r.toFixed(0)} images/s`);
-    if (batch > 1 && availableParallelism() > 1) {
+    if (compiled !== undefined && twoThreads) {
+      const helper = await startKernelHelper();
+      const withHelper = compile(net, { helper });
+      const rh = await rate(() => withHelper.predict(params0, b.x));
+      await helper.close();
+      ours.set(`infer ${batch} helper`, rh);
+      row(`infer ${path}`, `batch ${batch}`, label.helper, `${rh.toFixed(0)} images/s`);
+    }
+    if (batch > 1 && twoThreads) {
       // The examples split over two workers, as fit's evaluation runs with --threads 2.
       const par = parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads: 2 });
       const r2 = (n * batch) / (await time(async () => {
         for (let i = 0; i < n; i++) await par.predict!(params0, b.x);
       }));
       await par.close();
-      ours.set(`infer ${batch} 2`, r2);
-      row(`infer ${path}`, `batch ${batch}`, '2 threads', `${r2.toFixed(0)} images/s`);
+      ours.set(`infer ${batch} workers`, r2);
+      row(`infer ${path}`, `batch ${batch}`, label.workers, `${r2.toFixed(0)} images/s`);
     }
   }
   // Where one compiled step's time goes, stage by stage (medians of 21 calls), at batch 64.

@@ -86,7 +86,7 @@ describe('the tarball', () => {
     const size = statSync(tarball).size;
     console.log(`package.test.ts: ${relative(tmp, tarball)} ${(size / 1024).toFixed(1)} KiB packed, ${packed.length} files`);
     for (const f of packed) expect(f).toMatch(/^(dist\/lib\/[^/]+|dist\/types\/.+\.d\.ts|package\.json|README\.md|LICENSE)$/);
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/lib/index.js', 'dist/lib/node.js', 'dist/lib/grad-worker.js', 'dist/types/index.d.ts', 'dist/types/node.d.ts']) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/lib/index.js', 'dist/lib/node.js', 'dist/lib/grad-worker.js', 'dist/lib/kernel-worker.js', 'dist/types/index.d.ts', 'dist/types/node.d.ts']) {
       expect(packed).toContain(f);
     }
     for (const dir of ['src/', 'test/', 'models/', 'bench/', 'scripts/', 'docs/', 'dist/demo/']) expect(packed.filter((f) => f.startsWith(dir))).toEqual([]);
@@ -109,6 +109,7 @@ interface ConsumerResult {
   readonly singleLoss: number;
   readonly parallelLosses: readonly number[];
   readonly compiledMatches: boolean;
+  readonly helperMatches: boolean;
 }
 
 const runConsumer = async (node: string): Promise<ConsumerResult> => {
@@ -131,6 +132,8 @@ const runConsumer = async (node: string): Promise<ConsumerResult> => {
   expect(r.parallelLosses.at(-1)!).toBeLessThan(r.parallelLosses[0]!);
   // compile(net) from the installed package gives the eager loss and gradients bit for bit, its user layer included.
   expect(r.compiledMatches).toBe(true);
+  // With a kernel helper started from the package's kernel-worker.js: one thread's numbers bit for bit.
+  expect(r.helperMatches).toBe(true);
   return r;
 };
 

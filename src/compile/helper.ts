@@ -105,9 +105,8 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>):
     for (const a of args) words[used++] = a === undefined ? -1 : typeof a === 'boolean' ? (a ? 1 : 0) : a;
     words[0] = words[0]! + 1;
   };
-  const el = new Proxy({} as ElementwiseExports, {
-    get: (_, name: string) => (...args: number[]) => record(name as Op, args),
-  });
+  // The elementwise kernels, each recording its call.
+  const el = Object.fromEntries(OPS.map((op) => [op, (...args: number[]) => record(op, args)])) as unknown as ElementwiseExports;
   const calls: KernelCalls = {
     el,
     gemmAt: (...args) => record('gemmAt', args),
@@ -181,12 +180,14 @@ export const serveKernels = (init: HelperInit, ready: () => void = () => {}): vo
         return el[op]!(...a);
     }
   };
+  const args: number[] = [];
   let last = 0;
   for (;;) {
+    // Spin (the next hand-over is usually microseconds away), then sleep.
     const start = now();
     let seq = Atomics.load(control, SEQ);
-    while (seq === last) {
-      if (now() - start > SPIN_MS) Atomics.wait(control, SEQ, last, 100);
+    for (let spins = 1; seq === last; spins++) {
+      if ((spins & 1023) === 0 && now() - start > SPIN_MS) Atomics.wait(control, SEQ, last, 100);
       seq = Atomics.load(control, SEQ);
     }
     if (seq < 0) return;
@@ -196,9 +197,10 @@ export const serveKernels = (init: HelperInit, ready: () => void = () => {}): vo
       const count = words[0]!;
       let at = 1;
       for (let i = 0; i < count; i++) {
-        const op = OPS[words[at]!]!;
         const n = words[at + 1]!;
-        run(op, Array.from(words.subarray(at + 2, at + 2 + n)));
+        args.length = n;
+        for (let j = 0; j < n; j++) args[j] = words[at + 2 + j]!;
+        run(OPS[words[at]!]!, args);
         at += 2 + n;
       }
     } catch {

@@ -1,8 +1,9 @@
 // mnist-cnn-ts as an installed package, from plain Node: train a network of
 // our own (net.mjs, with a hand-written layer), check gradients of a
-// hand-written op and of the whole network, and train on worker threads.
+// hand-written op and of the whole network, train on worker threads, and
+// split a compiled network's kernels with a helper thread.
 import { adam, checkGradients, checkLayerGradients, compile, createWasmKernels, fromArray, key, leaves, normal, tensor, valueAndGrad } from 'mnist-cnn-ts';
-import { parallelGradients } from 'mnist-cnn-ts/node';
+import { parallelGradients, startKernelHelper } from 'mnist-cnn-ts/node';
 import { net } from './net.mjs';
 
 // A synthetic batch: 16 random 8x8 one-channel images in 3 classes.
@@ -64,7 +65,15 @@ for (let i = 0; i < 5; i++) {
 }
 await workers.close();
 
+// The compiled network with a kernel helper (a second thread, started from the package's own worker file): one thread's numbers.
+const helper = await startKernelHelper();
+const twoThreads = compile(net, { helper }).valueAndGrad(params, { x, labels });
+const oneThread = compile(net).valueAndGrad(params, { x, labels });
+const helperMatches = twoThreads.loss === oneThread.loss
+  && leaves(twoThreads.grads).every(([, g], i) => g.data.every((v, j) => Object.is(v, leaves(oneThread.grads)[i][1].data[j])));
+await helper.close();
+
 console.log(JSON.stringify({
   node: process.version, losses, opCheck: opCheck.ok, wrongCheck: wrongCheck.ok, wrongMessage: wrongCheck.message,
-  netCheck: netCheck.ok, netMessage: netCheck.message, singleLoss, parallelLosses, compiledMatches,
+  netCheck: netCheck.ok, netMessage: netCheck.message, singleLoss, parallelLosses, compiledMatches, helperMatches,
 }));

@@ -3,10 +3,10 @@
 // noUncheckedIndexedAccess and exactOptionalPropertyTypes, skipLibCheck off)
 // under moduleResolution node16 and bundler.
 import {
-  adam, checkGradients, checkLayerGradients, createWasmKernels, fromArray, key, normal, tensor, valueAndGrad,
-  type Checked, type GradCheckResult, type Tensor,
+  adam, checkGradients, checkLayerGradients, compile, createWasmKernels, fromArray, key, normal, tensor, valueAndGrad,
+  type Checked, type GradCheckResult, type KernelHelper, type Tensor,
 } from 'mnist-cnn-ts';
-import { parallelGradients, type ParallelOptions } from 'mnist-cnn-ts/node';
+import { parallelGradients, startKernelHelper, type ParallelOptions } from 'mnist-cnn-ts/node';
 import { net } from './net.js';
 
 const x = fromArray([16, 8, 8, 1], normal(key(1), 16 * 64));
@@ -58,7 +58,11 @@ for (let i = 0; i < 5; i++) {
 }
 await workers.close();
 
+const helper: KernelHelper = await startKernelHelper({ fma: false });
+const helperLoss: number = compile(net, { helper }).valueAndGrad(params, { x, labels }).loss;
+await helper.close();
+
 console.log(JSON.stringify({
   node: process.version, losses, opCheck: opCheck.ok, wrongCheck: wrongCheck.ok, wrongMessage: wrongCheck.message,
-  netCheck: netCheck.ok, netMessage: netCheck.message, singleLoss, parallelLosses,
+  netCheck: netCheck.ok, netMessage: netCheck.message, singleLoss, parallelLosses, helperLoss,
 }));
