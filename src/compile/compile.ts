@@ -20,7 +20,7 @@ import { createHeap } from '../ops/kernels/wasm/heap.ts';
 import type { Labels } from '../ops/op.ts';
 import type { KernelHelper } from './helper.ts';
 import { flattenLayers, planStages, trustedSpec, type Stage } from './plan.ts';
-import { createProgram, type Machine, type Program } from './program.ts';
+import { createProgram, type Machine, type Program, type StepSettings } from './program.ts';
 
 /** @inline */
 type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -235,13 +235,13 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     return eagerGrads.get(k) ?? own.get(k) ?? {};
   };
 
-  // The forward pass, the loss and the backward pass on the heap; `keep` leaves the parameters' gradients there, `sgd` fuses SGD steps where it can.
-  const lossAndBackward = (program: Program, params: Parameters<Program['forward']>[0], eagerRecords: readonly Tree[], batch: Batch<T>, keep: boolean, times?: { forward: number[]; backward: number[] }, sgd?: number) => {
+  // The forward pass, the loss and the backward pass on the heap; `keep` leaves the parameters' gradients there; given the `step` that follows, backward may update some leaves already.
+  const lossAndBackward = (program: Program, params: Parameters<Program['forward']>[0], eagerRecords: readonly Tree[], batch: Batch<T>, keep: boolean, times?: { forward: number[]; backward: number[] }, step?: StepSettings) => {
     const out = program.forward(params, eagerRecords, batch.x.data as Float32Array, true, times?.forward);
     const l = loss(out, batch.labels, { kernels: eager });
     const dOut = l.backward(1).out;
     const g = program.backward(dOut.data instanceof Float32Array ? dOut.data : Float32Array.from(dOut.data), {
-      keep, ...(times === undefined ? {} : { times: times.backward }), ...(sgd === undefined ? {} : { sgd }),
+      keep, ...(times === undefined ? {} : { times: times.backward }), ...(step === undefined ? {} : { step }),
     });
     return { out, l, g };
   };
@@ -341,9 +341,10 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     const given = inHeap ? 'in heap' : paramsIn(program, params).copy;
     // The update changes the heap's parameters: nothing there is trusted until the step has returned.
     resident = null;
-    const { out, l, g } = lossAndBackward(program, given, [], batch, true, undefined, hyper.name === 'sgd' ? lr : undefined);
-    const t = nextStepNumber(hyper, state);
-    const next = program.update(hyper, lr, t, arrays ?? { inHeap: trees.length }, g.updated);
+    const step: StepSettings = { hyper, lr, t: nextStepNumber(hyper, state), state: arrays ?? { inHeap: trees.length } };
+    const { out, l, g } = lossAndBackward(program, given, [], batch, true, undefined, step);
+    const t = step.t;
+    const next = program.update(step, g.updated);
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
     const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
       const r = byPath.get(path);

@@ -113,13 +113,23 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>):
     denseSgdAt: (...args) => record('denseSgdAt', args),
     zero: (off, count) => record('zero', [off, count]),
   };
+  // Spins a little (the helper's half usually ends within microseconds of ours), then sleeps until it answers
+  // (where this thread may not sleep, a browser's main thread, it spins on).
+  let maySleep = true;
   const wait = (): void => {
     const deadline = now() + DEAD_MS;
     let spins = 0;
-    while (Atomics.load(control, DONE) !== seq) {
+    for (let done = Atomics.load(control, DONE); done !== seq; done = Atomics.load(control, DONE)) {
       if (++spins < 4096) continue;
       spins = 0;
       if (now() > deadline) throw new Error('kernel helper: no answer for 30 s; the thread is gone');
+      if (maySleep) {
+        try {
+          Atomics.wait(control, DONE, done, 1);
+        } catch {
+          maySleep = false;
+        }
+      }
     }
     if (Atomics.load(control, FAILED) !== 0) throw new Error(`kernel helper: a kernel failed in the helper thread (${Atomics.load(control, FAILED)})`);
   };
@@ -208,5 +218,6 @@ export const serveKernels = (init: HelperInit, ready: () => void = () => {}): vo
     }
     Atomics.store(control, FAILED, failed);
     Atomics.store(control, DONE, seq);
+    Atomics.notify(control, DONE);
   }
 };

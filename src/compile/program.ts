@@ -38,8 +38,12 @@ type Kit = KernelCalls & { readonly cols: number; readonly end: number };
 
 /** Leaves at least this long are updated half by each thread. */
 const SPLIT_UPDATE = 1 << 15;
+/** An untied bias's gradient is split by columns, one call per row, up to this many rows. */
+const SPLIT_ROWS = 256;
 /** Products of at least this many multiply-adds are worth a hand-over to the helper (one costs a few microseconds). */
 const SPLIT_WORK = 1 << 16;
+/** The share of the largest leaf's update the helper takes beside the first layer's filter gradient. */
+const EARLY_SHARE = 0.7;
 
 /** A parameter leaf a stage reads: where it is in the record, and where it and its gradient live in the heap. */
 export interface LeafSlot {
@@ -53,11 +57,20 @@ export interface LeafSlot {
   readonly stateAt: readonly [number, number];
 }
 
-/** How {@link Program.backward} runs: stage times into `times`, gradients kept in the heap, a fused SGD step. */
+/** One optimizer step, as {@link Program.update} takes it: the state arrays given (leaf by leaf), or left in the heap by the last update. */
+export interface StepSettings {
+  readonly hyper: OptimizerHyper;
+  readonly lr: number;
+  readonly t: number;
+  readonly state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number };
+}
+
+/** How {@link Program.backward} runs: stage times into `times`, gradients kept in the heap, the step that follows. */
 export interface BackwardOptions {
   readonly times?: number[];
   readonly keep?: boolean;
-  readonly sgd?: number;
+  /** The optimizer step that follows: backward may update some leaves already (see `updated`). */
+  readonly step?: StepSettings;
 }
 
 /** One batch size's program: forward (with what backward needs kept in the heap) and backward. */
@@ -69,10 +82,12 @@ export interface Program {
   /**
    * From the output gradient, the gradient of every leaf (fresh arrays, in
    * `leaves` order; none when `keep`, which leaves them in the heap for
-   * `update`) and of every eager stage's record. With `sgd` (a learning
-   * rate; batch 1 only), a dense layer whose sizes allow it takes its SGD
-   * step in the same pass over its weights: `updated` names those leaves,
-   * which `update` must then skip.
+   * `update`) and of every eager stage's record. Given the `step` that
+   * follows, some leaves are updated already: at batch 1 an SGD step updates
+   * a dense layer whose sizes allow it in the same pass over its weights, and
+   * with a helper the largest leaf is updated beside the first layer's
+   * filter gradient (the helper would wait there). `updated` names them;
+   * `update` must then be given the same step and skip them.
    */
   readonly backward: (dOut: Readonly<Data>, options?: BackwardOptions) => { readonly leaves: Float32Array[]; readonly eager: Tree[]; readonly updated: ReadonlySet<number> };
   /**
@@ -81,7 +96,7 @@ export interface Program {
    * velocity; Adam's m and v). Gives the new parameter and state arrays,
    * fresh, computed as the kernel set's sgd, momentum and adam compute them.
    */
-  readonly update: (hyper: OptimizerHyper, lr: number, t: number, state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number }, updated?: ReadonlySet<number>) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
+  readonly update: (step: StepSettings, updated?: ReadonlySet<number>) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
 }
 
 /**
@@ -295,7 +310,8 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   };
 
   // dy is in buffer `d`; the input gradient goes to `dx` (unless i is 0 and nobody asked). Returns where it went.
-  const backwardStage = (st: Stage, i: number, d: number, dx: number, needDx: boolean, eagerGrads: Tree[], sgd: number | undefined, updated: Set<number>): number => {
+  const backwardStage = (st: Stage, i: number, d: number, dx: number, needDx: boolean, eagerGrads: Tree[], step: StepSettings | undefined, updated: Set<number>): number => {
+    const sgd = step?.hyper.name === 'sgd' ? step.lr : undefined;
     const x = acts[i]!;
     const y = acts[i + 1]!;
     switch (st.kind) {
@@ -324,8 +340,23 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
             kit.el.unroll(dx + s * imageBytes, kit.cols, 0, ...geometryArgs(batchGeometry(g, m)));
           }
         };
-        if (!needDx) filterGradient(mine);
-        else split(inputGradient, filterGradient);
+        if (needDx) split(inputGradient, filterGradient);
+        else {
+          // The first layer: beside its filter gradient the helper would wait, so it updates most of the
+          // largest leaf not yet updated (every other gradient is final), the rest of it after the gradient here.
+          const big = helper === undefined || step === undefined ? -1 : largestPending(own[i]!.w, updated);
+          if (big < 0) filterGradient(mine);
+          else {
+            const size = leaves[big]!.size;
+            const r = Math.floor((size * EARLY_SHARE) / 16) * 16;
+            stateIn(big, step!.state);
+            split((kit) => updateRange(kit, big, step!, 0, r), (kit) => {
+              filterGradient(kit);
+              updateRange(kit, big, step!, r, size);
+            });
+            updated.add(big);
+          }
+        }
         return dx;
       }
       case 'dense': {
@@ -387,14 +418,55 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   };
 
   // The ReLU's mask on dy (in place) and the bias gradient, as the eager relu and bias layers give them.
+  // With a helper, an untied bias's columns (a few rows of many) go half to each thread, row by row in order, so
+  // every bias gradient sums its rows as one call would.
   const maskAndBias = (st: Extract<Stage, { kind: 'conv' | 'dense' }>, b: LeafSlot | undefined, y: number, d: number, images: number, perImage: number): void => {
     const count = images * perImage;
     if (b !== undefined) {
       const m = st.kind === 'conv' && st.bias?.untied === true ? perImage : b.size;
+      const rows = count / m;
+      const columns = (kit: Kit, j0: number, j1: number): void => {
+        kit.zero(b.gradAt + j0 * 4, j1 - j0);
+        for (let r = 0; r < rows; r++) {
+          const at = (r * m + j0) * 4;
+          if (st.relu !== undefined) kit.el.relu_back_sum(y + at, d + at, d + at, b.gradAt + j0 * 4, 1, j1 - j0);
+          else kit.el.sum_rows(d + at, b.gradAt + j0 * 4, 1, j1 - j0);
+        }
+      };
+      if (helper !== undefined && rows <= SPLIT_ROWS && count >= SPLIT_WORK && m >= 8) {
+        const half = (m >> 3) << 2;
+        split((kit) => columns(kit, half, m), (kit) => columns(kit, 0, half));
+        return;
+      }
       zero(b.gradAt, m);
-      if (st.relu !== undefined) el.relu_back_sum(y, d, d, b.gradAt, count / m, m);
-      else el.sum_rows(d, b.gradAt, count / m, m);
-    } else if (st.relu !== undefined) el.relu_back(y, d, d, count);
+      if (st.relu !== undefined) el.relu_back_sum(y, d, d, b.gradAt, rows, m);
+      else el.sum_rows(d, b.gradAt, rows, m);
+    } else if (st.relu !== undefined) {
+      const part = (kit: Kit, from: number, to: number): void => kit.el.relu_back(y + from * 4, d + from * 4, d + from * 4, to - from);
+      const half = (count >> 3) << 2;
+      if (helper !== undefined && count >= SPLIT_WORK) split((kit) => part(kit, half, count), (kit) => part(kit, 0, half));
+      else part(mine, 0, count);
+    }
+  };
+
+  // Leaf i's given optimizer state into its slots in the heap (nothing when the last update left it there).
+  const stateIn = (i: number, state: StepSettings['state']): void => {
+    if ('inHeap' in state) return;
+    const [s1, s2] = leaves[i]!.stateAt;
+    (state[i] ?? []).forEach((data, k) => heap.f32().set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
+  };
+  // The optimizer's update of values [from, to) of leaf i (the update is elementwise).
+  const updateRange = (kit: Kit, i: number, step: StepSettings, from: number, to: number): void => {
+    const l = leaves[i]!;
+    optimizerAt(kit.el, step.hyper, step.lr, step.t, { p: l.at + from * 4, g: l.gradAt + from * 4, s1: l.stateAt[0] + from * 4, s2: l.stateAt[1] + from * 4, n: to - from });
+  };
+  // The largest leaf at least SPLIT_UPDATE long, other than `except`, not yet updated; -1 when none is.
+  const largestPending = (except: number, updated: ReadonlySet<number>): number => {
+    let best = -1;
+    leaves.forEach((l, i) => {
+      if (i !== except && !updated.has(i) && l.size >= SPLIT_UPDATE && (best < 0 || l.size > leaves[best]!.size)) best = i;
+    });
+    return best;
   };
 
   return {
@@ -415,7 +487,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       });
       return tensor(outShape, heap.f32().slice(acts[stages.length]! >> 2, (acts[stages.length]! >> 2) + outSize));
     },
-    backward: (dOut, { times, keep = false, sgd } = {}) => {
+    backward: (dOut, { times, keep = false, step } = {}) => {
       let d = dBufs[0];
       heap.f32().set(dOut as Float32Array, d >> 2);
       const eagerGrads: Tree[] = [];
@@ -423,30 +495,27 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       for (let i = stages.length - 1; i >= 0; i--) {
         const other = d === dBufs[0] ? dBufs[1] : dBufs[0];
         const t0 = times === undefined ? 0 : performance.now();
-        d = backwardStage(stages[i]!, i, d, other, i > 0, eagerGrads, sgd, updated);
+        d = backwardStage(stages[i]!, i, d, other, i > 0, eagerGrads, step, updated);
         if (times !== undefined) times[i] = performance.now() - t0;
       }
       eagerGrads.reverse();
       const f32 = heap.f32();
       return { leaves: keep ? [] : leaves.map((l) => f32.slice(l.gradAt >> 2, (l.gradAt >> 2) + l.size)), eager: eagerGrads, updated };
     },
-    update: (hyper, lr, t, state, updated) =>
+    update: (step, updated) =>
       leaves.map((l, i) => {
         const [s1, s2] = l.stateAt;
-        // { inHeap: k }: the k state arrays are the ones this program's last update left in the heap.
-        const given = 'inHeap' in state ? undefined : state[i] ?? [];
-        given?.forEach((data, k) => heap.f32().set(data as Float32Array, (k === 0 ? s1 : s2) >> 2));
-        // Values [from, to); the update is elementwise, so a long leaf is split with the helper.
-        const range = (kit: Kit, from: number, to: number): void =>
-          optimizerAt(kit.el, hyper, lr, t, { p: l.at + from * 4, g: l.gradAt + from * 4, s1: s1 + from * 4, s2: s2 + from * 4, n: to - from });
-        const half = (l.size >> 5) << 4;
-        if (updated?.has(i) === true) {
-          // Updated in the backward pass.
-        } else if (helper !== undefined && l.size >= SPLIT_UPDATE) split((kit) => range(kit, half, l.size), (kit) => range(kit, 0, half));
-        else range(mine, 0, l.size);
+        // A long leaf is split with the helper; one updated in the backward pass (its state already in) is not touched.
+        if (updated?.has(i) !== true) {
+          stateIn(i, step.state);
+          const half = (l.size >> 5) << 4;
+          if (helper !== undefined && l.size >= SPLIT_UPDATE) split((kit) => updateRange(kit, i, step, half, l.size), (kit) => updateRange(kit, i, step, 0, half));
+          else updateRange(mine, i, step, 0, l.size);
+        }
         const out = heap.f32();
         const take = (off: number): Float32Array => out.slice(off >> 2, (off >> 2) + l.size);
-        const count = given?.length ?? (state as { readonly inHeap: number }).inHeap;
+        // { inHeap: k }: the k state arrays are the ones this program's last update left in the heap.
+        const count = 'inHeap' in step.state ? step.state.inHeap : (step.state[i] ?? []).length;
         return { p: take(l.at), state: Array.from({ length: count }, (_, k) => take(k === 0 ? s1 : s2)) };
       }),
   };
