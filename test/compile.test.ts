@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/compile/compile.ts';
-import type { KernelHelper } from '../src/compile/helper.ts';
+import { helperInit, helperPort, type KernelHelper } from '../src/compile/helper.ts';
 import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { key, uniform } from '../src/core/random.ts';
 import { astype, tensor, type Tensor } from '../src/core/tensor.ts';
@@ -197,6 +197,7 @@ describe('compile: a whole training step', () => {
   it.each([
     ['the seed network (dense1 fused, dense2 of 10 units not)', seedNetwork({ init: 'he', widths: [4, 8, 8, 12] }) as unknown as Layer<Tree>, [28, 28, 1]],
     ['dense layers only, the first without an input gradient', serial({ fc1: dense({ units: 8 }), r: relu(), fc2: dense({ units: 4 }), fc3: dense({ units: 3 }) }) as unknown as Layer<Tree>, [12]],
+    ['a flatten first, then dense layers (the first again without an input gradient)', serial({ flat: flatten(), fc1: dense({ units: 8 }), r: relu(), fc2: dense({ units: 3 }) }) as unknown as Layer<Tree>, [4, 2, 2]],
   ] as const)('sgd at batch 1, %s: chained steps give valueAndGrad + sgd bit for bit', (_, net, shape) => {
     const c = compile(net, { fma: false });
     const vg = valueAndGrad(net, { kernels: c.kernels });
@@ -461,13 +462,46 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
     expect(second.predict(params, x).data).toEqual(compile(net, { fma: false }).predict(params, x).data);
   });
 
+  it('a hand-over longer than the call buffer runs in parts, every call in order', () => {
+    const f32 = () => new Float32Array(helper.memory.buffer);
+    const count = 20_000; // 4 words a call: more than the 65,536 words of the buffer
+    f32().fill(1, 1024, 1024 + count);
+    helper.together((k) => {
+      for (let i = 0; i < count; i++) k.zero((1024 + i) * 4, 1);
+    }, () => {});
+    expect(f32().subarray(1024, 1024 + count).every((v) => v === 0)).toBe(true);
+  });
+
+  it('a batch past the shared heap\'s 1 GiB is one clear error, and the network goes on', () => {
+    const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 12] });
+    const params = net.init(key(33), [28, 28, 1]);
+    const c = compile(net, { helper });
+    const n = 40_000;
+    expect(() => c.predict(params, tensor([n, 28, 28, 1], new Float32Array(n * 784)))).not.toThrow();
+    const huge = { x: tensor([n, 28, 28, 1], new Float32Array(n * 784)), labels: labelsOf(n, 10) };
+    expect(() => c.valueAndGrad(params, huge)).toThrow(/^the kernel helper's shared heap holds at most 1024 MiB and this call needs \d+ MiB: use smaller batches, or compile without a helper$/);
+    const small = { x: images(3, [28, 28, 1], 34), labels: labelsOf(3, 10) };
+    sameBytes(c.valueAndGrad(params, small).grads, compile(net, { fma: false }).valueAndGrad(params, small).grads);
+  });
+
   it('a kernel that fails in the helper fails that call; the next one works', () => {
     const f32 = () => new Float32Array(helper.memory.buffer);
     // A product whose operands lie past the end of the heap traps in the helper thread.
     const far = helper.memory.buffer.byteLength + (1 << 24);
-    expect(() => helper.together((k) => k.gemmAt(false, false, 4, 4, 4, far, far, far, 4096, false), () => {})).toThrow('kernel helper: a kernel failed in the helper thread');
+    expect(() => helper.together((k) => k.gemmAt(false, false, 4, 4, 4, far, far, far, 4096, false), () => {})).toThrow('kernel helper: gemmAt failed in the helper thread');
     f32().fill(1, 0, 48);
     helper.together((k) => k.gemmAt(false, false, 4, 4, 4, 0, 64, 128, 256, false), () => {});
     expect(Array.from(f32().subarray(32, 48))).toEqual(new Array(16).fill(4));
+  });
+});
+
+describe('the kernel helper\'s port', () => {
+  it('once the platform says the thread died, every call fails at once with why', () => {
+    let died: (why: string) => void = () => {};
+    const port = helperPort(helperInit(false), () => Promise.resolve(), (f) => (died = f));
+    died('exited (code 1)');
+    const t0 = performance.now();
+    expect(() => port.together((k) => k.zero(0, 1), () => {})).toThrow('kernel helper: the thread exited (code 1)');
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -133,7 +133,8 @@ const layerName = (path: readonly string[]): string => path.slice(0, -1).join('.
  * call with the same arrays as the call before (or as the last step
  * returned) does not copy them into the heap again, which makes predict at
  * batch 1 about 1.4x faster. 64 values of each array are compared first, so
- * an array written in place is nearly always noticed; give new arrays.
+ * an array rewritten in place is noticed, but a few values changed in place
+ * may not be: give new arrays.
  *
  * @example
  * const net = seedNetwork({ init: 'he' });
@@ -197,8 +198,8 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     });
   // The parameter values in the heap and the arrays they equal: those the last call copied in, or the fresh
   // ones a step returned. A call with the very same arrays (tensors are immutable) skips copying them in
-  // again, after comparing a sample of each, so that an array changed in place against that rule is
-  // nearly always copied in after all. Cleared while a call runs: a call that fails leaves nothing trusted.
+  // again, after comparing a sample of each, so that an array rewritten in place against that rule is
+  // copied in after all. Cleared while a call runs: a call that fails leaves nothing trusted.
   let resident: { readonly program: Program; readonly arrays: ReadonlyArray<Tensor['data']> } | null = null;
   const sampleMatches = (program: Program, arrays: ReadonlyArray<Tensor['data']>): boolean => {
     const f32 = machine.heap.f32();

@@ -21,7 +21,7 @@ import { SHARED_MAX_PAGES } from '../ops/kernels/wasm/shared-memory.ts';
 export interface HelperInit {
   readonly memory: WasmMemory;
   readonly fma: boolean;
-  /** Int32 words: [SEQ, DONE, FAILED]. */
+  /** Int32 words: [SEQ, DONE, FAILED, the failed kernel's index]. */
   readonly control: SharedArrayBuffer;
   /** Float64 words: the calls of the current hand-over. */
   readonly calls: SharedArrayBuffer;
@@ -38,8 +38,9 @@ const opIndex = new Map<string, number>(OPS.map((o, i) => [o, i]));
 const SEQ = 0;
 const DONE = 1;
 const FAILED = 2;
-/** Words of the call buffer (a hand-over of a few dozen calls fits many times over). */
-const CALL_WORDS = 1 << 14;
+const FAILED_OP = 3;
+/** Words of the call buffer (512 KiB): a hand-over longer than that (a batch of thousands) goes in parts. */
+const CALL_WORDS = 1 << 16;
 /** How long the helper spins for the next hand-over before it sleeps, and how long a caller waits before it calls the helper dead. */
 const SPIN_MS = 2;
 const DEAD_MS = 30_000;
@@ -79,7 +80,7 @@ export interface KernelHelper {
 export const helperInit = (fma: boolean): HelperInit => ({
   memory: newSharedMemory(1, SHARED_MAX_PAGES),
   fma,
-  control: new SharedArrayBuffer(3 * 4),
+  control: new SharedArrayBuffer(4 * 4),
   calls: new SharedArrayBuffer(CALL_WORDS * 8),
 });
 
@@ -89,17 +90,35 @@ const now = (): number => performance.now();
  * The calling side, from the init given to the thread and how to end it.
  * The calls of a hand-over are recorded (kernel index, argument count,
  * arguments), the sequence number is bumped, and the caller runs its own
- * half; then it spins until the helper has answered.
+ * half; then it spins until the helper has answered. `watch`, when given,
+ * is called with a function the platform calls if the thread dies: every
+ * later call then fails at once with that reason (a call already waiting
+ * fails after 30 s).
  */
-export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>): KernelHelper => {
+export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, watch?: (died: (why: string) => void) => void): KernelHelper => {
   const control = new Int32Array(init.control);
   const words = new Float64Array(init.calls);
   let seq = 0;
   let closed = false;
+  let dead: string | null = null;
   let owner = 0;
   let used = 1;
+  watch?.((why) => {
+    dead ??= why;
+  });
+  const post = (): void => {
+    seq += 1;
+    Atomics.store(control, SEQ, seq);
+    Atomics.notify(control, SEQ);
+  };
   const record = (op: Op, args: ReadonlyArray<number | boolean | undefined>): void => {
-    if (used + 2 + args.length > CALL_WORDS) throw new RangeError('kernel helper: too many calls in one hand-over');
+    if (used + 2 + args.length > CALL_WORDS) {
+      // A full buffer: the helper runs what is recorded so far, and recording starts again.
+      post();
+      wait();
+      words[0] = 0;
+      used = 1;
+    }
     words[used++] = opIndex.get(op)!;
     words[used++] = args.length;
     for (const a of args) words[used++] = a === undefined ? -1 : typeof a === 'boolean' ? (a ? 1 : 0) : a;
@@ -131,20 +150,19 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>):
         }
       }
     }
-    if (Atomics.load(control, FAILED) !== 0) throw new Error(`kernel helper: a kernel failed in the helper thread (${Atomics.load(control, FAILED)})`);
+    if (Atomics.load(control, FAILED) !== 0) throw new Error(`kernel helper: ${OPS[Atomics.load(control, FAILED_OP)] ?? 'a kernel'} failed in the helper thread`);
   };
   return {
     memory: init.memory,
     fma: init.fma,
     together: (theirs, mine) => {
+      if (dead !== null) throw new Error(`kernel helper: the thread ${dead}`);
       if (closed) throw new Error('kernel helper: closed');
       words[0] = 0;
       used = 1;
       theirs(calls);
       if (words[0] === 0) return mine();
-      seq += 1;
-      Atomics.store(control, SEQ, seq);
-      Atomics.notify(control, SEQ);
+      post();
       try {
         mine();
       } finally {
@@ -203,19 +221,22 @@ export const serveKernels = (init: HelperInit, ready: () => void = () => {}): vo
     if (seq < 0) return;
     last = seq;
     let failed = 0;
+    let op = 0;
     try {
       const count = words[0]!;
       let at = 1;
       for (let i = 0; i < count; i++) {
         const n = words[at + 1]!;
+        op = words[at]!;
         args.length = n;
         for (let j = 0; j < n; j++) args[j] = words[at + 2 + j]!;
-        run(OPS[words[at]!]!, args);
+        run(OPS[op]!, args);
         at += 2 + n;
       }
     } catch {
       failed = seq;
     }
+    Atomics.store(control, FAILED_OP, op);
     Atomics.store(control, FAILED, failed);
     Atomics.store(control, DONE, seq);
     Atomics.notify(control, DONE);

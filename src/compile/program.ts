@@ -184,6 +184,9 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
     const [cols2, ws2] = helperBlocks.map((blk) => offs[blk]!) as [number, number];
     helper.together((calls) => a({ ...calls, cols: cols2, end: ws2 }), () => b(mine));
   };
+  // Whether stage i's input gradient is wanted: only when a stage before it has parameters (or is a layer of
+  // your own). The first layer's, and that of a dense layer after a first flatten, is never computed.
+  const needDx = stages.map((_, i) => stages.slice(0, i).some((st) => st.kind === 'conv' || st.kind === 'dense' || st.kind === 'bias' || st.kind === 'eager'));
   const slots = (i: number): { w: LeafSlot | undefined; b: LeafSlot | undefined } => ({ w: leaves[own[i]!.w], b: leaves[own[i]!.b] });
 
   const batchGeometry = (g: WindowGeometry, m: number): WindowGeometry => ({ ...g, n: m });
@@ -309,7 +312,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
     }
   };
 
-  // dy is in buffer `d`; the input gradient goes to `dx` (unless i is 0 and nobody asked). Returns where it went.
+  // dy is in buffer `d`; the input gradient goes to `dx` when `needDx` (a stage before has parameters). Returns where it went.
   const backwardStage = (st: Stage, i: number, d: number, dx: number, needDx: boolean, eagerGrads: Tree[], step: StepSettings | undefined, updated: Set<number>): number => {
     const sgd = step?.hyper.name === 'sgd' ? step.lr : undefined;
     const x = acts[i]!;
@@ -495,7 +498,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       for (let i = stages.length - 1; i >= 0; i--) {
         const other = d === dBufs[0] ? dBufs[1] : dBufs[0];
         const t0 = times === undefined ? 0 : performance.now();
-        d = backwardStage(stages[i]!, i, d, other, i > 0, eagerGrads, step, updated);
+        d = backwardStage(stages[i]!, i, d, other, needDx[i]!, eagerGrads, step, updated);
         if (times !== undefined) times[i] = performance.now() - t0;
       }
       eagerGrads.reverse();

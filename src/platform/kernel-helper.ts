@@ -26,16 +26,19 @@ export interface KernelHelperOptions {
 export const startKernelHelper = (options: KernelHelperOptions = {}): Promise<KernelHelper> => {
   const init = helperInit(options.fma ?? hasRelaxedSimd());
   const worker = spawnWorker(import.meta.url, 'kernel-worker', init);
+  let ready = false;
+  let closing = false;
+  // Before it is ready, a death rejects the start; after, it fails every later call at once.
+  let died: (why: string) => void = () => {};
   return new Promise((resolve, reject) => {
-    const failed = (why: string): void => reject(new Error(`kernel helper: the thread ${why}`));
-    worker.once('error', (e: Error) => failed(`failed: ${e.message.split('\n')[0]}`));
-    worker.once('exit', (code: number) => failed(`exited (code ${code}) before it was ready`));
+    const failed = (why: string): void => (ready ? (closing ? undefined : died(why)) : reject(new Error(`kernel helper: the thread ${why}`)));
+    worker.on('error', (e: Error) => failed(`failed: ${e.message.split('\n')[0]}`));
+    worker.on('exit', (code: number) => failed(ready ? `exited (code ${code})` : `exited (code ${code}) before it was ready`));
     worker.once('message', () => {
-      worker.removeAllListeners('exit');
-      worker.removeAllListeners('error');
+      ready = true;
       // A worker blocked in its loop keeps the process alive only while open.
       worker.unref();
-      resolve(helperPort(init, () => worker.terminate()));
+      resolve(helperPort(init, () => ((closing = true), worker.terminate()), (f) => (died = f)));
     });
   });
 };

@@ -4,7 +4,8 @@
 // copies its unrolled matrix out), and results are copied out into fresh
 // arrays. Nothing in it outlives a kernel call.
 
-import { newMemory, type WasmMemory } from './instantiate.ts';
+import { isShared, newMemory, type WasmMemory } from './instantiate.ts';
+import { SHARED_MAX_PAGES } from './shared-memory.ts';
 
 const PAGE = 65536;
 
@@ -40,7 +41,15 @@ export const createHeap = (memory: WasmMemory = newMemory()): Heap => {
         end += Math.ceil(n / 16) * 64;
       }
       const have = memory.buffer.byteLength;
-      if (end > have) memory.grow(Math.ceil((end - have) / PAGE));
+      if (end > have) {
+        try {
+          memory.grow(Math.ceil((end - have) / PAGE));
+        } catch (err) {
+          // A shared heap (a compiled network's kernel helper) has a fixed maximum.
+          if (!isShared(memory)) throw err;
+          throw new RangeError(`the kernel helper's shared heap holds at most ${SHARED_MAX_PAGES / 16} MiB and this call needs ${Math.ceil(end / 2 ** 20)} MiB: use smaller batches, or compile without a helper`);
+        }
+      }
       fresh();
       return offs;
     },
