@@ -496,6 +496,26 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
 });
 
 describe('the kernel helper\'s port', () => {
+  it('a helper that keeps the caller waiting longer than its own halves take is left alone for a while, with the same numbers', async () => {
+    const slow = await startKernelHelper({ fma: false });
+    try {
+      const f32 = () => new Float32Array(slow.memory.buffer);
+      // 32 hand-overs where the helper's half is a 128x128x128 product and the caller's is nothing.
+      slow.memory.grow(4);
+      f32().fill(0.5, 0, 3 * 16384);
+      expect(slow.solo()).toBe(false);
+      for (let i = 0; i < 32; i++) slow.together((k) => k.gemmAt(false, false, 128, 128, 128, 0, 65536, 131072, 196608, false), () => {});
+      expect(slow.solo()).toBe(true);
+      // Meanwhile a network compiled on it runs both halves on the calling thread: one thread's numbers still.
+      const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 12] });
+      const params = net.init(key(35), [28, 28, 1]);
+      const batch = { x: images(9, [28, 28, 1], 36), labels: labelsOf(9, 10) };
+      sameBytes(compile(net, { helper: slow }).valueAndGrad(params, batch).grads, compile(net, { fma: false }).valueAndGrad(params, batch).grads);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('once the platform says the thread died, every call fails at once with why', () => {
     let died: (why: string) => void = () => {};
     const port = helperPort(helperInit(false), () => Promise.resolve(), (f) => (died = f));

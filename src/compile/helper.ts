@@ -44,6 +44,9 @@ const CALL_WORDS = 1 << 16;
 /** How long the helper spins for the next hand-over before it sleeps, and how long a caller waits before it calls the helper dead. */
 const SPIN_MS = 2;
 const DEAD_MS = 30_000;
+/** Hand-overs per window in which the caller's waiting is weighed against its own halves, and how many splits run on the caller alone after a window where the helper was late. */
+const WINDOW = 32;
+const SOLO = 2048;
 
 /** The kernels one thread calls, on its own exports or recorded for the helper. */
 export interface KernelCalls {
@@ -65,6 +68,14 @@ export interface KernelHelper {
    * @hidden
    */
   readonly together: (theirs: (k: KernelCalls) => void, mine: () => void) => void;
+  /**
+   * Whether to run both halves on the calling thread for now: true for a
+   * while after the helper has kept the caller waiting longer than the
+   * caller's own halves took (its core busy with another process). The
+   * numbers are the same either way.
+   * @hidden
+   */
+  readonly solo: () => boolean;
   /**
    * Makes the caller the heap's one user (a compiled network lays itself out
    * there); the function returned tells whether it still is, false once
@@ -106,6 +117,11 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
   watch?.((why) => {
     dead ??= why;
   });
+  // The current window: the time the caller's own halves took and the time it then waited for the helper's.
+  let own = 0;
+  let waited = 0;
+  let handovers = 0;
+  let soloLeft = 0;
   const post = (): void => {
     seq += 1;
     Atomics.store(control, SEQ, seq);
@@ -163,12 +179,24 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
       theirs(calls);
       if (words[0] === 0) return mine();
       post();
+      const t0 = now();
+      let t1 = t0;
       try {
         mine();
+        t1 = now();
       } finally {
         wait();
       }
+      own += t1 - t0;
+      waited += now() - t1;
+      if (++handovers === WINDOW) {
+        if (waited > own) soloLeft = SOLO;
+        own = 0;
+        waited = 0;
+        handovers = 0;
+      }
     },
+    solo: () => soloLeft > 0 && soloLeft-- > 0,
     claim: () => {
       const me = ++owner;
       return () => owner === me;

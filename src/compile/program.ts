@@ -174,9 +174,9 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   const end = offs[endBlock]!;
   const mine: Kit = { el: machine.el, gemmAt: machine.gemmAt, denseSgdAt: machine.denseSgdAt, zero: (off, count) => void heap.f32().fill(0, off >> 2, (off >> 2) + count), cols, end };
   const el = mine.el;
-  // Runs `a` on the helper (when there is one) while `b` runs here; without one, both here.
+  // Runs `a` on the helper (when there is one) while `b` runs here; without one (or while it lags), both here.
   const split = (a: (k: Kit) => void, b: (k: Kit) => void): void => {
-    if (helper === undefined) {
+    if (helper === undefined || helper.solo()) {
       b(mine);
       a(mine);
       return;
