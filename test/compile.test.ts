@@ -50,13 +50,13 @@ const images = (n: number, shape: readonly number[], seed: number): Tensor =>
   tensor([n, ...shape], Float32Array.from(uniform(key(seed), n * shape.reduce((a, b) => a * b, 1)), (v) => v * 2 - 1));
 const labelsOf = (n: number, classes: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7) % classes);
 
-/** Every leaf of two gradient records, bit for bit, and the same keys. */
+/** Every leaf of two records, byte for byte (fast on large arrays), and the same keys. */
 const expectSameTree = (got: Tree, want: Tree): void => {
   expect(leaves(got).map(([p]) => p)).toEqual(leaves(want).map(([p]) => p));
   const w = new Map(leaves(want));
   for (const [p, t] of leaves(got)) {
     expect(t.shape, p).toEqual(w.get(p)!.shape);
-    expect(t.data, p).toEqual(w.get(p)!.data);
+    same(t.data, w.get(p)!.data);
   }
   expect(JSON.stringify(Object.keys(got))).toBe(JSON.stringify(Object.keys(want)));
 };
@@ -409,12 +409,6 @@ describe('compile: random networks', () => {
   it('gives the eager results bit for bit', () => randomNetworksMatchEager((net) => compile(net, { fma: false }), 60));
 });
 
-/** Every leaf of two records, byte for byte (fast on large arrays). */
-const sameBytes = (got: Tree, want: Tree): void => {
-  const w = new Map(leaves(want));
-  expect(leaves(got).map(([p]) => p)).toEqual([...w.keys()]);
-  for (const [p, t] of leaves(got)) same(t.data, w.get(p)!.data);
-};
 
 describe('compile with a kernel helper: two threads, one thread\'s numbers', () => {
   let helper: KernelHelper;
@@ -433,7 +427,7 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
       const [a, b] = [one.valueAndGrad(params, batch), two.valueAndGrad(params, batch)];
       expect(b.loss).toBe(a.loss);
       same(b.out.data, a.out.data);
-      sameBytes(b.grads, a.grads);
+      expectSameTree(b.grads, a.grads);
       same(two.predict(params, batch.x).data, one.predict(params, batch.x).data);
       // SGD at batch 1 updates dense1 in its backward pass (rows split); Adam splits the long leaves' update.
       for (const opt of [sgd(), adam()] as unknown as Array<Optimizer<Tree>>) {
@@ -441,8 +435,8 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
         for (let i = 0; i < 2; i++) {
           const [r1, r2] = [one.step(opt, p1, s1, batch, 0.01), two.step(opt, p2, s2, batch, 0.01)];
           expect(r2.loss).toBe(r1.loss);
-          sameBytes(r2.params, r1.params);
-          sameBytes(r2.state, r1.state);
+          expectSameTree(r2.params, r1.params);
+          expectSameTree(r2.state, r1.state);
           [p1, s1, p2, s2] = [r1.params, r1.state, r2.params, r2.state];
         }
       }
@@ -481,7 +475,7 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
     const huge = { x: tensor([n, 28, 28, 1], new Float32Array(n * 784)), labels: labelsOf(n, 10) };
     expect(() => c.valueAndGrad(params, huge)).toThrow(/^the kernel helper's shared heap holds at most 1024 MiB and this call needs \d+ MiB: use smaller batches, or compile without a helper$/);
     const small = { x: images(3, [28, 28, 1], 34), labels: labelsOf(3, 10) };
-    sameBytes(c.valueAndGrad(params, small).grads, compile(net, { fma: false }).valueAndGrad(params, small).grads);
+    expectSameTree(c.valueAndGrad(params, small).grads, compile(net, { fma: false }).valueAndGrad(params, small).grads);
   });
 
   it('a kernel that fails in the helper fails that call; the next one works', () => {
@@ -510,7 +504,7 @@ describe('the kernel helper\'s port', () => {
       const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 12] });
       const params = net.init(key(35), [28, 28, 1]);
       const batch = { x: images(9, [28, 28, 1], 36), labels: labelsOf(9, 10) };
-      sameBytes(compile(net, { helper: slow }).valueAndGrad(params, batch).grads, compile(net, { fma: false }).valueAndGrad(params, batch).grads);
+      expectSameTree(compile(net, { helper: slow }).valueAndGrad(params, batch).grads, compile(net, { fma: false }).valueAndGrad(params, batch).grads);
     } finally {
       await slow.close();
     }

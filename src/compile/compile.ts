@@ -344,7 +344,6 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     resident = null;
     const step: StepSettings = { hyper, lr, t: nextStepNumber(hyper, state), state: arrays ?? { inHeap: trees.length } };
     const { out, l, g } = lossAndBackward(program, given, [], batch, true, undefined, step);
-    const t = step.t;
     const next = program.update(step, g.updated);
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
     const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
@@ -352,7 +351,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
       return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
     });
-    const nextState = stateFromTrees(hyper, state, trees.map((tree, k) => pick(tree, k)), t) as S;
+    const nextState = stateFromTrees(hyper, state, trees.map((tree, k) => pick(tree, k)), step.t) as S;
     const nextParams = pick(params, -1);
     lastStep = { program, params: nextParams, state: nextState, hyper };
     resident = { program, arrays: next.map((r) => r.p) };

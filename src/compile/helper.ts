@@ -214,8 +214,19 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
 /**
  * The helper's side: instantiates the kernels on the shared heap and runs
  * each hand-over, until the caller closes it. It blocks the thread it runs
- * on (a worker of its own), after calling `ready`. A kernel that fails (a trap) is reported to the
- * caller, who throws; the helper goes on.
+ * on (a worker of its own), after calling `ready`. A kernel that fails (a
+ * trap) is reported to the caller, who throws; the helper goes on.
+ *
+ * @example
+ * // kernel-worker.js, a Web Worker (the page must be cross-origin isolated)
+ * self.onmessage = (e) => serveKernels(e.data, () => self.postMessage('ready'));
+ *
+ * // the calling side
+ * const init = helperInit(false);
+ * const w = new Worker(new URL('./kernel-worker.js', import.meta.url), { type: 'module' });
+ * w.postMessage(init);
+ * await new Promise((resolve) => w.addEventListener('message', resolve, { once: true }));
+ * const c = compile(net, { helper: helperPort(init, async () => w.terminate()) });
  */
 export const serveKernels = (init: HelperInit, ready: () => void = () => {}): void => {
   const heap = createHeap(init.memory);

@@ -172,6 +172,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   const dBufs = [offs[dBlocks[0]]!, offs[dBlocks[1]]!] as const;
   const cols = offs[colsBlock]!;
   const end = offs[endBlock]!;
+  const theirScratch = helper === undefined ? { cols, end } : { cols: offs[helperBlocks[0]!]!, end: offs[helperBlocks[1]!]! };
   const mine: Kit = { el: machine.el, gemmAt: machine.gemmAt, denseSgdAt: machine.denseSgdAt, zero: (off, count) => void heap.f32().fill(0, off >> 2, (off >> 2) + count), cols, end };
   const el = mine.el;
   // Runs `a` on the helper (when there is one) while `b` runs here; without one (or while it lags), both here.
@@ -181,9 +182,13 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       a(mine);
       return;
     }
-    const [cols2, ws2] = helperBlocks.map((blk) => offs[blk]!) as [number, number];
-    helper.together((calls) => a({ ...calls, cols: cols2, end: ws2 }), () => b(mine));
+    helper.together((calls) => a({ ...calls, ...theirScratch }), () => b(mine));
   };
+  // Runs f over [0, at) here and over [at, to) on the helper.
+  const splitAt = (at: number, to: number, f: (k: Kit, from: number, to: number) => void): void =>
+    split((k) => f(k, at, to), (k) => f(k, 0, at));
+  // Half of n, rounded down to a multiple of `align`.
+  const halfOf = (n: number, align = 1): number => Math.floor(n / 2 / align) * align;
   // Whether stage i's input gradient is wanted: only when a stage before it has parameters (or is a layer of
   // your own). The first layer's, and that of a dense layer after a first flatten, is never computed.
   const needDx = stages.map((_, i) => stages.slice(0, i).some((st) => st.kind === 'conv' || st.kind === 'dense' || st.kind === 'bias' || st.kind === 'eager'));
@@ -246,7 +251,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
               epilogue(kit, st, b, yi, 0, (to - from) * perImage, perImage);
             }
           };
-          if (helper !== undefined && n >= 2) split((kit) => images(kit, n >> 1, n), (kit) => images(kit, 0, n >> 1));
+          if (helper !== undefined && n >= 2) splitAt(halfOf(n), n, images);
           else images(mine, 0, n);
           return;
         }
@@ -256,11 +261,10 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         const images = (kit: Kit, from: number, to: number): void => {
           for (let s = from; s < to; s += nb) convChunk(kit, st, i, s, Math.min(nb, to - s), 0, rows(Math.min(nb, to - s)));
         };
-        if (helper !== undefined && n >= 2 && rows(1) >= 4) split((kit) => images(kit, n >> 1, n), (kit) => images(kit, 0, n >> 1));
-        else if (helper !== undefined && n === 1 && halves(rows(1) >> 1, rows(1))) {
+        if (helper !== undefined && n >= 2 && rows(1) >= 4) splitAt(halfOf(n), n, images);
+        else if (helper !== undefined && n === 1 && halves(halfOf(rows(1)), rows(1))) {
           // One image: both unroll it, each computes half its rows.
-          const half = rows(1) >> 1;
-          split((kit) => convChunk(kit, st, i, 0, 1, half, rows(1)), (kit) => convChunk(kit, st, i, 0, 1, 0, half));
+          splitAt(halfOf(rows(1)), rows(1), (kit, r0, r1) => convChunk(kit, st, i, 0, 1, r0, r1));
         } else images(mine, 0, n);
         return;
       }
@@ -275,7 +279,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
           kit.gemmAt(false, false, r1 - r0, st.units, st.inputs, x + r0 * st.inputs * 4, w!.at, at, kit.end, true);
           if (st.relu !== undefined) kit.el.relu(at, at, (r1 - r0) * st.units);
         };
-        if (helper !== undefined && halves(n >> 1, n) && n * st.inputs * st.units >= SPLIT_WORK) split((kit) => rowsOf(kit, n >> 1, n), (kit) => rowsOf(kit, 0, n >> 1));
+        if (helper !== undefined && halves(halfOf(n), n) && n * st.inputs * st.units >= SPLIT_WORK) splitAt(halfOf(n), n, rowsOf);
         else rowsOf(mine, 0, n);
         return;
       }
@@ -295,7 +299,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
           const [inSize, outSize] = [sizeOf(st.at.inShape), sizeOf(st.at.outShape)];
           if (to > from) kit.el.max_pool(x + from * inSize * 4, y + from * outSize * 4, argmax[i]! + from * outSize * 4, ...geometryArgs(batchGeometry(st.g, to - from)), st.padValue);
         };
-        if (helper !== undefined && n >= 2) split((kit) => pool(kit, n >> 1, n), (kit) => pool(kit, 0, n >> 1));
+        if (helper !== undefined && n >= 2) splitAt(halfOf(n), n, pool);
         else pool(mine, 0, n);
         return;
       }
@@ -351,7 +355,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
           if (big < 0) filterGradient(mine);
           else {
             const size = leaves[big]!.size;
-            const r = Math.floor((size * EARLY_SHARE) / 16) * 16;
+            const r = Math.floor((size * EARLY_SHARE) / 16) * 16; // the helper's share: [0, r)
             stateIn(big, step!.state);
             split((kit) => updateRange(kit, big, step!, 0, r), (kit) => {
               filterGradient(kit);
@@ -369,8 +373,8 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
           // Rows [r0, r1) of the weights; with a helper, half each (rows are independent).
           const rowsOf = (kit: Kit, r0: number, r1: number): void =>
             kit.denseSgdAt(w!.at + r0 * st.units * 4, x + r0 * 4, d, needDx ? dx + r0 * 4 : undefined, r1 - r0, st.units, sgd);
-          const half = (st.inputs >> 3) << 2;
-          if (helper !== undefined && half > 0 && st.inputs * st.units >= SPLIT_WORK) split((kit) => rowsOf(kit, half, st.inputs), (kit) => rowsOf(kit, 0, half));
+          const half = halfOf(st.inputs, 4);
+          if (helper !== undefined && half > 0 && st.inputs * st.units >= SPLIT_WORK) splitAt(half, st.inputs, rowsOf);
           else rowsOf(mine, 0, st.inputs);
           updated.add(own[i]!.w);
           return dx;
@@ -403,7 +407,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
           kit.zero(dx + from * inSize * 4, (to - from) * inSize);
           kit.el.max_pool_back(argmax[i]! + from * outSize * 4, d + from * outSize * 4, dx + from * inSize * 4, (to - from) * outSize);
         };
-        if (helper !== undefined && n >= 2) split((kit) => pool(kit, n >> 1, n), (kit) => pool(kit, 0, n >> 1));
+        if (helper !== undefined && n >= 2) splitAt(halfOf(n), n, pool);
         else pool(mine, 0, n);
         return dx;
       }
@@ -437,8 +441,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         }
       };
       if (helper !== undefined && rows <= SPLIT_ROWS && count >= SPLIT_WORK && m >= 8) {
-        const half = (m >> 3) << 2;
-        split((kit) => columns(kit, half, m), (kit) => columns(kit, 0, half));
+        splitAt(halfOf(m, 4), m, columns);
         return;
       }
       zero(b.gradAt, m);
@@ -446,8 +449,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
       else el.sum_rows(d, b.gradAt, rows, m);
     } else if (st.relu !== undefined) {
       const part = (kit: Kit, from: number, to: number): void => kit.el.relu_back(y + from * 4, d + from * 4, d + from * 4, to - from);
-      const half = (count >> 3) << 2;
-      if (helper !== undefined && count >= SPLIT_WORK) split((kit) => part(kit, half, count), (kit) => part(kit, 0, half));
+      if (helper !== undefined && count >= SPLIT_WORK) splitAt(halfOf(count, 4), count, part);
       else part(mine, 0, count);
     }
   };
@@ -511,8 +513,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
         // A long leaf is split with the helper; one updated in the backward pass (its state already in) is not touched.
         if (updated?.has(i) !== true) {
           stateIn(i, step.state);
-          const half = (l.size >> 5) << 4;
-          if (helper !== undefined && l.size >= SPLIT_UPDATE) split((kit) => updateRange(kit, i, step, half, l.size), (kit) => updateRange(kit, i, step, 0, half));
+          if (helper !== undefined && l.size >= SPLIT_UPDATE) splitAt(halfOf(l.size, 16), l.size, (kit, from, to) => updateRange(kit, i, step, from, to));
           else updateRange(mine, i, step, 0, l.size);
         }
         const out = heap.f32();

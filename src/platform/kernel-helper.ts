@@ -31,7 +31,10 @@ export const startKernelHelper = (options: KernelHelperOptions = {}): Promise<Ke
   // Before it is ready, a death rejects the start; after, it fails every later call at once.
   let died: (why: string) => void = () => {};
   return new Promise((resolve, reject) => {
-    const failed = (why: string): void => (ready ? (closing ? undefined : died(why)) : reject(new Error(`kernel helper: the thread ${why}`)));
+    const failed = (why: string): void => {
+      if (!ready) reject(new Error(`kernel helper: the thread ${why}`));
+      else if (!closing) died(why);
+    };
     worker.on('error', (e: Error) => failed(`failed: ${e.message.split('\n')[0]}`));
     worker.on('exit', (code: number) => failed(ready ? `exited (code ${code})` : `exited (code ${code}) before it was ready`));
     worker.once('message', () => {

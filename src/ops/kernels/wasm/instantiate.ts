@@ -3,6 +3,8 @@
 // typed locally: the library is typechecked both with the DOM lib and with
 // Node's types, which differ on it.
 
+import { withSharedMemory } from './shared-memory.ts';
+
 /** The part of a WebAssembly.Memory the kernels use (typed here: the DOM's and Node's types differ on it). */
 export interface WasmMemory {
   /** The memory's bytes (a SharedArrayBuffer for a shared memory). */
@@ -16,8 +18,6 @@ interface WasmApi {
   readonly Memory: new (descriptor: { readonly initial: number; readonly maximum?: number; readonly shared?: boolean }) => WasmMemory;
   readonly validate: (bytes: Uint8Array<ArrayBuffer>) => boolean;
 }
-
-import { withSharedMemory } from './shared-memory.ts';
 
 const api = (): WasmApi => (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
 
