@@ -460,7 +460,7 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
     const f32 = () => new Float32Array(helper.memory.buffer);
     const count = 20_000; // 4 words a call: more than the 65,536 words of the buffer
     f32().fill(1, 1024, 1024 + count);
-    helper.together((k) => {
+    helper.together(({ k }) => {
       for (let i = 0; i < count; i++) k.zero((1024 + i) * 4, 1);
     }, () => {});
     expect(f32().subarray(1024, 1024 + count).every((v) => v === 0)).toBe(true);
@@ -482,9 +482,9 @@ describe('compile with a kernel helper: two threads, one thread\'s numbers', () 
     const f32 = () => new Float32Array(helper.memory.buffer);
     // A product whose operands lie past the end of the heap traps in the helper thread.
     const far = helper.memory.buffer.byteLength + (1 << 24);
-    expect(() => helper.together((k) => k.gemmAt(false, false, 4, 4, 4, far, far, far, 4096, false), () => {})).toThrow('kernel helper: gemmAt failed in the helper thread');
+    expect(() => helper.together(({ k }) => k.gemmAt(false, false, 4, 4, 4, far, far, far, 4096, false), () => {})).toThrow('kernel helper: gemmAt failed in the helper thread');
     f32().fill(1, 0, 48);
-    helper.together((k) => k.gemmAt(false, false, 4, 4, 4, 0, 64, 128, 256, false), () => {});
+    helper.together(({ k }) => k.gemmAt(false, false, 4, 4, 4, 0, 64, 128, 256, false), () => {});
     expect(Array.from(f32().subarray(32, 48))).toEqual(new Array(16).fill(4));
   });
 });
@@ -498,7 +498,7 @@ describe('the kernel helper\'s port', () => {
       slow.memory.grow(4);
       f32().fill(0.5, 0, 3 * 16384);
       expect(slow.solo()).toBe(false);
-      for (let i = 0; i < 32; i++) slow.together((k) => k.gemmAt(false, false, 128, 128, 128, 0, 65536, 131072, 196608, false), () => {});
+      for (let i = 0; i < 32; i++) slow.together(({ k }) => k.gemmAt(false, false, 128, 128, 128, 0, 65536, 131072, 196608, false), () => {});
       expect(slow.solo()).toBe(true);
       // Meanwhile a network compiled on it runs both halves on the calling thread: one thread's numbers still.
       const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 12] });
@@ -515,7 +515,7 @@ describe('the kernel helper\'s port', () => {
     const port = helperPort(helperInit(false), () => Promise.resolve(), (f) => (died = f));
     died('exited (code 1)');
     const t0 = performance.now();
-    expect(() => port.together((k) => k.zero(0, 1), () => {})).toThrow('kernel helper: the thread exited (code 1)');
+    expect(() => port.together(({ k }) => k.zero(0, 1), () => {})).toThrow('kernel helper: the thread exited (code 1)');
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

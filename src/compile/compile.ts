@@ -17,10 +17,11 @@ import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createWasmGemm, createWasmKernels, hasRelaxedSimd } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
+import { heapKernels } from '../ops/kernels/wasm/heap-kernels.ts';
 import type { Labels } from '../ops/op.ts';
 import type { KernelHelper } from './helper.ts';
 import { flattenLayers, planStages, trustedSpec, type Stage } from './plan.ts';
-import { createProgram, type Machine, type Program, type StepSettings } from './program.ts';
+import { createProgram, optimizerAt, type Machine, type Program, type StepSettings } from './program.ts';
 
 /** @inline */
 type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -149,7 +150,8 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   const heap = createHeap(helper?.memory);
   const eager = createWasmKernels({ fma });
   const { gemmAt, denseSgdAt, workspace } = createWasmGemm(heap, fma);
-  const machine: Machine = { heap, gemmAt, denseSgdAt, workspace, el: createWasmElementwise(heap).raw, eager, ...(helper === undefined ? {} : { helper }) };
+  const kernels = heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw);
+  const machine: Machine = { heap, kernels, workspace, eager, ...(helper === undefined ? {} : { helper }) };
   const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
   const ours = helper?.claim();
   const mustOwnHelper = (): void => {
@@ -342,16 +344,21 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     const given = inHeap ? 'in heap' : paramsIn(program, params).copy;
     // The update changes the heap's parameters: nothing there is trusted until the step has returned.
     resident = null;
-    const step: StepSettings = { hyper, lr, t: nextStepNumber(hyper, state), state: arrays ?? { inHeap: trees.length } };
-    const { out, l, g } = lossAndBackward(program, given, [], batch, true, undefined, step);
-    const next = program.update(step, g.updated);
+    const t = nextStepNumber(hyper, state);
+    const step: StepSettings = {
+      calls: { lr, update: (el, at) => optimizerAt(el, hyper, lr, t, { p: at.p, g: at.g, s1: at.s[0]!, s2: at.s[1]!, n: at.n }) },
+      plainSgd: hyper.name === 'sgd',
+      state: arrays ?? { inHeap: trees.length },
+    };
+    const { out, l } = lossAndBackward(program, given, [], batch, true, undefined, step);
+    const next = program.update(step);
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
     const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
       const r = byPath.get(path);
       if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
       return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
     });
-    const nextState = stateFromTrees(hyper, state, trees.map((tree, k) => pick(tree, k)), step.t) as S;
+    const nextState = stateFromTrees(hyper, state, trees.map((tree, k) => pick(tree, k)), t) as S;
     const nextParams = pick(params, -1);
     lastStep = { program, params: nextParams, state: nextState, hyper };
     resident = { program, arrays: next.map((r) => r.p) };

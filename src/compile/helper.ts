@@ -11,11 +11,13 @@
 // This file is the protocol and both sides of it, for any platform; a
 // platform's shell starts the thread (Node: src/platform/kernel-helper.ts).
 
-import { createWasmElementwise, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
-import { createWasmGemm, type DenseSgdAt, type GemmAt } from '../ops/kernels/wasm/gemm-wasm.ts';
+import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { createWasmGemm } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
+import { heapKernels, KERNEL_OPS, recordingKernels, runCall } from '../ops/kernels/wasm/heap-kernels.ts';
 import { newSharedMemory, type WasmMemory } from '../ops/kernels/wasm/instantiate.ts';
 import { SHARED_MAX_PAGES } from '../ops/kernels/wasm/shared-memory.ts';
+import type { Sink } from './calls.ts';
 
 /** What a helper thread is started with: the shared heap, the GEMM module to use, and the two shared buffers of the protocol. */
 export interface HelperInit {
@@ -26,14 +28,6 @@ export interface HelperInit {
   /** Float64 words: the calls of the current hand-over. */
   readonly calls: SharedArrayBuffer;
 }
-
-/** The kernel calls a helper runs, by index in a hand-over. */
-const OPS = [
-  'gemmAt', 'denseSgdAt', 'zero', 'unroll', 'add_rows', 'add_rows_relu', 'relu', 'relu_back', 'relu_back_sum', 'sum_rows',
-  'conv_c1', 'conv_c1_bias', 'conv_c1_back_w', 'max_pool', 'max_pool_back', 'sgd', 'momentum', 'adam',
-] as const;
-type Op = (typeof OPS)[number];
-const opIndex = new Map<string, number>(OPS.map((o, i) => [o, i]));
 
 const SEQ = 0;
 const DONE = 1;
@@ -48,15 +42,6 @@ const DEAD_MS = 30_000;
 const WINDOW = 32;
 const SOLO = 2048;
 
-/** The kernels one thread calls, on its own exports or recorded for the helper. */
-export interface KernelCalls {
-  readonly el: ElementwiseExports;
-  readonly gemmAt: GemmAt;
-  readonly denseSgdAt: DenseSgdAt;
-  /** Zeroes `count` floats at a byte offset. */
-  readonly zero: (off: number, count: number) => void;
-}
-
 /** The calling side of a helper thread: its heap, and hand-overs. */
 export interface KernelHelper {
   /** The shared heap: the compiled network lays itself out here. */
@@ -64,10 +49,12 @@ export interface KernelHelper {
   /** Fused multiply-adds in the GEMM, on both threads. */
   readonly fma: boolean;
   /**
-   * Runs what `theirs` calls on the helper while `mine` runs here; returns when both are done.
+   * Runs the calls `theirs` makes on the sink it is given (they are recorded
+   * for the helper) on the helper thread, while `mine` runs here; returns
+   * when both are done.
    * @hidden
    */
-  readonly together: (theirs: (k: KernelCalls) => void, mine: () => void) => void;
+  readonly together: (theirs: (sink: Sink) => void, mine: () => void) => void;
   /**
    * Whether to run both halves on the calling thread for now: true for a
    * while after the helper has kept the caller waiting longer than the
@@ -127,7 +114,7 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
     Atomics.store(control, SEQ, seq);
     Atomics.notify(control, SEQ);
   };
-  const record = (op: Op, args: ReadonlyArray<number | boolean | undefined>): void => {
+  const put = (op: number, args: readonly number[]): void => {
     if (used + 2 + args.length > CALL_WORDS) {
       // A full buffer: the helper runs what is recorded so far, and recording starts again.
       post();
@@ -135,19 +122,12 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
       words[0] = 0;
       used = 1;
     }
-    words[used++] = opIndex.get(op)!;
+    words[used++] = op;
     words[used++] = args.length;
-    for (const a of args) words[used++] = a === undefined ? -1 : typeof a === 'boolean' ? (a ? 1 : 0) : a;
+    for (const a of args) words[used++] = a;
     words[0] = words[0]! + 1;
   };
-  // The elementwise kernels, each recording its call.
-  const el = Object.fromEntries(OPS.map((op) => [op, (...args: number[]) => record(op, args)])) as unknown as ElementwiseExports;
-  const calls: KernelCalls = {
-    el,
-    gemmAt: (...args) => record('gemmAt', args),
-    denseSgdAt: (...args) => record('denseSgdAt', args),
-    zero: (off, count) => record('zero', [off, count]),
-  };
+  const sink: Sink = { k: recordingKernels(put), call: put };
   // Spins a little (the helper's half usually ends within microseconds of ours), then sleeps until it answers
   // (where this thread may not sleep, a browser's main thread, it spins on).
   let maySleep = true;
@@ -166,7 +146,7 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
         }
       }
     }
-    if (Atomics.load(control, FAILED) !== 0) throw new Error(`kernel helper: ${OPS[Atomics.load(control, FAILED_OP)] ?? 'a kernel'} failed in the helper thread`);
+    if (Atomics.load(control, FAILED) !== 0) throw new Error(`kernel helper: ${KERNEL_OPS[Atomics.load(control, FAILED_OP)] ?? 'a kernel'} failed in the helper thread`);
   };
   return {
     memory: init.memory,
@@ -176,7 +156,7 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
       if (closed) throw new Error('kernel helper: closed');
       words[0] = 0;
       used = 1;
-      theirs(calls);
+      theirs(sink);
       if (words[0] === 0) return mine();
       post();
       const t0 = now();
@@ -231,22 +211,10 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
 export const serveKernels = (init: HelperInit, ready: () => void = () => {}): void => {
   const heap = createHeap(init.memory);
   const { gemmAt, denseSgdAt } = createWasmGemm(heap, init.fma);
-  const el = createWasmElementwise(heap).raw as unknown as Record<string, (...a: number[]) => void>;
+  const k = heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw);
   ready();
   const control = new Int32Array(init.control);
   const words = new Float64Array(init.calls);
-  const run = (op: Op, a: number[]): void => {
-    switch (op) {
-      case 'gemmAt':
-        return gemmAt(a[0] === 1, a[1] === 1, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9] === 1);
-      case 'denseSgdAt':
-        return denseSgdAt(a[0]!, a[1]!, a[2]!, a[3]! < 0 ? undefined : a[3], a[4]!, a[5]!, a[6]!);
-      case 'zero':
-        return void heap.f32().fill(0, a[0]! >> 2, (a[0]! >> 2) + a[1]!);
-      default:
-        return el[op]!(...a);
-    }
-  };
   const args: number[] = [];
   let last = 0;
   for (;;) {
@@ -269,7 +237,7 @@ export const serveKernels = (init: HelperInit, ready: () => void = () => {}): vo
         op = words[at]!;
         args.length = n;
         for (let j = 0; j < n; j++) args[j] = words[at + 2 + j]!;
-        run(OPS[op]!, args);
+        runCall(k, op, args);
         at += 2 + n;
       }
     } catch {

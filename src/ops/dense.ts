@@ -1,7 +1,8 @@
 // Dense layer: y = x · w + b, with x [n, k], w [k, m], b [m].
 
 import { expectDim, expectRank, expectSameShape } from '../core/shape.ts';
-import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
+import { alloc, dtypeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
+import { denseInputGradient, denseRows, denseWeightGradient, type DenseKernels } from './dense-calls.ts';
 import { jsKernels } from './kernels/index.ts';
 import type { Op, OpOptions } from './op.ts';
 
@@ -34,17 +35,23 @@ export const dense = (
   expectDim('dense', 'input and weights', x.shape, k, w.shape, w.shape[0]!);
   expectSameShape('dense', 'bias', b.shape, [m]);
   const dtype = dtypeOf(x);
+  const onArrays: DenseKernels<Data> = {
+    fillRows: (yr, row, rows, width) => {
+      for (let r = 0; r < rows; r++) yr.set(row as Float32Array, r * width);
+    },
+    gemm: kernels.gemm as DenseKernels<Data>['gemm'],
+    after: (a, values) => (values === 0 ? a : a.subarray(values)),
+  };
   const y = alloc(dtype, n * m);
-  for (let i = 0; i < y.length; i += m) y.set(b.data as Float32Array, i);
-  kernels.gemm(false, false, n, m, k, x.data, w.data, y, true);
+  denseRows(onArrays, x.data, w.data, b.data, y, k, m, 0, n);
   return {
     out: tensor([n, m], y),
     backward: (dy) => {
       expectSameShape('dense backward', 'output gradient', dy.shape, [n, m]);
       const dx = alloc(dtype, n * k);
-      kernels.gemm(false, true, n, k, m, dy.data, w.data, dx, false);
+      denseInputGradient(onArrays, dy.data, w.data, dx, n, k, m);
       const dw = alloc(dtype, k * m);
-      kernels.gemm(true, false, k, m, n, x.data, dy.data, dw, false);
+      denseWeightGradient(onArrays, x.data, dy.data, dw, n, k, m);
       const db = alloc(dtype, m);
       for (let i = 0; i < dy.data.length; i += m) for (let j = 0; j < m; j++) db[j] += dy.data[i + j]!;
       return { x: tensor(x.shape, dx), w: tensor(w.shape, dw), b: tensor(b.shape, db) };

@@ -10,6 +10,7 @@ import type { AdamHyper, Elementwise, WindowGeometry } from '../types.ts';
 import { elementwiseWasmBytes } from './elementwise-wasm-bytes.ts';
 import type { Heap } from './heap.ts';
 import { instantiate } from './instantiate.ts';
+import { maxPoolBackImages, maxPoolImages } from './pool-calls.ts';
 
 export interface ElementwiseExports {
   readonly relu: (x: number, y: number, n: number) => void;
@@ -61,6 +62,7 @@ export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwi
   const put = (x: Readonly<Data>, off: number): void => heap.f32().set(x as Float32Array, off >> 2);
   const take = (off: number, n: number): Float32Array => heap.f32().slice(off >> 2, (off >> 2) + n);
   const fill0 = (off: number, n: number): void => void heap.f32().fill(0, off >> 2, (off >> 2) + n);
+  const onHeap = { el: wasm, zero: fill0 };
 
   const kernels: Elementwise = {
     relu: (x) => {
@@ -116,7 +118,7 @@ export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwi
       const n = g.n * g.ho * g.wo * g.c;
       const [xo, yo, ao] = layout(x.length, n, n) as [number, number, number];
       put(x, xo);
-      wasm.max_pool(xo, yo, ao, ...geometryArgs(g), padValue);
+      maxPoolImages(onHeap, g, xo, yo, ao, padValue, 0, g.n);
       return { y: take(yo, n), argmax: heap.i32().slice(ao >> 2, (ao >> 2) + n) };
     },
     maxPoolBackward: (argmax, dy, xLength) => {
@@ -124,8 +126,8 @@ export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwi
       const [ao, dyo, dxo] = layout(argmax.length, argmax.length, xLength) as [number, number, number];
       heap.i32().set(argmax, ao >> 2);
       put(dy.length === argmax.length ? dy : dy.subarray(0, argmax.length), dyo);
-      fill0(dxo, xLength);
-      wasm.max_pool_back(ao, dyo, dxo, argmax.length);
+      // The whole batch as one call: its argmax indexes the whole input.
+      maxPoolBackImages(onHeap, xLength, argmax.length, ao, dyo, dxo, 0, 1);
       return take(dxo, xLength);
     },
     sgd: (p, g, lr) => {

@@ -9,6 +9,7 @@ import { createWasmElementwise } from './elementwise-wasm.ts';
 import { gemmFmaWasmBytes } from './gemm-fma-wasm-bytes.ts';
 import { gemmWasmBytes } from './gemm-wasm-bytes.ts';
 import { createHeap, type Heap } from './heap.ts';
+import { heapKernels } from './heap-kernels.ts';
 import { instantiate, validates } from './instantiate.ts';
 
 interface GemmExports {
@@ -107,5 +108,6 @@ export const createWasmKernels = ({ fma = hasRelaxedSimd() }: WasmKernelOptions 
   const heap = createHeap();
   const g = createWasmGemm(heap, fma);
   const el = createWasmElementwise(heap);
-  return { ...el.kernels, ...createWasmConv(heap, g, el.raw), name: fma ? 'wasm-fma' : 'wasm', gemm: g.gemm };
+  const k = heapKernels(heap, g.gemmAt, g.denseSgdAt, el.raw);
+  return { ...el.kernels, ...createWasmConv(heap, k), name: fma ? 'wasm-fma' : 'wasm', gemm: g.gemm };
 };
