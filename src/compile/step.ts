@@ -1,0 +1,85 @@
+// A compiled network's whole training step: the forward and backward passes
+// and the optimizer's update of every parameter, with the gradients never
+// leaving the heap. A step from the records the last step returned finds
+// them still in the heap and copies nothing in; anything the heap cannot do
+// (an optimizer of the user's own, a layer of the user's own, float64) takes
+// valueAndGrad and the optimizer's own step instead, with the same numbers.
+
+import { mapTree, type Tree } from '../graph/tree.ts';
+import type { Batch } from '../graph/value-and-grad.ts';
+import type { Optimizer } from '../graph/optimizers.ts';
+import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper } from '../graph/optimizers.ts';
+import type { Tensor } from '../core/tensor.ts';
+import type { StepCalls } from './calls.ts';
+import { optimizerAt, type StepSettings } from './program.ts';
+import { allFloat32, leafArrays } from './records.ts';
+import { lossAndBackward, valueAndGrad } from './run.ts';
+import { keep, paramsIn, programFor, type Session } from './session.ts';
+
+/** What a compiled step gives: the loss and output at the old parameters, and the new parameters and state. */
+export interface CompiledStep<P extends Tree, S extends Tree> {
+  readonly loss: number;
+  readonly out: Tensor;
+  readonly params: P;
+  readonly state: S;
+}
+
+/** How the heap runs an optimizer's step from `state`: its state trees, the update's calls, and the state after it. */
+interface HeapStep {
+  readonly trees: Tree[];
+  readonly calls: StepCalls;
+  readonly plainSgd: boolean;
+  readonly next: (trees: readonly Tree[]) => Tree;
+}
+
+const heapStep = (optimizer: Optimizer<Tree>, state: Tree, lr: number): HeapStep | undefined => {
+  // A shipped optimizer is frozen; a copy with its own step (not frozen) takes that step.
+  const hyper = trustedHyper(optimizer);
+  if (hyper === undefined) return undefined;
+  let trees: Tree[];
+  try {
+    trees = stateTrees(hyper, state);
+  } catch (err) {
+    throw new RangeError(`compile: step: ${(err as Error).message}`);
+  }
+  const t = nextStepNumber(hyper, state);
+  return {
+    trees,
+    calls: { lr, update: (el, at) => optimizerAt(el, hyper, lr, t, { p: at.p, g: at.g, s1: at.s[0]!, s2: at.s[1]!, n: at.n }) },
+    plainSgd: hyper.name === 'sgd',
+    next: (next) => stateFromTrees(hyper, state, next, t),
+  };
+};
+
+export const step = (s: Session, optimizer: Optimizer<Tree>, params: Tree, state: Tree, batch: Batch<unknown>, lr: number): CompiledStep<Tree, Tree> => {
+  const eagerStep = (): CompiledStep<Tree, Tree> => {
+    const r = valueAndGrad(s, params, batch);
+    return { loss: r.loss, out: r.out, ...optimizer.step(params, r.grads, state, { lr, kernels: s.machine.eager }) };
+  };
+  const how = heapStep(optimizer, state, lr);
+  const previous = s.lastStep;
+  s.lastStep = null;
+  if (how === undefined || !allFloat32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
+  const { program, stages } = programFor(s, batch.x.shape);
+  // The records this program's last step returned: their values are still in its heap (tensors are immutable).
+  const inHeap = previous !== null && previous.program === program && previous.params === params && previous.state === state && previous.optimizer === optimizer;
+  const arrays = inHeap || stages.some((st) => st.kind === 'eager') ? undefined : leafArrays(how.trees, program.leaves);
+  if (!inHeap && arrays === undefined) return eagerStep();
+  const given = inHeap ? 'in heap' : paramsIn(s, program, params).copy;
+  // The update changes the heap's parameters: nothing there is trusted until the step has returned.
+  s.resident = null;
+  const settings: StepSettings = { calls: how.calls, plainSgd: how.plainSgd, state: arrays ?? { inHeap: how.trees.length } };
+  const { out, l } = lossAndBackward(s, program, given, [], batch, true, undefined, settings);
+  const next = program.update(settings);
+  const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
+  const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
+    const r = byPath.get(path);
+    if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
+    return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
+  });
+  const nextState = how.next(how.trees.map((tree, k) => pick(tree, k)));
+  const nextParams = pick(params, -1);
+  s.lastStep = { program, params: nextParams, state: nextState, optimizer };
+  keep(s, program, next.map((r) => r.p));
+  return { loss: l.out, out, params: nextParams, state: nextState };
+};
