@@ -22,7 +22,7 @@ describe('parseCommand', () => {
     const r = parse();
     expect(E.isRight(r) && r.right.kind === 'train' && r.right.config).toMatchObject({ preset: 'default', batchSize: 64, optimizer: 'adam', init: 'he', shuffle: true, threads: 2 });
   });
-  it('the seed preset is SEED.md', () => {
+  it('the seed preset is the reference recipe (docs/reference-network.md)', () => {
     const r = parse('--preset', 'seed');
     expect(E.isRight(r) && r.right.kind === 'train' && r.right.config).toMatchObject({ epochs: 9, batchSize: 1, optimizer: 'sgd', init: 'seed', shuffle: false, lr: 1e-3 });
   });

@@ -13,7 +13,7 @@ import { softmaxCrossEntropy } from '../src/ops/index.ts';
 import { randn } from './helpers.ts';
 
 describe('seed network', () => {
-  it('has the table and totals of SEED.md', () => {
+  it('has the table and totals of docs/reference-network.md', () => {
     const s = summarize(seedNetwork(), MNIST_SHAPE);
     expect(s.params).toBe(359_846);
     expect(s.macs).toBe(2_233_832);
@@ -50,7 +50,7 @@ describe('seed network', () => {
     expect(net.init(key(6), MNIST_SHAPE).conv1.w.data).not.toEqual(a.conv1.w.data);
   });
 
-  it("schedule gives SEED.md's nine values", () => {
+  it("schedule gives the reference's nine values (docs/reference-network.md)", () => {
     const want = [1.0e-5, 3.4e-4, 6.7e-4, 1.0e-3, 9.515e-4, 8.109e-4, 5.919e-4, 3.159e-4, 1.0e-5];
     want.forEach((v, e) => expect(seedSchedule(e)).toBeCloseTo(v, 7));
     expect(seedSchedule(3.7)).toBe(seedSchedule(3));

@@ -41,7 +41,7 @@ export const warmupCosine =
     return (max - final) * Math.max(0, Math.cos((progress * Math.PI) / 2)) + final;
   };
 
-/** The reference's schedule (../shared/SEED.md): 3 warm-up and 6 decay epochs, 1e-5 -> 1e-3 -> 1e-5. */
+/** The reference's schedule (docs/reference-network.md): 3 warm-up and 6 decay epochs, 1e-5 -> 1e-3 -> 1e-5. */
 export const seedSchedule: Schedule = warmupCosine({ max: 1e-3, init: 1e-5, final: 1e-5, warmup: 3, decay: 6 });
 
 /** Multiplies the rate by `factor` every `every` epochs. */

@@ -1,4 +1,4 @@
-// The reference network (../shared/SEED.md), written with the combinators.
+// The reference network (docs/reference-network.md), written with the combinators.
 
 import { padAll } from '../ops/conv2d.ts';
 import type { InitScheme } from './init.ts';

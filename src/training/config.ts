@@ -39,7 +39,7 @@ export type AugmentName = 'none' | 'default';
 
 /** The two recipes' settings; a config adds the seed, limits, threads and kernels. */
 export const presets: Record<Preset, Omit<TrainConfig, 'seed' | 'trainLimit' | 'testLimit' | 'threads' | 'kernels'>> = {
-  // ../shared/SEED.md: one image at a time, plain SGD, file order, 9 epochs.
+  // The reference (docs/reference-network.md): one image at a time, plain SGD, file order, 9 epochs.
   seed: { preset: 'seed', epochs: 9, batchSize: 1, lr: 1e-3, optimizer: 'sgd', init: 'seed', shuffle: false, augment: 'none' },
   // Fast and modern: shuffled mini-batches, He init, Adam, warm-up + cosine per step.
   default: { preset: 'default', epochs: 6, batchSize: 64, lr: 2e-3, optimizer: 'adam', init: 'he', shuffle: true, augment: 'default' },

@@ -16,7 +16,7 @@ export const optimizerFor = (c: { readonly optimizer: OptimizerName }) => optimi
 
 /**
  * seed: the reference's per-epoch warm-up + cosine (3 warm-up epochs, the rest
- * decay; exactly SEED.md's nine values at 9 epochs). default: the same shape
+ * decay; exactly the reference's nine values at 9 epochs, docs/reference-network.md). default: the same shape
  * per step, with a short warm-up, ending at 1% of the peak.
  */
 export const scheduleFor = (c: { readonly preset: 'seed' | 'default'; readonly lr: number; readonly epochs: number }): Schedule => {
