@@ -43,7 +43,7 @@ export { kernelsByName, type KernelName } from './ops/kernels/by-name.ts';
  * Compose them with {@link serial}; running one needs the kernel set
  * (`apply(params, x, { kernels })`).
  */
-export { layers } from './graph/index.ts';
+export { layers, SPEC_APPLY } from './graph/index.ts';
 export type { Layer, LayerBackward, LayerRow, LayerSpec, NoParams, ParamsOf, RunOptions, ConvSpec, PoolSpec, InitScheme } from './graph/index.ts';
 export { serial, type Serial, type SerialParams } from './graph/index.ts';
 export { seedNetwork, MNIST_SHAPE, type SeedNetwork, type SeedParams, type SeedNetworkOptions } from './graph/index.ts';

@@ -133,6 +133,18 @@ describe('compile: the seed network', () => {
     expect(c.step(still, params, {}, batch, 0.1).params).toBe(params);
   });
 
+  it('a copy of a shipped layer that keeps its apply is still planned from its spec (the mark is SPEC_APPLY, not freezing)', () => {
+    const copy = { ...conv({ filters: 4, size: 3 }) };
+    expect(Object.isFrozen(copy)).toBe(false);
+    const net = serial({ c: copy, flat: flatten(), fc: dense({ units: 3 }) });
+    const params = net.init(key(15), [6, 6, 1]);
+    const rows = compile(net, { fma: false }).profile(params, { x: images(2, [6, 6, 1], 16), labels: [0, 2] });
+    expect(rows.map((r) => r.kind)).toEqual(['conv', 'flatten', 'dense']);
+    const mimic = { ...copy, apply: copy.apply.bind(null) };
+    const eager = compile(serial({ c: mimic, flat: flatten(), fc: dense({ units: 3 }) }), { fma: false }).profile(params, { x: images(2, [6, 6, 1], 16), labels: [0, 2] });
+    expect(eager.map((r) => r.kind)).toEqual(['eager', 'flatten', 'dense']);
+  });
+
   it('profile names every stage and times it', () => {
     const net = seedNetwork({ init: 'he', widths: [4, 8, 8, 10] });
     const rows = compile(net).profile(net.init(key(6), [28, 28, 1]), { x: images(2, [28, 28, 1], 7), labels: [1, 2] });

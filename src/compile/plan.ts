@@ -7,7 +7,7 @@
 
 import { inLayer } from '../core/shape.ts';
 import type { Shape } from '../core/tensor.ts';
-import type { Layer, LayerSpec } from '../graph/layer.ts';
+import { specOf, type Layer, type LayerSpec } from '../graph/layer.ts';
 import type { WindowGeometry } from '../ops/kernels/types.ts';
 
 /** @inline */
@@ -46,16 +46,8 @@ export type Stage =
   | { readonly kind: 'flatten'; readonly at: PlannedLayer }
   | { readonly kind: 'eager'; readonly at: PlannedLayer };
 
-/**
- * A layer's spec, when it can be trusted: the library's layers are frozen, so
- * a copy made by spreading one and replacing its `apply` (not frozen) runs on
- * its own `apply`, whatever spec it carried over.
- */
-export const trustedSpec = (layer: AnyLayer | undefined): LayerSpec | undefined =>
-  layer !== undefined && Object.isFrozen(layer) ? layer.spec : undefined;
-
 const flattenNetwork = (layer: AnyLayer, inShape: Shape, path: readonly string[], out: PlannedLayer[]): Shape => {
-  const spec = trustedSpec(layer);
+  const spec = specOf(layer);
   if (spec?.op === 'serial') {
     let shape = inShape;
     for (const [name, child] of Object.entries(spec.layers)) shape = flattenNetwork(child, shape, [...path, name], out);
@@ -74,7 +66,7 @@ export const flattenLayers = (net: AnyLayer, inShape: Shape): PlannedLayer[] => 
   return out;
 };
 
-const specOf = (p: PlannedLayer | undefined): LayerSpec | undefined => trustedSpec(p?.layer);
+const specAt = (p: PlannedLayer | undefined): LayerSpec | undefined => specOf(p?.layer);
 
 // A padded cell that float32 cannot hold would compare differently in the kernel: such a pool runs eagerly.
 const float32PadValue = (v: number): boolean => Math.fround(v) === v;
@@ -89,12 +81,12 @@ export const planStages = (planned: readonly PlannedLayer[]): Stage[] => {
   const stages: Stage[] = [];
   for (let i = 0; i < planned.length; i++) {
     const at = planned[i]!;
-    const spec = trustedSpec(at.layer);
+    const spec = specOf(at.layer);
     const fuseBias = (): FusedBias | undefined => {
-      const next = specOf(planned[i + 1]);
+      const next = specAt(planned[i + 1]);
       return next?.op === 'bias' || next?.op === 'untiedBias' ? { at: planned[++i]!, untied: next.op === 'untiedBias' } : undefined;
     };
-    const fuseRelu = (): PlannedLayer | undefined => (specOf(planned[i + 1])?.op === 'relu' ? planned[++i]! : undefined);
+    const fuseRelu = (): PlannedLayer | undefined => (specAt(planned[i + 1])?.op === 'relu' ? planned[++i]! : undefined);
     switch (spec?.op) {
       case 'conv': {
         const [h, w, c] = at.inShape as [number, number, number];

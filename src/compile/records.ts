@@ -4,10 +4,10 @@
 
 import { ShapeError, showShape } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
-import type { Layer } from '../graph/layer.ts';
+import { specOf, type Layer } from '../graph/layer.ts';
 import { isTensor, type Tree } from '../graph/tree.ts';
 import type { LeafSlot } from './layout.ts';
-import { trustedSpec, type Stage } from './plan.ts';
+import type { Stage } from './plan.ts';
 
 /** @inline */
 type AnyLayer = Layer<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -71,7 +71,7 @@ export const leafArrays = (trees: readonly Tree[], leaves: readonly LeafSlot[]):
  * layers' gradients by dotted path, `eager` the records of the user's own.
  */
 export const gradTree = (layer: AnyLayer, own: ReadonlyMap<string, Tree>, eager: ReadonlyMap<string, Tree>, path: readonly string[] = []): Tree => {
-  const spec = trustedSpec(layer);
+  const spec = specOf(layer);
   if (spec?.op === 'serial') {
     const out: Record<string, Tree> = {};
     for (const [name, child] of Object.entries(spec.layers)) out[name] = gradTree(child, own, eager, [...path, name]);

@@ -1,6 +1,7 @@
 // Layers, combinators, losses, optimizers, schedules and tools over networks.
 
 export type { Layer, LayerBackward, LayerRow, LayerSpec, NoParams, ParamsOf, RunOptions } from './layer.ts';
+export { SPEC_APPLY } from './layer.ts';
 export * as layers from './layers.ts';
 export { conv, untiedBias, bias, relu, flatten, maxPool, dense, type ConvSpec, type PoolSpec } from './layers.ts';
 export { serial, type Serial, type SerialParams } from './serial.ts';

@@ -62,6 +62,14 @@ export type LayerSpec =
   | { readonly op: 'serial'; readonly layers: Readonly<Record<string, Layer<any>>> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
+ * Marks the `apply` a layer's `spec` describes. {@link compile} plans a layer
+ * from its spec only when this is the layer's own `apply`: a copy made by
+ * spreading a library layer and replacing its `apply` keeps the spec but not
+ * the match, and runs on its own `apply`.
+ */
+export const SPEC_APPLY: unique symbol = Symbol('mnist-cnn-ts.specApply');
+
+/**
  * A layer: a pair of pure functions, as in JAX's stax, and a description. A
  * layer maps a batch [n, ...inShape] to [n, ...outShape]; the shapes that
  * `describe` and `init` take leave the batch axis out. The constructors are
@@ -92,7 +100,16 @@ export interface Layer<P extends Tree> {
   readonly apply: (params: P, x: Tensor, options: RunOptions) => Op<Tensor, LayerBackward<P>>;
   /** What the layer computes, as data, for {@link compile}; absent from a user's own layer. */
   readonly spec?: LayerSpec;
+  /** The `apply` that `spec` describes (see {@link SPEC_APPLY}). */
+  readonly [SPEC_APPLY]?: unknown;
 }
+
+/** The layer, frozen, with its `spec` marked as describing its `apply`: how the library's constructors make layers. */
+export const described = <L extends Layer<any>>(layer: L): L => Object.freeze({ ...layer, [SPEC_APPLY]: layer.apply }); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The layer's spec, when it describes the layer's own `apply`; else undefined (compile then runs the layer's `apply`). */
+export const specOf = (layer: Layer<any> | undefined): LayerSpec | undefined => // eslint-disable-line @typescript-eslint/no-explicit-any
+  layer !== undefined && layer[SPEC_APPLY] === layer.apply ? layer.spec : undefined;
 
 /** The parameter record type of a layer type: `ParamsOf<typeof net>`. */
 export type ParamsOf<L> = L extends Layer<infer P> ? P : never;

@@ -12,7 +12,7 @@ import { relu as reluOp } from '../ops/relu.ts';
 import { flatten as flattenOp } from '../ops/reshape.ts';
 import { untiedBias as untiedBiasOp } from '../ops/untied-bias.ts';
 import { convFilters, denseWeights, type InitScheme } from './init.ts';
-import type { Layer, LayerSpec, NoParams, RunOptions } from './layer.ts';
+import { described, type Layer, type LayerSpec, type NoParams, type RunOptions } from './layer.ts';
 import type { Tree } from './tree.ts';
 
 const hwc = (layer: string, s: Shape): [number, number, number] => {
@@ -22,12 +22,8 @@ const hwc = (layer: string, s: Shape): [number, number, number] => {
 
 const noParams: NoParams = {};
 
-/**
- * The library's layers are frozen: a layer made by spreading one of them and
- * replacing its `apply` is not frozen, so compile() runs it on that `apply`
- * rather than trusting the `spec` it copied.
- */
-const known = <P extends Tree>(layer: Layer<P>): Layer<P> => Object.freeze(layer);
+/** A library layer: frozen, its spec marked as describing its apply (see SPEC_APPLY). */
+const known = <P extends Tree>(layer: Layer<P>): Layer<P> => described(layer);
 
 // A window that does not fit gives no output: refused here, so the network table never shows a 0 or NaN size.
 const fits = (layer: string, inShape: Shape, out: Shape): Shape => {

@@ -6,7 +6,7 @@
 import { foldIn } from '../core/random.ts';
 import { inLayer } from '../core/shape.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
-import type { Layer, LayerRow, ParamsOf, RunOptions } from './layer.ts';
+import { described, type Layer, type LayerRow, type ParamsOf, type RunOptions } from './layer.ts';
 import type { Tree } from './tree.ts';
 
 /** @inline */
@@ -48,7 +48,6 @@ const applyWithout = (name: string, layer: AnyLayer, x: Tensor, options: RunOpti
  */
 export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L> => {
   const entries = Object.entries(layers);
-  // Frozen, as the library's layers are (see compile's trustedSpec).
   const pipeline: Serial<L> = {
     layers,
     spec: { op: 'serial', layers },
@@ -99,5 +98,5 @@ export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L>
       };
     },
   };
-  return Object.freeze(pipeline);
+  return described(pipeline);
 };
