@@ -1,28 +1,56 @@
-// Assembles the .wat modules in src/ops/kernels/wasm (gemm.wat and
-// elementwise.wat, with SIMD) and writes each module's bytes, base64-encoded,
-// to <name>-wasm-bytes.ts, which is committed so nothing needs building to
-// run. test/gemm.test.ts checks that the committed bytes equal a fresh build.
+// Assembles the kernel modules (src/ops/kernels/wasm: gemm.wat, and the
+// fragments of elementwise/ wrapped into one module) and writes each
+// module's bytes, base64-encoded, to <name>-wasm-bytes.ts, which is
+// committed so nothing needs building to run. test/wasm-modules.test.ts checks
+// that the committed bytes equal a fresh build.
+//
+// Every variant of a module is made here, one way: a text transform of its
+// WAT before assembly. gemm-fma fuses the GEMM's multiply-adds (for runtimes
+// with relaxed SIMD); the -shared modules declare their memory import shared
+// (a kernel helper thread's heap: an import must say whether its memory is
+// shared, so a module built for a private heap cannot link to it). Why at
+// build time rather than when a module loads: the variants are made in one
+// place, wabt validates each, and the test above checks that the committed
+// bytes are what this script makes, so what runs is what was reviewed; and
+// fusing multiply-adds means rewriting code, which in the binary is not
+// practical (the shared import's limits once were patched in the bytes at
+// load, a second mechanism with its own LEB128 parser).
 // Run: npm run build:wasm
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
+import { SHARED_MAX_PAGES } from '../src/ops/kernels/wasm/instantiate.ts';
 
 const dir = fileURLToPath(new URL('../src/ops/kernels/wasm/', import.meta.url));
-export const watPath = `${dir}gemm.wat`;
-export const bytesPath = `${dir}gemm-wasm-bytes.ts`;
 
 /**
- * The modules built; each name is the stem of its bytes module and, but for
- * gemm-fma, of its .wat. gemm-fma is gemm.wat with every multiply-add of
- * the micro-kernels fused (f32x4.relaxed_madd: one FMA instruction where
- * the CPU has it), for runtimes with relaxed SIMD (Node 22+, Chromium).
+ * The modules built, named <source>[-fma][-shared]: the source (gemm.wat, or
+ * the elementwise fragments) and the transforms applied to its text.
  */
-export const wasmModules = ['gemm', 'elementwise', 'gemm-fma'] as const;
+export const wasmModules = ['gemm', 'elementwise', 'gemm-fma', 'gemm-shared', 'gemm-fma-shared', 'elementwise-shared'] as const;
 export type WasmModuleName = (typeof wasmModules)[number];
-export const watPathOf = (name: WasmModuleName): string => `${dir}${name === 'gemm-fma' ? 'gemm' : name}.wat`;
+type Source = 'gemm' | 'elementwise';
+const sourceOf = (name: WasmModuleName): Source => (name.startsWith('gemm') ? 'gemm' : 'elementwise');
+const fmaOf = (name: WasmModuleName): boolean => name.includes('-fma');
+const sharedOf = (name: WasmModuleName): boolean => name.endsWith('-shared');
 export const bytesPathOf = (name: WasmModuleName): string => `${dir}${name}-wasm-bytes.ts`;
 const identifier = (name: WasmModuleName): string => name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The elementwise module's fragments (elementwise/<part>.wat), in the order
+ * they are assembled; the order fixes the function indices, so the bytes.
+ */
+export const elementwiseParts = ['common', 'relu', 'bias', 'unroll', 'conv-c1', 'pool', 'optimizers'] as const;
+
+/** The one import of every kernel module: the heap's memory (heap.ts). */
+export const memoryImport = '(import "env" "memory" (memory 1))';
+
+/** The WAT of a module's source, before any transform. */
+export const sourceWat = (source: Source): string =>
+  source === 'gemm'
+    ? readFileSync(`${dir}gemm.wat`, 'utf8')
+    : `(module\n  ${memoryImport}\n\n${elementwiseParts.map((p) => readFileSync(`${dir}elementwise/${p}.wat`, 'utf8')).join('\n')})\n`;
 
 /** gemm.wat with `acc + a * b` written as one relaxed fused multiply-add. */
 export const fuseMultiplyAdds = (wat: string): string => {
@@ -31,28 +59,49 @@ export const fuseMultiplyAdds = (wat: string): string => {
   return fused;
 };
 
-/** Assembles a .wat source into module bytes. */
-export const assembleWat = async (name: WasmModuleName, source: string = readFileSync(watPathOf(name), 'utf8')): Promise<Uint8Array> => {
+/**
+ * A module's WAT with its memory import declared shared, growing to at most
+ * SHARED_MAX_PAGES: a shared memory must declare a maximum, and the helper's
+ * heap (newSharedMemory) declares the same one.
+ */
+export const declareSharedMemory = (wat: string): string => {
+  const parts = wat.split(memoryImport);
+  if (parts.length !== 2) throw new Error(`a kernel module must import its memory exactly once, as ${memoryImport}`);
+  return parts.join(`(import "env" "memory" (memory 1 ${SHARED_MAX_PAGES} shared))`);
+};
+
+/** The WAT a module is assembled from: its source with its variant's transforms applied. */
+export const moduleWat = (name: WasmModuleName): string => {
+  const wat = sourceWat(sourceOf(name));
+  const fused = fmaOf(name) ? fuseMultiplyAdds(wat) : wat;
+  return sharedOf(name) ? declareSharedMemory(fused) : fused;
+};
+
+/** Assembles a module's WAT (by default its own, from moduleWat) into module bytes. */
+export const assembleWat = async (name: WasmModuleName, text: string = moduleWat(name)): Promise<Uint8Array> => {
   const wabt = await wabtInit();
-  const text = name === 'gemm-fma' ? fuseMultiplyAdds(source) : source;
-  const mod = wabt.parseWat(`${name}.wat`, text, { simd: true, relaxed_simd: true });
+  const features = { simd: true, relaxed_simd: true, threads: true };
+  const mod = wabt.parseWat(`${name}.wat`, text, features);
   try {
-    mod.validate();
+    // validate takes the features as parseWat does (wabt's typings leave the argument out): a shared memory needs threads.
+    (mod as unknown as { validate: (f: typeof features) => void }).validate(features);
     return new Uint8Array(mod.toBinary({ log: false, write_debug_names: false }).buffer);
   } finally {
     mod.destroy();
   }
 };
 
-/** Assembles gemm.wat (or the given source) into module bytes. */
-export const assembleGemmWat = (source?: string): Promise<Uint8Array> => assembleWat('gemm', source);
+const describe = (name: WasmModuleName): string => {
+  const made = [fmaOf(name) ? 'fused multiply-adds' : '', sharedOf(name) ? 'a shared memory' : ''].filter((s) => s !== '');
+  return `${sourceOf(name)}.wat${made.length > 0 ? ` with ${made.join(' and ')}` : ''}`;
+};
 
 /** The text of <name>-wasm-bytes.ts for the given module bytes. */
-export const renderBytesModule = (bytes: Uint8Array, name: WasmModuleName = 'gemm'): string => {
+export const renderBytesModule = (bytes: Uint8Array, name: WasmModuleName): string => {
   const b64 = Buffer.from(bytes).toString('base64');
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 100) lines.push(`  '${b64.slice(i, i + 100)}'`);
-  return `// GENERATED by scripts/build-wasm.ts from ${name === 'gemm-fma' ? 'gemm.wat with fused multiply-adds' : `${name}.wat`}: do not edit (npm run build:wasm).
+  return `// GENERATED by scripts/build-wasm.ts from ${describe(name)}: do not edit (npm run build:wasm).
 
 import { decodeBase64 } from './base64.ts';
 

@@ -14,7 +14,7 @@ import { node24 } from './node24.ts';
 const check = (node: string, flags: readonly string[]) => {
   const r = spawnSync(node, [...flags, '--import', 'tsx', 'test/fma/check.ts'], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { relaxedSimd: boolean; kernels: string; gemm: number; conv: number; loss: number; grads: number; compiledKernels: string; compiled: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { relaxedSimd: boolean; kernels: string; gemm: number; conv: number; loss: number; grads: number; compiledKernels: string; compiled: number; shared: number };
 };
 
 describe('fused multiply-add kernels', () => {
@@ -42,6 +42,8 @@ describe('fused multiply-add kernels', () => {
     expect(r).toMatchObject({ relaxedSimd: true, kernels: 'wasm-fma', compiledKernels: 'wasm-fma' });
     // The compiled network on the FMA module gives the eager FMA ops' numbers bit for bit.
     expect(r.compiled).toBe(0);
+    // The FMA GEMM built for a shared heap (a kernel helper's) gives the same numbers bit for bit.
+    expect(r.shared).toBe(0);
     expect(r.gemm).toBeLessThan(1e-4);
     expect(r.conv).toBeLessThan(1e-4);
     expect(r.loss).toBeLessThan(1e-5);

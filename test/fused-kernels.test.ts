@@ -1,4 +1,4 @@
-// The fused and direct kernels of elementwise.wat, called through the raw
+// The fused and direct kernels of elementwise/*.wat, called through the raw
 // exports on a heap of their own: add_rows_relu and relu_back_sum bit for bit
 // equal to the two kernels they fuse; conv_c1_back_w (the filter gradient of a
 // one-channel convolution, without the unrolled matrix) equal to the JS

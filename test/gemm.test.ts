@@ -1,19 +1,14 @@
 // The fast GEMM kernels (blocked JS, WASM SIMD) against the reference triple
 // loop, on awkward shapes, every transpose combination, with and without
-// accumulate; inputs must come back untouched. Also checks that the committed
-// WASM bytes are fresh assemblies of gemm.wat and elementwise.wat.
+// accumulate; inputs must come back untouched. (That the committed WASM
+// bytes are fresh builds: wasm-modules.test.ts.)
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { assembleGemmWat, assembleWat, bytesPath, bytesPathOf, fuseMultiplyAdds, renderBytesModule, watPathOf } from '../scripts/build-wasm.ts';
-import { gemmFmaWasmBase64 } from '../src/ops/kernels/wasm/gemm-fma-wasm-bytes.ts';
 import { gemmJs } from '../src/ops/kernels/gemm-js.ts';
 import { gemmReference } from '../src/ops/kernels/gemm-reference.ts';
 import type { Gemm } from '../src/ops/kernels/types.ts';
-import { gemmWasmBase64, gemmWasmBytes } from '../src/ops/kernels/wasm/gemm-wasm-bytes.ts';
 import { decodeBase64 } from '../src/ops/kernels/wasm/base64.ts';
 import { createWasmKernels } from '../src/ops/kernels/wasm/gemm-wasm.ts';
-import { elementwiseWasmBase64, elementwiseWasmBytes } from '../src/ops/kernels/wasm/elementwise-wasm-bytes.ts';
 
 // A small deterministic PRNG (mulberry32) so failures reproduce.
 const prng = (seed: number): (() => number) => () => {
@@ -162,27 +157,5 @@ describe('wasm kernel set', () => {
       const sub = bytes.subarray(0, len);
       expect(Array.from(decodeBase64(Buffer.from(sub).toString('base64')))).toEqual(Array.from(sub));
     }
-  });
-
-  it('committed module bytes equal a fresh build of gemm.wat', async () => {
-    const fresh = await assembleGemmWat();
-    expect(Buffer.from(gemmWasmBytes()).toString('base64')).toBe(Buffer.from(fresh).toString('base64'));
-    expect(gemmWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
-    expect(readFileSync(bytesPath, 'utf8')).toBe(renderBytesModule(fresh));
-  });
-
-  it('committed module bytes equal a fresh build of elementwise.wat', async () => {
-    const fresh = await assembleWat('elementwise');
-    expect(Buffer.from(elementwiseWasmBytes()).toString('base64')).toBe(Buffer.from(fresh).toString('base64'));
-    expect(elementwiseWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
-    expect(readFileSync(bytesPathOf('elementwise'), 'utf8')).toBe(renderBytesModule(fresh, 'elementwise'));
-  });
-
-  it('committed module bytes equal a fresh build of gemm.wat with its multiply-adds fused', async () => {
-    const fresh = await assembleWat('gemm-fma');
-    expect(gemmFmaWasmBase64).toBe(Buffer.from(fresh).toString('base64'));
-    expect(readFileSync(bytesPathOf('gemm-fma'), 'utf8')).toBe(renderBytesModule(fresh, 'gemm-fma'));
-    // The micro-kernels' accumulations are the ones fused (12), and dense_sgd1's products as theirs (8).
-    expect((fuseMultiplyAdds(readFileSync(watPathOf('gemm'), 'utf8')).match(/f32x4\.relaxed_madd/g) ?? []).length).toBe(20);
   });
 });

@@ -15,8 +15,7 @@ import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createWasmGemm } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
 import { heapKernels, KERNEL_OPS, recordingKernels, runCall } from '../ops/kernels/wasm/heap-kernels.ts';
-import { newSharedMemory, type WasmMemory } from '../ops/kernels/wasm/instantiate.ts';
-import { SHARED_MAX_PAGES } from '../ops/kernels/wasm/shared-memory.ts';
+import { newSharedMemory, SHARED_MAX_PAGES, type WasmMemory } from '../ops/kernels/wasm/instantiate.ts';
 import type { Sink } from './calls.ts';
 
 /** What a helper thread is started with: the shared heap, the GEMM module to use, and the two shared buffers of the protocol. */

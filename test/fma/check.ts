@@ -1,15 +1,18 @@
 // Run by test/fma.test.ts in a runtime with relaxed SIMD (Node 24, or Node
 // 20 with --experimental-wasm-relaxed-simd): the fused multiply-add GEMM and
 // the convolutions and training step built on it against the TypeScript
-// kernels, and the compiled network on it (gradients, predict, SGD steps at
-// batch 1) against the eager FMA ops (bit for bit). Prints one JSON line.
+// kernels, the compiled network on it (gradients, predict, SGD steps at
+// batch 1) against the eager FMA ops (bit for bit), and its build for a shared
+// heap (a kernel helper's) against it (bit for bit). Prints one JSON line.
 
 import { key, uniform } from '../../src/core/random.ts';
 import { tensor } from '../../src/core/tensor.ts';
 import { MNIST_SHAPE, leaves, seedNetwork, sgd, valueAndGrad } from '../../src/graph/index.ts';
 import { conv2d, padAll } from '../../src/ops/index.ts';
 import { jsKernels } from '../../src/ops/kernels/index.ts';
-import { createWasmKernels, hasRelaxedSimd } from '../../src/ops/kernels/wasm/gemm-wasm.ts';
+import { createWasmGemm, createWasmKernels, hasRelaxedSimd } from '../../src/ops/kernels/wasm/gemm-wasm.ts';
+import { createHeap } from '../../src/ops/kernels/wasm/heap.ts';
+import { newSharedMemory } from '../../src/ops/kernels/wasm/instantiate.ts';
 import { compile } from '../../src/compile/compile.ts';
 
 const fma = createWasmKernels();
@@ -34,6 +37,16 @@ for (const [m, n, k] of [[1, 1, 1], [4, 8, 16], [5, 9, 17], [64, 100, 3136], [37
     }
   }
 }
+
+// The FMA GEMM built for a shared memory (gemm-fma-shared, what a kernel helper runs): the same numbers (0).
+const sharedGemm = createWasmGemm(createHeap(newSharedMemory(1)), true).gemm;
+const sharedErrors = ([[64, 100, 3136], [37, 32, 144]] as const).map(([m, n, k]) => {
+  const a = rand(m * k, seed++), b = rand(k * n, seed++);
+  const [want, got] = [new Float32Array(m * n), new Float32Array(m * n)];
+  fma.gemm(false, false, m, n, k, a, b, want, false);
+  sharedGemm(false, false, m, n, k, a, b, got, false);
+  return err(got, want);
+});
 
 const x = tensor([8, 14, 14, 16], rand(8 * 14 * 14 * 16, 100));
 const w = tensor([3, 3, 16, 32], rand(9 * 16 * 32, 101));
@@ -69,5 +82,5 @@ console.log(JSON.stringify({
   compiledKernels: compiled.kernels.name, compiled: compiledDiff,
   node: process.version, relaxedSimd: hasRelaxedSimd(), kernels: fma.name,
   gemm: Math.max(...gemmErrors), conv: Math.max(err(cf.out.data, cj.out.data), err(bf.x.data, bj.x.data), err(bf.w.data, bj.w.data)),
-  loss: Math.abs(sf.loss - sj.loss), grads: gradErr,
+  loss: Math.abs(sf.loss - sj.loss), grads: gradErr, shared: Math.max(...sharedErrors),
 }));

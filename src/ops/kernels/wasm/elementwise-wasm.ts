@@ -1,4 +1,4 @@
-// The elementwise kernels on elementwise.wat (f32x4 SIMD), on the kernel
+// The elementwise kernels on elementwise/*.wat (f32x4 SIMD), on the kernel
 // set's heap: operands are copied in with TypedArray.set, updated in place
 // there, and copied out with slice (which also gives the fresh output array).
 // Float64 data, and pool pad values that float32 cannot hold, take the
@@ -7,9 +7,9 @@
 import type { Data } from '../../../core/tensor.ts';
 import { elementwiseJs } from '../elementwise-js.ts';
 import type { AdamHyper, Elementwise, WindowGeometry } from '../types.ts';
-import { elementwiseWasmBytes } from './elementwise-wasm-bytes.ts';
 import type { Heap } from './heap.ts';
-import { instantiate } from './instantiate.ts';
+import { instantiate, isShared } from './instantiate.ts';
+import { moduleBytes } from './modules.ts';
 import { maxPoolBackImages, maxPoolImages } from './pool-calls.ts';
 
 export interface ElementwiseExports {
@@ -57,7 +57,7 @@ export const adamAt = (wasm: Pick<ElementwiseExports, 'adam'>, p: number, m: num
 export const geometryArgs = (g: WindowGeometry): number[] => [g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo];
 
 export const createWasmElementwise = (heap: Heap): { readonly kernels: Elementwise; readonly raw: ElementwiseExports } => {
-  const wasm = instantiate(elementwiseWasmBytes(), heap.memory) as ElementwiseExports;
+  const wasm = instantiate(moduleBytes('elementwise', { shared: isShared(heap.memory) }), heap.memory) as ElementwiseExports;
   const layout = heap.layout;
   const put = (x: Readonly<Data>, off: number): void => heap.f32().set(x as Float32Array, off >> 2);
   const take = (off: number, n: number): Float32Array => heap.f32().slice(off >> 2, (off >> 2) + n);

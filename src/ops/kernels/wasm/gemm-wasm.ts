@@ -6,11 +6,10 @@ import { gemmJs } from '../gemm-js.ts';
 import type { Gemm, Kernels } from '../types.ts';
 import { createWasmConv } from './conv-wasm.ts';
 import { createWasmElementwise } from './elementwise-wasm.ts';
-import { gemmFmaWasmBytes } from './gemm-fma-wasm-bytes.ts';
-import { gemmWasmBytes } from './gemm-wasm-bytes.ts';
 import { createHeap, type Heap } from './heap.ts';
 import { heapKernels } from './heap-kernels.ts';
-import { instantiate, validates } from './instantiate.ts';
+import { instantiate, isShared, validates } from './instantiate.ts';
+import { moduleBytes } from './modules.ts';
 
 interface GemmExports {
   /** Bytes of scratch `gemm` needs for these sizes. */
@@ -43,7 +42,7 @@ export interface WasmGemm {
 }
 
 export const createWasmGemm = (heap: Heap, fma = false): WasmGemm => {
-  const wasm = instantiate(fma ? gemmFmaWasmBytes() : gemmWasmBytes(), heap.memory) as GemmExports;
+  const wasm = instantiate(moduleBytes('gemm', { fma, shared: isShared(heap.memory) }), heap.memory) as GemmExports;
 
   const gemmAt: GemmAt = (transA, transB, m, n, k, a, b, c, end, accumulate) => {
     const ws = (end + 63) & ~63;
@@ -78,7 +77,7 @@ export const createWasmGemm = (heap: Heap, fma = false): WasmGemm => {
  * multiply-adds: Node 22 and later and Chromium do; Node 20 only with
  * `--experimental-wasm-relaxed-simd`.
  */
-export const hasRelaxedSimd = (): boolean => validates(gemmFmaWasmBytes());
+export const hasRelaxedSimd = (): boolean => validates(moduleBytes('gemm', { fma: true }));
 
 /** How {@link createWasmKernels} builds its GEMM. */
 export interface WasmKernelOptions {

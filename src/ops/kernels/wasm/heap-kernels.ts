@@ -31,7 +31,7 @@ export interface Scratch {
   readonly end: number;
 }
 
-/** The elementwise exports, by name (elementwise.wat). */
+/** The elementwise exports, by name (the fragments in elementwise/). */
 const ELEMENTWISE = [
   'relu', 'relu_back', 'add_rows', 'sum_rows', 'add_rows_relu', 'relu_back_sum', 'unroll', 'conv_c1', 'conv_c1_bias',
   'conv_c1_back_w', 'max_pool', 'max_pool_back', 'sgd', 'momentum', 'adam',

@@ -4,8 +4,7 @@
 // copies its unrolled matrix out), and results are copied out into fresh
 // arrays. Nothing in it outlives a kernel call.
 
-import { isShared, newMemory, type WasmMemory } from './instantiate.ts';
-import { SHARED_MAX_PAGES } from './shared-memory.ts';
+import { isShared, newMemory, SHARED_MAX_PAGES, type WasmMemory } from './instantiate.ts';
 
 const PAGE = 65536;
 

@@ -1,9 +1,7 @@
 // Synchronous instantiation of a kernel module whose only import is the
-// shared memory (env.memory). The slice of the WebAssembly JS API used is
-// typed locally: the library is typechecked both with the DOM lib and with
-// Node's types, which differ on it.
-
-import { withSharedMemory } from './shared-memory.ts';
+// heap's memory (env.memory), and the memories it runs on. The slice of the
+// WebAssembly JS API used is typed locally: the library is typechecked both
+// with the DOM lib and with Node's types, which differ on it.
 
 /** The part of a WebAssembly.Memory the kernels use (typed here: the DOM's and Node's types differ on it). */
 export interface WasmMemory {
@@ -23,8 +21,15 @@ const api = (): WasmApi => (globalThis as unknown as { readonly WebAssembly: Was
 
 export const newMemory = (pages = 1): WasmMemory => new (api().Memory)({ initial: pages });
 
+/**
+ * Pages (64 KiB) a shared heap may grow to: 1 GiB. The shared kernel modules
+ * declare this maximum in their memory import (scripts/build-wasm.ts), so a
+ * shared memory may declare no more.
+ */
+export const SHARED_MAX_PAGES = 16384;
+
 /** A memory several threads can share (its buffer is a SharedArrayBuffer), growing to at most `maxPages`. */
-export const newSharedMemory = (pages: number, maxPages: number): WasmMemory => new (api().Memory)({ initial: pages, maximum: maxPages, shared: true });
+export const newSharedMemory = (pages: number, maxPages = SHARED_MAX_PAGES): WasmMemory => new (api().Memory)({ initial: pages, maximum: maxPages, shared: true });
 
 /** Whether the memory is shared between threads. */
 export const isShared = (memory: WasmMemory): boolean =>
@@ -33,10 +38,11 @@ export const isShared = (memory: WasmMemory): boolean =>
 /** Whether this runtime compiles these module bytes (a feature test). */
 export const validates = (bytes: Uint8Array): boolean => api().validate(bytes as Uint8Array<ArrayBuffer>);
 
-/** An instance of a kernel module on `memory` (its shared variant when the memory is shared). */
-export const instantiate = (bytes: Uint8Array, memory: WasmMemory): unknown => {
-  const use = isShared(memory) ? withSharedMemory(bytes) : bytes;
+/**
+ * An instance of a kernel module on `memory`; the module must be the variant
+ * built for it (shared or not, see modules.ts), or linking fails.
+ */
+export const instantiate = (bytes: Uint8Array, memory: WasmMemory): unknown =>
   // The bytes are never a view on shared memory; declared plainly so that the published types
   // need no TypeScript 5.7 (Uint8Array<ArrayBuffer>).
-  return new (api().Instance)(new (api().Module)(use as Uint8Array<ArrayBuffer>), { env: { memory } }).exports;
-};
+  new (api().Instance)(new (api().Module)(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports;

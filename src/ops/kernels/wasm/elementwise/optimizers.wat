@@ -1,0 +1,88 @@
+;; The optimizers' updates of parameters in place: SGD, momentum, Adam.
+
+;; p -= lr g, in place
+(func (export "sgd") (param $p i32) (param $g i32) (param $n i32) (param $lr f32)
+  (local $end i32) (local $lrv v128)
+  (local.set $lrv (f32x4.splat (local.get $lr)))
+  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+  (block $b (loop $l
+    (br_if $b (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+    (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $lrv) (v128.load (local.get $g)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+    (local.set $g (i32.add (local.get $g) (i32.const 16)))
+    (br $l)))
+  (block $b (loop $l
+    (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+    (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (f32.load (local.get $g)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    (local.set $g (i32.add (local.get $g) (i32.const 4)))
+    (br $l))))
+
+;; v = mu v + g; p -= lr v, in place
+(func (export "momentum") (param $p i32) (param $v i32) (param $g i32) (param $n i32) (param $mu f32) (param $lr f32)
+  (local $end i32) (local $nv v128) (local $s f32)
+  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+  (block $b (loop $l
+    (br_if $b (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+    (local.set $nv (f32x4.add (f32x4.mul (f32x4.splat (local.get $mu)) (v128.load (local.get $v))) (v128.load (local.get $g))))
+    (v128.store (local.get $v) (local.get $nv))
+    (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (f32x4.splat (local.get $lr)) (local.get $nv))))
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+    (local.set $v (i32.add (local.get $v) (i32.const 16)))
+    (local.set $g (i32.add (local.get $g) (i32.const 16)))
+    (br $l)))
+  (block $b (loop $l
+    (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $s (f32.add (f32.mul (local.get $mu) (f32.load (local.get $v))) (f32.load (local.get $g))))
+    (f32.store (local.get $v) (local.get $s))
+    (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (local.get $s))))
+    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    (local.set $v (i32.add (local.get $v) (i32.const 4)))
+    (local.set $g (i32.add (local.get $g) (i32.const 4)))
+    (br $l))))
+
+;; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/c1) / (sqrt(v/c2) + eps),
+;; in place; ob1 = 1 - b1 and ob2 = 1 - b2 come from the host in float64.
+(func (export "adam")
+  (param $p i32) (param $m i32) (param $v i32) (param $g i32) (param $n i32)
+  (param $b1 f32) (param $ob1 f32) (param $b2 f32) (param $ob2 f32) (param $c1 f32) (param $c2 f32) (param $eps f32) (param $lr f32)
+  (local $end i32) (local $gv v128) (local $mv v128) (local $vv v128)
+  (local $gs f32) (local $ms f32) (local $vs f32)
+  (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+  (block $b (loop $l
+    (br_if $b (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+    (local.set $gv (v128.load (local.get $g)))
+    (local.set $mv (f32x4.add (f32x4.mul (f32x4.splat (local.get $b1)) (v128.load (local.get $m)))
+                              (f32x4.mul (f32x4.splat (local.get $ob1)) (local.get $gv))))
+    (local.set $vv (f32x4.add (f32x4.mul (f32x4.splat (local.get $b2)) (v128.load (local.get $v)))
+                              (f32x4.mul (f32x4.mul (f32x4.splat (local.get $ob2)) (local.get $gv)) (local.get $gv))))
+    (v128.store (local.get $m) (local.get $mv))
+    (v128.store (local.get $v) (local.get $vv))
+    (v128.store (local.get $p)
+      (f32x4.sub (v128.load (local.get $p))
+        (f32x4.div
+          (f32x4.mul (f32x4.splat (local.get $lr)) (f32x4.div (local.get $mv) (f32x4.splat (local.get $c1))))
+          (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (f32x4.splat (local.get $c2)))) (f32x4.splat (local.get $eps))))))
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+    (local.set $m (i32.add (local.get $m) (i32.const 16)))
+    (local.set $v (i32.add (local.get $v) (i32.const 16)))
+    (local.set $g (i32.add (local.get $g) (i32.const 16)))
+    (br $l)))
+  (block $b (loop $l
+    (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+    (local.set $gs (f32.load (local.get $g)))
+    (local.set $ms (f32.add (f32.mul (local.get $b1) (f32.load (local.get $m))) (f32.mul (local.get $ob1) (local.get $gs))))
+    (local.set $vs (f32.add (f32.mul (local.get $b2) (f32.load (local.get $v)))
+                            (f32.mul (f32.mul (local.get $ob2) (local.get $gs)) (local.get $gs))))
+    (f32.store (local.get $m) (local.get $ms))
+    (f32.store (local.get $v) (local.get $vs))
+    (f32.store (local.get $p)
+      (f32.sub (f32.load (local.get $p))
+        (f32.div
+          (f32.mul (local.get $lr) (f32.div (local.get $ms) (local.get $c1)))
+          (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))))
+    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    (local.set $m (i32.add (local.get $m) (i32.const 4)))
+    (local.set $v (i32.add (local.get $v) (i32.const 4)))
+    (local.set $g (i32.add (local.get $g) (i32.const 4)))
+    (br $l))))
