@@ -13,8 +13,8 @@
 // place, wabt validates each, and the test above checks that the committed
 // bytes are what this script makes, so what runs is what was reviewed; and
 // fusing multiply-adds means rewriting code, which in the binary is not
-// practical (the shared import's limits once were patched in the bytes at
-// load, a second mechanism with its own LEB128 parser).
+// practical, so patching bytes at load (possible for the memory import's
+// limits) would be a second mechanism.
 // Run: npm run build:wasm
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -77,11 +77,11 @@ export const moduleWat = (name: WasmModuleName): string => {
   return sharedOf(name) ? declareSharedMemory(fused) : fused;
 };
 
-/** Assembles a module's WAT (by default its own, from moduleWat) into module bytes. */
-export const assembleWat = async (name: WasmModuleName, text: string = moduleWat(name)): Promise<Uint8Array> => {
+/** Assembles a module (its WAT from moduleWat) into module bytes. */
+export const assembleWat = async (name: WasmModuleName): Promise<Uint8Array> => {
   const wabt = await wabtInit();
   const features = { simd: true, relaxed_simd: true, threads: true };
-  const mod = wabt.parseWat(`${name}.wat`, text, features);
+  const mod = wabt.parseWat(`${name}.wat`, moduleWat(name), features);
   try {
     // validate takes the features as parseWat does (wabt's typings leave the argument out): a shared memory needs threads.
     (mod as unknown as { validate: (f: typeof features) => void }).validate(features);
@@ -91,6 +91,8 @@ export const assembleWat = async (name: WasmModuleName, text: string = moduleWat
   }
 };
 
+// "elementwise.wat" names the elementwise module's text (its fragments
+// joined), as it did when that was one file: the committed headers stay as they were.
 const describe = (name: WasmModuleName): string => {
   const made = [fmaOf(name) ? 'fused multiply-adds' : '', sharedOf(name) ? 'a shared memory' : ''].filter((s) => s !== '');
   return `${sourceOf(name)}.wat${made.length > 0 ? ` with ${made.join(' and ')}` : ''}`;

@@ -35,7 +35,7 @@ describe('the committed kernel modules', () => {
     expect((fuseMultiplyAdds(sourceWat('gemm')).match(/f32x4\.relaxed_madd/g) ?? []).length).toBe(20);
   });
 
-  it('the shared variants differ from the plain ones in their memory import alone', () => {
+  it('a -shared module is its plain module\'s WAT with the memory import declared shared, and nothing else', () => {
     const shared = `(import "env" "memory" (memory 1 ${SHARED_MAX_PAGES} shared))`;
     for (const name of wasmModules.filter((n) => n.endsWith('-shared'))) {
       const plain = moduleWat(name.replace(/-shared$/, '') as WasmModuleName);
