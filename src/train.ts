@@ -189,8 +189,9 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
     await save(first, true);
     await lockFolder(dir);
   }
-  // Temporary files of a save that was killed (SIGKILL, power loss), the checkpoint's or a report's.
-  if (!claimed) for (const f of orFail(await removeStaleTemps(dir)())) console.log(`removed ${f}, left by a save that was killed`);
+  // Temporary files of a write that was killed (SIGKILL, power loss), the checkpoint's or a report's, in the
+  // folder resumed from (whose dead writers' files they are, wherever this run goes on).
+  if (ownDir !== null) for (const f of orFail(await removeStaleTemps(ownDir)())) console.log(`removed ${f}, left by a save that was killed`);
 
   const stopped = (state: RunState<SeedParams>, r: StopRequest): number => {
     console.log(`${stoppedBy(r)} at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);

@@ -23,7 +23,7 @@ describe('lockRunFolder', () => {
     const d = tempDir('lock-');
     writeFileSync(join(d, LOCK_FILE), lockOf(process.ppid));
     const r = await lockRunFolder(d)();
-    expect(r).toEqual(E.left(`${d} is in use by process ${process.ppid} on ${hostname()} (since 2026-01-01T00:00:00.000Z): one run per folder; wait for it to end, or stop it`));
+    expect(r).toEqual(E.left(`${d} is in use by process ${process.ppid} on ${hostname()} (since 2026-01-01T00:00:00.000Z): one run per folder; wait for it to end, or stop it (if that PID is no training run, remove ${join(d, LOCK_FILE)})`));
     expect(readFileSync(join(d, LOCK_FILE), 'utf8')).toBe(lockOf(process.ppid));
   });
 
@@ -71,7 +71,7 @@ describe('the training program in a folder', () => {
     });
     expect(first.status, first.out).toBe(0);
     expect(second!.code).toBe(2);
-    expect(second!.stderr.trim()).toMatch(new RegExp(`^error: ${d} is in use by process \\d+ on .*: one run per folder; wait for it to end, or stop it$`));
+    expect(second!.stderr.trim()).toMatch(new RegExp(`^error: ${d} is in use by process \\d+ on .*: one run per folder; wait for it to end, or stop it \\(if that PID is no training run, remove .*run\\.lock\\)$`));
     expect(second!.stdout).not.toMatch(/epoch 1 /); // it trained nothing
     expect(JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8'))).toHaveLength(2);
     expect(existsSync(join(d, LOCK_FILE))).toBe(false);

@@ -107,7 +107,9 @@ export const lockRunFolder = (dir: string): TE.TaskEither<string, RunLock> => as
     const o = owner.right;
     if (o.host !== me.host) return E.left(`${dir} is in use by ${describe(o)}; if that run has ended, remove ${path}`);
     // Our own PID on a lock we did not take: a process before us had it (a restarted container): gone.
-    if (o.pid !== process.pid && alive(o.pid)) return E.left(`${dir} is in use by ${describe(o)}: one run per folder; wait for it to end, or stop it`);
+    if (o.pid !== process.pid && alive(o.pid)) {
+      return E.left(`${dir} is in use by ${describe(o)}: one run per folder; wait for it to end, or stop it (if that PID is no training run, remove ${path})`);
+    }
     if (await takeOver(path, o)) note = `took over ${path} from ${describe(o)}, which is no longer running`;
   }
   return E.left(`${dir}: could not take its lock ${path} (other runs keep taking it)`);
