@@ -4,6 +4,7 @@
 // taken over with a note, and every temp file a killed run left (the
 // checkpoint's and the reports') is removed at the next start or resume.
 
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,24 @@ describe('lockRunFolder', () => {
     writeFileSync(join(d, LOCK_FILE), 'garbage');
     expect(await lockRunFolder(d)()).toEqual(E.left(`${join(d, LOCK_FILE)} is not a lock this program wrote (not JSON); remove it if no run uses the folder`));
   });
+});
+
+describe('lockRunFolder across processes', () => {
+  it('six processes that find one stale lock at once: exactly one takes it over, the others name it', async () => {
+    const d = tempDir('lock-');
+    writeFileSync(join(d, LOCK_FILE), lockOf(DEAD_PID));
+    // Each holds what it won for 6 s, so every contender meets the winner's lock, not an empty folder.
+    const contender = `import { lockRunFolder } from './src/platform/run-lock.ts';
+      const r = await lockRunFolder(${JSON.stringify(d)})();
+      console.log(r._tag === 'Right' ? 'won' : r.left);
+      await new Promise((resolve) => setTimeout(resolve, 6000));`;
+    const results = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', contender], { encoding: 'utf8' }, (_, out) => resolve(out.trim()));
+    })));
+    expect(results.filter((r) => r === 'won'), results.join('\n')).toHaveLength(1);
+    for (const r of results.filter((x) => x !== 'won')) expect(r).toMatch(new RegExp(`^${d} is in use by process \\d+ on `));
+    expect(readdirSync(d)).toEqual([]); // the winner's lock and its claim went with it
+  }, 60_000);
 });
 
 describe('temp files of killed writers', () => {

@@ -5,11 +5,11 @@
 // SIGKILL or a power cut; a lock left by a process that is gone is taken over.
 // Creating it is also the proof that the folder is writable, before any work.
 
-import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
-import { link, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { link, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -19,6 +19,8 @@ import { readFileUpTo, reason } from './atomic-write.ts';
 import { alive } from './run-dir.ts';
 
 export const LOCK_FILE = 'run.lock';
+/** The suffix of a takeover's claim file, `run.lock.<id>.takeover`. */
+const CLAIM = '.takeover';
 
 const Owner = t.type({ pid: IntAtLeast(1), host: t.string, started: t.string });
 type Owner = t.TypeOf<typeof Owner>;
@@ -51,21 +53,25 @@ const create = async (path: string, bytes: string): Promise<E.Either<string, 'cr
 };
 
 /**
- * Moves a stale lock aside and removes it, if it still is the one judged
- * stale; a lock that another run took over meanwhile is put back.
+ * Removes a stale lock, if this process is the one to take it over: the
+ * one that creates the claim file named for that very lock (its PID, host
+ * and start), so of the runs that found it stale at once exactly one
+ * removes it, and one that read it late cannot remove the lock that replaced
+ * it (the claim stays while the new lock does). 'removed', or 'busy' when
+ * another process is taking it over.
  */
-const takeOver = async (path: string, stale: Owner): Promise<boolean> => {
-  const aside = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await rename(path, aside);
-  } catch {
-    return true; // Gone already: removed by another run taking it over; try again.
-  }
-  const moved = await readOwner(aside);
-  const same = E.isRight(moved) && moved.right !== null && moved.right.pid === stale.pid && moved.right.started === stale.started;
-  if (!same) await link(aside, path).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-  return same;
+const takeOver = async (path: string, stale: Owner): Promise<E.Either<string, 'removed' | 'busy'>> => {
+  const id = createHash('sha256').update(`${stale.pid}\n${stale.host}\n${stale.started}`).digest('hex').slice(0, 16);
+  const claim = await create(`${path}.${id}${CLAIM}`, `${process.pid}\n`);
+  if (E.isLeft(claim) || claim.right === 'taken') return E.map((): 'busy' => 'busy')(claim);
+  await unlink(path).catch(() => undefined);
+  return E.right('removed');
+};
+
+/** The claims of taken-over locks beside `path`, removed with the lock that followed them. */
+const removeClaims = (path: string): void => {
+  const prefix = `${basename(path)}.`;
+  for (const f of readdirSync(dirname(path))) if (f.startsWith(prefix) && f.endsWith(CLAIM)) rmSync(join(dirname(path), f), { force: true });
 };
 
 export interface RunLock {
@@ -85,7 +91,7 @@ export const lockRunFolder = (dir: string): TE.TaskEither<string, RunLock> => as
   const me: Owner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   const bytes = JSON.stringify(me) + '\n';
   let note: string | null = null;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const made = await create(path, bytes);
     if (E.isLeft(made)) return made;
     if (made.right === 'created') {
@@ -93,7 +99,10 @@ export const lockRunFolder = (dir: string): TE.TaskEither<string, RunLock> => as
         process.removeListener('exit', release);
         try {
           // Only our own: a lock taken over after a (wrongly) judged death is the other run's.
-          if (readFileSync(path, 'utf8') === bytes) unlinkSync(path);
+          if (readFileSync(path, 'utf8') === bytes) {
+            unlinkSync(path);
+            removeClaims(path);
+          }
         } catch {
           // Already gone.
         }
@@ -110,7 +119,10 @@ export const lockRunFolder = (dir: string): TE.TaskEither<string, RunLock> => as
     if (o.pid !== process.pid && alive(o.pid)) {
       return E.left(`${dir} is in use by ${describe(o)}: one run per folder; wait for it to end, or stop it (if that PID is no training run, remove ${path})`);
     }
-    if (await takeOver(path, o)) note = `took over ${path} from ${describe(o)}, which is no longer running`;
+    const taken = await takeOver(path, o);
+    if (E.isLeft(taken)) return taken;
+    if (taken.right === 'removed') note = `took over ${path} from ${describe(o)}, which is no longer running`;
+    else await new Promise((resolve) => setTimeout(resolve, 50)); // Another run is taking it over: look again.
   }
-  return E.left(`${dir}: could not take its lock ${path} (other runs keep taking it)`);
+  return E.left(`${dir}: its lock ${path} is stale, but another process's takeover of it has not finished; if no run uses the folder, remove ${path} and ${path}.*${CLAIM}`);
 };
