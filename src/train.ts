@@ -1,7 +1,10 @@
 // The training program: `tsx src/train.ts [train|evaluate|predict|explain|export] [flags]`.
 // Everything fallible (flags, data files, checkpoints, writes) ends in one
-// clear line on stderr and exit code 2; Ctrl-C saves a checkpoint and stops.
+// clear line on stderr and exit code 2; Ctrl-C, SIGTERM, SIGHUP, SIGQUIT or a
+// launcher gone (src/program/stops.ts) saves a checkpoint and stops; output
+// that closes or fails stops the printing, not the work.
 
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -17,7 +20,7 @@ import { formatDataError } from './platform/idx-files.ts';
 import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
 import { MODEL_FILE_LIMIT } from './formats/limits.ts';
 import { take, type Images } from './training/batches.ts';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
+import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
 import { evaluateAsync } from './training/evaluate.ts';
 import { parallelGradients } from './platform/data-parallel.ts';
 import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
@@ -30,6 +33,12 @@ import { fitInBackground } from './platform/background-fit.ts';
 import { threadPlan, type ThreadPlan } from './platform/train-worker.ts';
 import { formatRobustness, robustness, type RobustnessReport } from './training/robustness.ts';
 import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
+import { lockRunFolder } from './platform/run-lock.ts';
+import { surviveOutputFailures } from './platform/output-guard.ts';
+import { exitStatus, listenForStops, stoppedBy, type StopRequest } from './program/stops.ts';
+import { shellQuote } from './program/shell-quote.ts';
+import { overflowIn } from './program/overflow.ts';
+import { toInput } from './pictures/preprocess.ts';
 import type { SeedParams } from './graph/index.ts';
 
 class Fatal extends Error {}
@@ -52,6 +61,9 @@ const loadWeights = async (path: string): Promise<SeedParams> => {
 const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
   const bytes = orFail(await readFileBytes(path, MODEL_FILE_LIMIT)());
   const c = decodeCheckpoint(bytes);
+  if (E.isLeft(c) && E.isRight(decodeWeights(bytes))) {
+    fail(`${path}: a weights file (the parameters alone, without the optimizer state and position a run needs); --resume takes a run's checkpoint.safetensors`);
+  }
   return E.isLeft(c) ? fail(`${path}: ${c.left}`) : c.right;
 };
 
@@ -103,27 +115,48 @@ const startingPoint = async (cmd: Extract<Command, { kind: 'train' }>): Promise<
   };
 };
 
+/** The line refusing `out` that holds files: a resume hint only when there is a checkpoint to resume. */
+const busyMessage = (out: string): string => {
+  const ck = join(out, 'checkpoint.safetensors');
+  return existsSync(ck)
+    ? `${out} already holds files; choose another --out, or continue that run with --resume ${shellQuote(ck)}`
+    : `${out} already holds files (and no checkpoint.safetensors to resume); choose another --out`;
+};
+
 /** A resumed run's own directory, or one this run creates (or finds empty) now, so no two runs share one. */
 const runDirectory = async (out: string | null, ownDir: string | null): Promise<string> => {
   if (out === null) return ownDir ?? orFail(await claimFreshDirectory(join('runs', timestamp()))());
   if (ownDir !== null && resolve(out) === resolve(ownDir)) return ownDir;
-  const busy = `${out} already holds files; choose another --out, or continue that run with --resume ${join(out, 'checkpoint.safetensors')}`;
-  orFail(await claimDirectory(out, busy)());
+  orFail(await claimDirectory(out, busyMessage(out))());
   return out;
 };
 
+/** Takes the run folder's lock (one run per folder; proves it writable), printing a takeover's note. */
+const lockFolder = async (dir: string): Promise<void> => {
+  const lock = orFail(await lockRunFolder(dir)());
+  if (lock.note !== null) console.error(`note: ${lock.note}`);
+};
+
 const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> => {
+  // From here on a signal or a lost launcher stops the run; one during start-up is honoured before the first step.
+  const stops = listenForStops();
   const start = await startingPoint(cmd);
   const config = start.config;
+  const ownDir = cmd.resume === null ? null : dirname(cmd.resume);
+  const resumesInPlace = ownDir !== null && (cmd.out === null || resolve(cmd.out) === resolve(ownDir));
+  // Refused at once, before loading data: a folder another run uses, or one this user cannot write.
+  if (resumesInPlace) await lockFolder(ownDir);
   const data = await loadData(cmd.dataDir);
   const trainSet = take(data.train, config.trainLimit);
   const testSet = take(data.test, config.testLimit);
   const steps = stepsPerEpoch(trainSet.count, config.batchSize);
-  if (start.state !== null && start.state.step > steps) {
-    fail(`${cmd.resume}: the checkpoint is at step ${start.state.step} of epoch ${start.state.epoch}, but an epoch of these ${trainSet.count} images has ${steps} steps (another --data-dir?)`);
+  if (start.state !== null) orFail(E.mapLeft((why: string) => `${cmd.resume}: ${why} (another --data-dir?)`)(checkPosition(start.state, steps, trainSet.count)));
+  const early = stops.early();
+  if (early !== null) {
+    console.error(`${stoppedBy(early)} before the run started; nothing written`);
+    return exitStatus(early);
   }
 
-  const ownDir = cmd.resume === null ? null : dirname(cmd.resume);
   const dir = await runDirectory(cmd.out, ownDir);
   const claimed = dir !== ownDir;
 
@@ -139,9 +172,9 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');
-  let signal: 'SIGINT' | 'SIGTERM' | null = null;
+  const resumeHint = `resume with: npx tsx src/train.ts --resume ${shellQuote(ckPath)}`;
+  let stop: StopRequest | null = null;
   let saving = false;
-  const exitCode = (): number => (signal === 'SIGTERM' ? 143 : 130);
   // A new directory gets its first checkpoint at once, created only if absent: this claims it against another run.
   const save = async (s: RunState<SeedParams>, exclusive = false): Promise<void> => {
     const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
@@ -152,17 +185,31 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
       saving = false;
     }
   };
-  if (claimed) await save(first, true);
-  // Temporary files of a save that was killed (SIGKILL, power loss) beside the checkpoint resumed from.
-  if (cmd.resume !== null) for (const f of orFail(await removeStaleTemps(cmd.resume)())) console.log(`removed ${f}, left by a save that was killed`);
+  if (claimed) {
+    await save(first, true);
+    await lockFolder(dir);
+  }
+  // Temporary files of a write that was killed (SIGKILL, power loss), the checkpoint's or a report's, in the
+  // folder resumed from (whose dead writers' files they are, wherever this run goes on).
+  if (ownDir !== null) for (const f of orFail(await removeStaleTemps(ownDir)())) console.log(`removed ${f}, left by a save that was killed`);
 
+  const stopped = (state: RunState<SeedParams>, r: StopRequest): number => {
+    console.log(`${stoppedBy(r)} at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
+    console.log(resumeHint);
+    return exitStatus(r);
+  };
+  const beforeRun = stops.early();
+  if (beforeRun !== null) return stopped(first, beforeRun);
+
+  // 'robustness': the run is finished and saved, its robustness table being computed; 'done': the table is in.
+  let phase: 'training' | 'robustness' | 'done' = 'training';
   // The run goes on in a worker thread; this thread only waits, so a signal is handled at once.
   const bar = progressBar(process.stdout);
   const started = performance.now();
   const run = fitInBackground({ config, plan, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
     onStep: (p) => bar.update(`epoch ${p.epoch}`, p.step, p.steps, p.step * config.batchSize, p.seconds),
     onRobustness: () => {
-      finishing = true;
+      phase = 'robustness';
     },
     onEpoch: async ({ metrics: m, state, evaluation }) => {
       bar.clear();
@@ -178,28 +225,27 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   // briefly holds this thread), so one keypress can arrive twice: a repeat within this window is that echo.
   const ECHO_MS = 500;
   let signalledAt = 0;
-  let finishing = false;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
-    if (signal !== null && performance.now() - signalledAt < ECHO_MS) return;
-    if (signal !== null && saving) {
+  stops.handle((r) => {
+    // A launcher lost after a signal (tsx dies of a SIGHUP sent to the group) is the same stop, never a second one.
+    if (stop !== null && (r.cause === 'launcher' || performance.now() - signalledAt < ECHO_MS)) return;
+    if (stop !== null && phase === 'done') return; // Only the last lines are left to print.
+    if (stop !== null && saving) {
       console.error(`\nstopped during the save; ${ckPath} is the one saved before`);
-      process.exit(exitCode());
+      process.exit(exitStatus(stop));
     }
-    if (signal !== null && finishing) {
+    if (stop !== null && phase === 'robustness') {
       console.error(`\nstopped; the run is finished and saved in ${ckPath}`);
-      process.exit(exitCode());
+      process.exit(exitStatus(stop));
     }
-    if (signal !== null) {
+    if (stop !== null) {
       console.error('\nstill finishing the step, then saving the checkpoint...');
       return;
     }
-    signal = sig;
+    stop = r;
     signalledAt = performance.now();
-    if (finishing) console.error('\nthe run is finished and saved; skipping the rest of the robustness table...');
+    if (phase === 'robustness') console.error('\nthe run is finished and saved; skipping the rest of the robustness table...');
     run.stop();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  });
   let result: FitResult<SeedParams>;
   let report: RobustnessReport | null;
   try {
@@ -207,16 +253,15 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   } finally {
     bar.clear();
   }
+  phase = 'done';
   const state = result.state;
   if (result.status === 'diverged') return fail(`training diverged: ${result.reason}; last good checkpoint kept at ${ckPath}`);
   if (result.status === 'stopped') {
-    if (signal !== null) {
+    if (stop !== null) {
       await save(state);
-      console.log(`${signal === 'SIGTERM' ? 'terminated' : 'interrupted'} at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
-      console.log(`resume with: npx tsx src/train.ts --resume ${ckPath}`);
-      return exitCode();
+      return stopped(state, stop);
     }
-    console.log(`stopped after epoch ${state.epoch - 1} (${state.epoch} of ${config.epochs} done, --stop-after ${cmd.stopAfter}); resume with: npx tsx src/train.ts --resume ${ckPath}`);
+    console.log(`stopped after epoch ${state.epoch - 1} (${state.epoch} of ${config.epochs} done, --stop-after ${cmd.stopAfter}); ${resumeHint}`);
     return 0;
   }
   const last = result.evaluation;
@@ -228,7 +273,8 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
     orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'))());
   }
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg${report === null ? '' : ', robustness.json'}`);
-  return signal === null ? 0 : exitCode();
+  const late: StopRequest | null = stop;
+  return late === null ? 0 : exitStatus(late);
 };
 
 /** The test split alone (evaluate needs nothing else), checked as loadData checks it. */
@@ -253,6 +299,7 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   const options = { kernels, ...(predict === undefined ? {} : { predict }) };
   try {
     const r = await evaluateAsync(INFERENCE_NET, params, test, options);
+    if (!Number.isFinite(r.loss)) fail(`${cmd.checkpoint}: ${overflowIn(INFERENCE_NET, params, toInput(test.pixels.subarray(0, 784)), kernels) ?? `the loss is ${r.loss}`}`);
     console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
     console.log(formatConfusion(r.confusion));
     if (cmd.robustness) {
@@ -274,6 +321,8 @@ const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promi
 
 const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
+  const overflow = overflowIn(INFERENCE_NET, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
+  if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
   for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels))())) console.log(l);
   return 0;
 };
@@ -287,6 +336,10 @@ const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise
 };
 
 const main = async (): Promise<number> => {
+  // A closed pipe (`| head`), a full disk or a hung-up terminal stops the printing, never the work.
+  surviveOutputFailures((f) => {
+    if (f.stream === 'stdout' && f.code !== 'EPIPE') console.error(`note: standard output failed (${f.why}); going on without printing there`);
+  });
   const parsed = parseCommand(process.argv.slice(2), availableParallelism());
   if (E.isLeft(parsed)) {
     console.error(`error: ${parsed.left}`);

@@ -4,12 +4,14 @@
 // percent-escape is a 400, every response says nosniff and the page's
 // Content-Security-Policy (which the page satisfies in chromium), the data
 // files are streamed or compressed once rather than read whole per request,
-// a rebuild is swapped in whole under a running server, and `npm run demo`'s
-// --port is an integer 0-65535 in plain decimal.
+// a rebuild is swapped in whole under a running server, methods other than
+// GET and HEAD get 405, a directory 404 (never an empty reply), and `npm run
+// demo`'s --port is an integer 0-65535 in plain decimal.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +156,43 @@ const demo = (args: readonly string[]): Promise<{ code: number | null; stderr: s
       resolve({ code, stderr });
     });
   });
+
+/** One request of any method, raw over a socket, so nothing in Node's client shapes it; the whole reply as text ('' if none). */
+const raw = (method: string, path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
+    let reply = '';
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString('latin1');
+    });
+    socket.on('end', () => resolve(reply));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', reject);
+  });
+
+describe('demo server: methods and directories', () => {
+  it('answers every method but GET and HEAD with 405 and Allow: GET, HEAD; CONNECT too; never an empty reply', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND']) {
+      const r = await raw(method, '/');
+      expect(r, method).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+      expect(r.toLowerCase(), method).toContain('\r\nallow: get, head\r\n');
+      expect(r, method).not.toContain('<html');
+    }
+    const connectReply = await raw('CONNECT', `127.0.0.1:${port}`);
+    expect(connectReply).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    expect(connectReply.toLowerCase()).toContain('\r\nallow: get, head\r\n');
+    expect(await raw('HEAD', '/')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect((await get('/')).status).toBe(200);
+  });
+
+  it('answers a directory with 404, with or without its slash', async () => {
+    for (const path of ['/assets', '/assets/', '/assets/.']) {
+      const r = await raw('GET', path);
+      expect(r, path).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+      expect(r, path).toMatch(/\r\n\r\nnot found$/);
+    }
+  });
+});
 
 describe('npm run demo --port', () => {
   it('takes an integer 0-65535 in plain decimal digits, given once; anything else is one line and exit 2', async () => {

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeF
 import { jsKernels } from '../src/ops/kernels/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
@@ -114,8 +115,9 @@ describe('predict files', () => {
     expect(await predictFiles(net, params, [big], null, jsKernels)()).toEqual(E.left(`cannot read ${big}: more than 64 MiB, the limit for a PNG file`));
     const wide = join(dir, 'wide.png');
     const bytes = encodePng(createRaster(1, 1));
-    new DataView(bytes.buffer).setUint32(16, 20000); // IHDR width (the CRC is not checked before the size)
+    new DataView(bytes.buffer).setUint32(16, 20000); // IHDR width
     new DataView(bytes.buffer).setUint32(20, 20000);
+    new DataView(bytes.buffer).setUint32(29, crc32(bytes.subarray(12, 29))); // the chunk's CRC, over its type and data
     writeFileSync(wide, bytes);
     expect(await explainFile(net, params, wide, join(dir, 'out'), jsKernels)()).toEqual(
       E.left(`${wide}: unreadable PNG: image is 20000x20000 pixels, more than 4096x4096, the limit`),

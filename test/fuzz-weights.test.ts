@@ -27,7 +27,8 @@ const params: SeedParams = networkFor(config).init(key(1), MNIST_SHAPE);
 const metrics = (epoch: number): EpochMetrics => ({
   epoch, lr: 1e-3, trainLoss: 0.5, trainAccuracy: 0.9, testLoss: 0.4, testAccuracy: 0.91, seconds: 2, imagesPerSecond: 3000,
 });
-const state = { params, opt: optimizerFor(config).init(params), epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25, history: [metrics(0), metrics(1)] };
+// Adam's step count: two finished epochs of 30 steps and 17 of the third.
+const state = { params, opt: { ...optimizerFor(config).init(params), t: tensor([1], Float32Array.of(77)) }, epoch: 2, step: 17, lossSum: 12.5, correct: 900, seconds: 3.25, history: [metrics(0), metrics(1)] };
 const checkpoint = ((): Uint8Array => {
   const b = encodeCheckpoint({ config, state });
   if (E.isLeft(b)) throw new Error(b.left);

@@ -111,7 +111,7 @@ describe('bad IDX files: the message names the file and what is wrong', () => {
   it('missing file, or a directory where a file should be', async () => {
     expect(await fails(readLabels(join(d, 'nope')))).toMatch(/nope: no such file/);
     mkdirSync(join(d, 'sub'));
-    expect(await fails(readLabels(join(d, 'sub')))).toMatch(/sub: is a directory/);
+    expect(await fails(readLabels(join(d, 'sub')))).toMatch(/sub: is not a regular file \(a directory\)/);
   });
 });
 

@@ -149,9 +149,9 @@ describe('png', () => {
     expect(decodePng(pngFile({ width: 0, height: 5 }, []))).toEqual(E.left('unreadable PNG: image is 0x5 pixels'));
     // Within the sides, but twice the image data of a 4096x4096 8-bit RGBA picture: refused by MAX_PNG_DATA_BYTES, from the header.
     expect(decodePng(pngFile({ width: 4096, height: 4096, depth: 16, colour: 6 }, []))).toEqual(E.left(
-      'unreadable PNG: a 4096x4096 16-bit RGBA image holds 134221824 bytes of image data, more than 67112960 (a 4096x4096 8-bit RGBA image\'s), the limit',
+      'unreadable PNG: a 4096x4096 16-bit RGBA image holds 134221824 bytes of image data, more than 67116544 (an interlaced 4096x4096 8-bit RGBA image\'s), the limit',
     ));
-    expect(MAX_PNG_DATA_BYTES).toBe(4096 * (1 + 4 * 4096));
+    expect(MAX_PNG_DATA_BYTES).toBe(4096 * 4096 * 4 + 7680);
   });
 
   it('refuses broken structure: a missing IHDR, IDAT or IEND, an impossible colour type or depth, corrupt zlib data', () => {

@@ -29,10 +29,14 @@ export const MAX_PNG_SIDE = 4096;
 
 /**
  * The most image data a PNG may decompress to: that of a 4096x4096 8-bit RGBA
- * picture (each row a filter byte and 4 bytes a pixel). A 16-bit RGBA picture
- * of that size would need twice as much, and pngjs about 700 MiB to decode it.
+ * picture, interlaced (4 bytes a pixel, and a filter byte for each row of
+ * Adam7's seven passes: 15/8 of the rows of a plain one), so every colour
+ * type at 8 bits or fewer is read up to 4096x4096, interlaced or not. A
+ * 16-bit RGBA picture of that size would need twice as much, and pngjs about
+ * 700 MiB to decode it: 16-bit RGB and RGBA pictures are read up to this
+ * much data (about 2896x2896 RGBA).
  */
-export const MAX_PNG_DATA_BYTES = MAX_PNG_SIDE * (1 + 4 * MAX_PNG_SIDE);
+export const MAX_PNG_DATA_BYTES = 4 * MAX_PNG_SIDE * MAX_PNG_SIDE + (15 * MAX_PNG_SIDE) / 8;
 
 /** The largest PNG file read. */
 export const MAX_PNG_FILE_BYTES = 64 * 2 ** 20;

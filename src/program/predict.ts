@@ -69,8 +69,13 @@ export const predictFiles = <P extends Tree>(
         TE.chainFirst((input) =>
           saveDir === null ? TE.right(undefined) : pipe(makeDirectory(saveDir), TE.chain(() => writeFileAtomic(join(saveDir, names[i]!), encodePng(grayRaster(input))))),
         ),
-        TE.map((input) => {
-          const top = Array.from(classify(net, params, input, kernels), (probability, label) => ({ label, probability }))
+        TE.chainEitherK((input) => {
+          const probabilities = classify(net, params, input, kernels);
+          return probabilities.every(Number.isFinite) ? E.right({ input, probabilities })
+            : E.left(`${file}: the network's output is not finite: the weights overflow float32 on this picture`);
+        }),
+        TE.map(({ input, probabilities }) => {
+          const top = Array.from(probabilities, (probability, label) => ({ label, probability }))
             .sort((a, b) => b.probability - a.probability)
             .slice(0, 3);
           return [...blankWarning(file, input), `${file}: ` + top.map((t) => `${t.label} (${(100 * t.probability).toFixed(1)}%)`).join(', ')];

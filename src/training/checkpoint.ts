@@ -63,6 +63,39 @@ const consistent = (m: Meta): Result<Meta> => {
 };
 
 
+/** Float32 holds every whole number up to 2^24 exactly; a step count past it would no longer count. */
+const MAX_EXACT_COUNT = 2 ** 24;
+
+/** Adam's step count, if the optimizer has one. */
+const stepCount = (opt: Tree): number | null => {
+  const t = (opt as { readonly t?: Tensor }).t;
+  return t === undefined ? null : t.data[0]!;
+};
+
+/**
+ * Adam's step count must be a whole number of steps, at least those the
+ * position implies (each finished epoch had one or more, the current one
+ * `step`): a negative, fractional or huge count corrupts every later update
+ * (a count of -1 divides by zero at once).
+ */
+const soundStepCount = (t: number | null, m: Meta): Result<void> =>
+  t === null || (Number.isInteger(t) && t >= m.epoch + m.step && t <= MAX_EXACT_COUNT)
+    ? E.right(undefined)
+    : E.left(`Adam's step count opt.t is ${t}, not a whole number from ${m.epoch + m.step} (epoch ${m.epoch}, step ${m.step}) to ${MAX_EXACT_COUNT}`);
+
+/**
+ * Where a loaded run stands, checked against the data it resumes on, whose
+ * epochs have `steps` steps (of `count` images): its step inside an epoch,
+ * and Adam's step count equal to the steps taken.
+ */
+export const checkPosition = (state: RunState<SeedParams>, steps: number, count: number): Result<void> => {
+  if (state.step > steps) return E.left(`the checkpoint is at step ${state.step} of epoch ${state.epoch}, but an epoch of these ${count} images has ${steps} steps`);
+  const t = stepCount(state.opt);
+  const taken = state.epoch * steps + state.step;
+  return t === null || t === taken ? E.right(undefined)
+    : E.left(`Adam's step count opt.t is ${t}, but epoch ${state.epoch}, step ${state.step} of ${steps}-step epochs make ${taken} steps`);
+};
+
 /** A training run that can resume: its config and where it stands. */
 export interface Checkpoint {
   readonly config: TrainConfig;
@@ -132,6 +165,7 @@ export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
       return pipe(
         expectTensors(file.tensors, expected),
         E.chainFirst(() => soundTensors(file.tensors)),
+        E.chainFirst(() => soundStepCount(file.tensors.get('opt.t')?.data[0] ?? null, meta)),
         E.map(() => {
           const get = (name: string): Tensor => file.tensors.get(name)!;
           const state: RunState<SeedParams> = {
