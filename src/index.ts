@@ -93,7 +93,7 @@ export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './training/
 // Pictures: digits in, rasters and charts out.
 export { preprocess, preprocessGray, toGray, toInput, type RgbaImage } from './pictures/preprocess.ts';
 export {
-  digitRaster, filtersRaster, mapsRaster, saliencyRaster, tilesRaster, paramRaster, vectorRaster, layerRaster, tileAt, tileBox, shortNumber, MAP_LAYERS,
+  digitRaster, filtersRaster, mapsRaster, saliencyRaster, tilesRaster, paramRaster, vectorRaster, layerRaster, tileAt, tileBox, layerIndexAt, paramIndexAt, shortNumber, MAP_LAYERS,
   type TileLayout, type TileRaster,
 } from './pictures/maps.ts';
 export { predictionGrid, confusionMatrixRaster, type GridOptions } from './pictures/grid.ts';

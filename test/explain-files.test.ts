@@ -37,9 +37,9 @@ describe('explain pictures', () => {
     for (const [name, r] of pictures) expect(nonBlank(r.rgba), name).toBe(true);
     const byName = new Map(pictures);
     expect(byName.get('input.png')!.width).toBe(28 * 8);
-    // relu1: 16 channels of 28x28 at scale 2, 8 per row, each framed (1 pixel) and numbered (9 pixels) with 4-pixel gaps, the colour scale under them (24 pixels).
+    // relu1: 16 channels of 28x28 at scale 2, 8 per row, each framed (1 pixel) and numbered (9 pixels) with 4-pixel gaps, the colour scale under them (31 pixels).
     expect(byName.get('relu1.png')!.width).toBe(8 * 58 + 7 * 4);
-    expect(byName.get('relu1.png')!.height).toBe(2 * (9 + 58) + 4 + 24);
+    expect(byName.get('relu1.png')!.height).toBe(2 * (9 + 58) + 4 + 31);
   });
 
   it('writes them as PNG files and names the predicted class', async () => {

@@ -13,7 +13,7 @@ const FRAME: Rgb = [170, 170, 170];
 const INK: Rgb = [90, 90, 90];
 /** Tiles at least this wide get a frame and their channel number above them. */
 const FRAMED = 14;
-const LEGEND_H = 6 + 8 + 3 + GLYPH_HEIGHT;
+const LEGEND_H = 6 + 8 + 3 + 2 * GLYPH_HEIGHT;
 
 /** Pixel (x, y) = base + (to - base) * a, per channel, for a in [0, 1]. */
 const mix = (r: Raster, x: number, y: number, base: number, to: Rgb, a: number): void => {
@@ -73,7 +73,7 @@ export const shortNumber = (v: number): string => {
 
 /** The colour scale under the tiles: white to black from 0 to the range, or blue through white (0) to red. */
 const drawLegend = (r: Raster, y: number, range: number, signed: boolean): void => {
-  const w = Math.min(r.width, 180);
+  const w = Math.min(r.width, 240);
   for (let x = 0; x < w; x++) {
     const t = x / Math.max(1, w - 1);
     for (let k = 0; k < 8; k++) {
@@ -84,9 +84,9 @@ const drawLegend = (r: Raster, y: number, range: number, signed: boolean): void 
   strokeRect(r, 0, y + 6, w, 8, FRAME);
   const ty = y + 6 + 8 + 3;
   const lo = signed ? shortNumber(-range) : '0', hi = signed ? `+${shortNumber(range)}` : shortNumber(range);
-  drawText(r, lo, 0, ty, INK);
-  if (signed) drawTextCentered(r, '0', w / 2, ty, INK);
-  drawText(r, hi, w - textWidth(hi), ty, INK);
+  drawText(r, lo, 0, ty, INK, 2);
+  if (signed) drawTextCentered(r, '0', w / 2, ty, INK, 2);
+  drawText(r, hi, w - textWidth(hi, 2), ty, INK, 2);
 };
 
 /**
@@ -96,18 +96,19 @@ const drawLegend = (r: Raster, y: number, range: number, signed: boolean): void 
  * largest value of the whole layer so tiles compare. Gradients, filters and
  * other signed values: red positive, blue negative, white zero, scaled by
  * the largest magnitude. Tiles of 14 pixels or more are framed and
- * numbered; the layout says where each value sits.
+ * numbered; the layout says where each value sits. Without `decorate`: no
+ * frames, numbers or colour scale (a thumbnail).
  */
-export const tilesRaster = (t: Tensor, cols: number, scale: number, signed = false): TileRaster => {
+export const tilesRaster = (t: Tensor, cols: number, scale: number, signed = false, decorate = true): TileRaster => {
   const [, h, w, c] = t.shape as [number, number, number, number];
   const rows = Math.ceil(c / cols);
   const tw = w * scale, th = h * scale;
-  const framed = tw >= FRAMED && th >= 4;
+  const framed = decorate && tw >= FRAMED && th >= 4;
   const labels = framed && tw >= textWidth(String(c - 1)) + 2;
   const f = framed ? 1 : 0, gap = framed ? 4 : 1, label = labels ? GLYPH_HEIGHT + 2 : 0;
   const dx = tw + 2 * f + gap, dy = th + 2 * f + gap + label;
-  const width = Math.max(cols * dx - gap, 180);
-  const r = createRaster(width, rows * dy - gap + LEGEND_H);
+  const width = cols * dx - gap;
+  const r = createRaster(decorate ? Math.max(width, 240) : width, rows * dy - gap + (decorate ? LEGEND_H : 0));
   let top = 0;
   for (let i = 0; i < h * w * c; i++) top = Math.max(top, signed ? Math.abs(t.data[i]!) : t.data[i]!);
   const norm = top > 0 ? 1 / top : 0;
@@ -124,7 +125,7 @@ export const tilesRaster = (t: Tensor, cols: number, scale: number, signed = fal
       }
     }
   }
-  drawLegend(r, rows * dy - gap, top, signed);
+  if (decorate) drawLegend(r, rows * dy - gap, top, signed);
   return Object.assign(r, { layout: { cols, count: c, h, w, scale, x0, y0, dx, dy, range: top, signed } });
 };
 
@@ -133,9 +134,9 @@ export const MAP_LAYERS = ['relu1', 'pool1', 'relu2', 'pool2', 'relu3'] as const
 
 /**
  * One layer's maps [n, h, w, c] (or their gradients, `signed`), laid out the
- * same for the page and `explain`: 8 or 16 tiles a row, about 56 pixels each.
+ * same for the page and `explain`: 8 tiles a row (16 past 32 channels), about 56 pixels each.
  */
-export const mapsRaster = (t: Tensor, signed = false): TileRaster => tilesRaster(t, t.shape[3]! <= 16 ? 8 : 16, Math.max(2, Math.round(56 / t.shape[1]!)), signed);
+export const mapsRaster = (t: Tensor, signed = false): TileRaster => tilesRaster(t, t.shape[3]! <= 32 ? 8 : 16, Math.max(2, Math.round(56 / t.shape[1]!)), signed);
 
 /** First-layer HWIO filters [kh, kw, 1, o]: in memory one [1, kh, kw, o] image of o channels. */
 export const filtersRaster = (w: Tensor): TileRaster => tilesRaster(reshape(w, [1, w.shape[0]!, w.shape[1]!, w.shape[3]!]), 8, 12, true);
@@ -174,6 +175,22 @@ export const vectorRaster = (values: ArrayLike<number>, signed = false): TileRas
   const data = new Float64Array(w * h);
   for (let i = 0; i < k; i++) data[i] = values[i]!;
   return tilesRaster({ shape: [1, h, w, 1], data }, 1, Math.min(24, Math.max(4, Math.floor(240 / w))), signed);
+};
+
+/** The index (batch axis first, example 0) of the value at `pick` in a {@link layerRaster} of a tensor shaped `shape`; null past its end. */
+export const layerIndexAt = (shape: readonly number[], l: TileLayout, pick: { readonly tile: number; readonly y: number; readonly x: number }): number[] | null => {
+  if (shape.length === 4) return [0, pick.y, pick.x, pick.tile];
+  const i = pick.y * l.w + pick.x;
+  return i < shape[shape.length - 1]! ? [0, i] : null;
+};
+
+/** The index of the entry at `pick` in a {@link paramRaster} of a parameter shaped `shape`; null past its end. */
+export const paramIndexAt = (shape: readonly number[], l: TileLayout, pick: { readonly tile: number; readonly y: number; readonly x: number }): number[] | null => {
+  if (shape.length === 4) return shape[2] === 1 ? [pick.y, pick.x, 0, pick.tile] : [pick.y, pick.x, Math.floor(pick.tile / shape[3]!), pick.tile % shape[3]!];
+  if (shape.length === 3) return [pick.y, pick.x, pick.tile];
+  const i = pick.y * l.w + pick.x;
+  if (i >= shape[0]!) return null;
+  return shape.length === 2 ? [i, pick.tile] : [i];
 };
 
 /** A layer's values (or gradients, `signed`) for example 0: maps for [n, h, w, c], a {@link vectorRaster} for [n, k]. */
