@@ -274,7 +274,7 @@ const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promi
 
 const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
-  for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels))())) console.log(l);
+  for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
   return 0;
 };
 

@@ -4,7 +4,7 @@
 // page paints the same rasters onto its canvases.
 
 import { reshape, type Tensor } from '../core/tensor.ts';
-import { createRaster, drawText, drawTextCentered, GLYPH_HEIGHT, strokeRect, textWidth, type Raster, type Rgb } from './raster.ts';
+import { createRaster, drawText, drawTextCentered, GLYPH_HEIGHT, strokeRect, textHeight, textWidth, type Raster, type Rgb } from './raster.ts';
 
 const BLACK: Rgb = [0, 0, 0];
 const POSITIVE: Rgb = [215, 25, 28];
@@ -226,4 +226,13 @@ export const saliencyRaster = (pixels: ArrayLike<number>, gradient: ArrayLike<nu
     }
   }
   return r;
+};
+
+/** A picture with a line of text above it (for files that travel alone, into slides): the 5x7 font at twice its size. */
+export const titled = (r: Raster, title: string): Raster => {
+  const top = textHeight(2) + 8;
+  const out = createRaster(Math.max(r.width, textWidth(title, 2) + 8), r.height + top);
+  drawText(out, title, 4, 4, BLACK, 2);
+  for (let y = 0; y < r.height; y++) out.rgba.set(r.rgba.subarray(y * r.width * 4, (y + 1) * r.width * 4), ((y + top) * out.width) * 4);
+  return out;
 };
