@@ -234,6 +234,12 @@ describe.skipIf(!HAVE_BROWSER)('demo page', () => {
     // The server's COOP and COEP make the page cross-origin isolated, so the steps run on a gradient worker per core.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.locator('#train-status').evaluate((el) => (el as HTMLElement).dataset.threads)).toBe(String(Math.min(4, availableParallelism())));
+    // Per layer, gradient and update sizes as curves (one point a second).
+    for (const chart of ['grad-chart', 'ratio-chart']) {
+      for (const layer of ['conv1', 'conv2', 'conv3', 'dense1', 'dense2']) {
+        await expect.poll(() => page.locator(`#${chart} g.series[data-name="${layer}"] polyline`).count(), { message: `${chart} ${layer}`, timeout: 10_000 }).toBe(1);
+      }
+    }
     await page.locator('#stop').click();
     await expect.poll(() => page.locator('#resume').isEnabled()).toBe(true);
     await page.locator('#train-panel').screenshot({ path: `${SHOTS}/training.png` });

@@ -359,6 +359,15 @@ const buttons = (training: boolean, canResume: boolean): void => {
 };
 
 // The library's chart (as the CLI's loss.svg and accuracy.svg): loss and accuracy each on their own axes, with ticks.
+/** Per weight tensor (the biases follow their weights), log10 of its gradient and update sizes over the epochs. */
+const healthPoints = new Map<string, { grad: Point[]; ratio: Point[] }>();
+const LAYER_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
+const drawHealth = (): void => {
+  const series = (which: 'grad' | 'ratio') => [...healthPoints].map(([path, h], k) => ({ name: path.replace('.w', ''), color: LAYER_COLORS[k % LAYER_COLORS.length]!, points: h[which] }));
+  $('grad-chart').innerHTML = curvesSvg(series('grad'), { title: 'mean |dLoss/dw| per layer', xLabel: 'epoch', yLabel: 'log10 mean |gradient|', height: 260 });
+  $('ratio-chart').innerHTML = curvesSvg(series('ratio'), { title: 'update / weight per step', xLabel: 'epoch', yLabel: 'log10 (mean |Δw| / mean |w|)', height: 260 });
+};
+
 const drawTraining = (): void => {
   $('loss-chart').innerHTML = curvesSvg([{ name: 'train loss', color: '#d2562c', points: lossPoints }],
     { title: 'training loss', xLabel: 'epoch', yLabel: 'loss', height: 260 });
@@ -373,7 +382,9 @@ $('train').addEventListener('click', () => {
   lossPoints.length = 0;
   accPoints.length = 0;
   testPoints.length = 0;
+  healthPoints.clear();
   drawTraining();
+  drawHealth();
   buttons(true, false);
   following = true;
   send({ kind: 'train', epochs: epochsPlanned, seed: Date.now() % 1_000_000 });
@@ -435,6 +446,14 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const at = m.epoch + m.step / m.steps;
       lossPoints.push({ x: at, y: m.loss });
       accPoints.push({ x: at, y: m.accuracy });
+      for (const h of m.health ?? []) {
+        if (!h.path.endsWith('.w')) continue;
+        const p = healthPoints.get(h.path) ?? { grad: [], ratio: [] };
+        p.grad.push({ x: at, y: Math.log10(h.gradMeanAbs) });
+        p.ratio.push({ x: at, y: Math.log10(h.updateRatio) });
+        healthPoints.set(h.path, p);
+      }
+      if (m.health !== undefined) drawHealth();
       drawTraining();
       const p = unpack(m.params);
       drawFilters($('train-filters'), p);
@@ -472,4 +491,5 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
 };
 
 drawTraining();
+drawHealth();
 render();
