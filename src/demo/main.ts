@@ -10,6 +10,7 @@ import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
 import { preprocess, toInput } from '../pictures/preprocess.ts';
 import { networkFor } from '../training/recipe.ts';
+import { argmaxRows } from '../training/batches.ts';
 import { MAX_MODEL_FILE_BYTES } from '../formats/limits.ts';
 import { decodeWeights, encodeWeights } from '../training/weights.ts';
 import { createPad, inkExtent } from './pad.ts';
@@ -127,9 +128,9 @@ const render = (): void => {
   }
   paint($('seen'), digitRaster(input, 4));
   const x = toInput(input);
-  const probs = softmax(predict(net, params, x, { kernels })).out.data;
-  let top = 0;
-  for (let c = 1; c < 10; c++) if (probs[c]! > probs[top]!) top = c;
+  const logits = predict(net, params, x, { kernels });
+  const probs = softmax(logits).out.data;
+  const top = argmaxRows(logits)[0]!;
   const cls = chosen ?? top;
   const truth = label ?? top;
   $('prediction').textContent = `${top} (${(100 * probs[top]!).toFixed(1)}%)`;
@@ -248,11 +249,9 @@ $('teach').addEventListener('click', () => {
   const { x, truth } = current;
   const s = sgdStep(net, params, { x, labels: [truth] }, lr, { kernels });
   const after = softmax(s.after.logits).out.data;
-  let top = 0;
-  for (let c = 1; c < 10; c++) if (after[c]! > after[top]!) top = c;
+  const top = argmaxRows(s.after.logits)[0]!;
   const before = current.probs;
-  let topBefore = 0;
-  for (let c = 1; c < 10; c++) if (before[c]! > before[topBefore]!) topBefore = c;
+  const topBefore = argmaxRows(s.before.logits)[0]!;
   const base = ($('model-name').textContent ?? '').replace(/ \+ \d+ SGD steps? on your drawing$/, '');
   const line = `lr ${lr}: loss for label ${truth} ${num(s.before.loss)} → ${num(s.after.loss)}; p[${truth}] ${(100 * before[truth]!).toFixed(1)}% → ${(100 * after[truth]!).toFixed(1)}%; prediction ${topBefore} → ${top}`;
   taught.push({ params, name: $('model-name').textContent ?? '', line });

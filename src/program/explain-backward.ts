@@ -11,6 +11,7 @@ import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
 import { layerRaster, paramRaster, titled } from '../pictures/maps.ts';
 import { toInput } from '../pictures/preprocess.ts';
+import { argmaxRows } from '../training/batches.ts';
 import type { Raster } from '../pictures/raster.ts';
 
 /** What `explain --backward` adds: the label (null: the prediction) and the step's learning rate. */
@@ -28,12 +29,6 @@ const stats = (t: Tensor) => {
   return { maxAbs: max, meanAbs: sum / t.data.length };
 };
 
-const argmax = (p: ArrayLike<number>): number => {
-  let top = 0;
-  for (let c = 1; c < p.length; c++) if (p[c]! > p[top]!) top = c;
-  return top;
-};
-
 /** The backward pictures and the report of one input. */
 export const backwardPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, options: BackwardOptions, kernels: Kernels): {
   readonly report: Record<string, unknown>;
@@ -41,7 +36,7 @@ export const backwardPictures = (net: SeedNetwork, params: SeedParams, input: Ui
 } => {
   const x = toInput(input);
   const logits = net.apply(params, x, { kernels }).out;
-  const prediction = argmax(softmax(logits).out.data);
+  const prediction = argmaxRows(logits)[0]!;
   const label = options.label ?? prediction;
   const bt = backwardTrace(net, params, x, [label], { kernels });
   const step = sgdStep(net, params, { x, labels: [label] }, options.lr, { kernels });
@@ -70,7 +65,7 @@ export const backwardPictures = (net: SeedNetwork, params: SeedParams, input: Ui
       lr: options.lr,
       lossBefore: step.before.loss,
       lossAfter: step.after.loss,
-      predictionAfter: argmax(after),
+      predictionAfter: argmaxRows(step.after.logits)[0]!,
       probabilitiesAfter: after,
       updates: Object.fromEntries(leaves(step.update).map(([path, u]) => {
         const s = stats(u);
