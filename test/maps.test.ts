@@ -15,7 +15,7 @@ describe('map pictures', () => {
   it('find the value under any pixel of its block, and nothing between tiles', () => {
     const r = mapsRaster(ramp([1, 7, 7, 20], (i) => i));
     const l = r.layout;
-    expect([l.cols, l.count, l.h, l.w, l.scale]).toEqual([16, 20, 7, 7, 8]);
+    expect([l.cols, l.count, l.h, l.w, l.scale]).toEqual([8, 20, 7, 7, 8]);
     for (const [tile, y, x] of [[0, 0, 0], [3, 6, 2], [17, 4, 6], [19, 6, 6]] as const) {
       const b = tileBox(l, tile, y, x);
       for (const [px, py] of [[b.x, b.y], [b.x + b.w - 1, b.y + b.h - 1]] as const) expect(tileAt(l, px, py)).toEqual({ tile, y, x });
