@@ -5,7 +5,7 @@
 // test-set mistakes.
 
 import * as E from 'fp-ts/lib/Either.js';
-import { backwardTrace, explainValue, predict, saliency, sgdStep, type SeedParams } from '../graph/index.ts';
+import { backwardTrace, explainValue, predict, saliency, sgdStep, trace, type SeedParams } from '../graph/index.ts';
 import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
 import { preprocess, toInput } from '../pictures/preprocess.ts';
@@ -185,9 +185,10 @@ for (const name of MAP_LAYERS) {
   pickable(canvas, `${name} maps`, (p) => {
     insideView = () => {
       if (params === null || input === null) return;
+      // Each layer's input is the output before it (the network's input for the first).
       const x = toInput(input);
-      const bt = backwardTrace(net, params, x, [0], { kernels });
-      const byName = new Map(bt.layers.map((l) => [l.name, l] as const));
+      const outs = trace(net, params, x, { kernels });
+      const byName = new Map(outs.map((o, i) => [o.name, { input: i === 0 ? x : outs[i - 1]!.out, out: o.out }] as const));
       const out = byName.get(name)!.out;
       const at = layerIndexAt(out.shape, layoutOf(canvas)!, p);
       if (at === null) return;
