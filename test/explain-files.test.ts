@@ -79,7 +79,7 @@ describe('explain pictures', () => {
     expect(report.step.lossAfter).toBeLessThan(report.step.lossBefore);
     expect(report.layers.map((l: { name: string }) => l.name)).toEqual(Object.keys(net.layers).filter((n) => n !== 'flatten'));
     for (const f of report.files) expect(files).toContain(f);
-    for (const name of ['backward-conv2.png', 'grad-conv2.w.png', 'grad-add2.b.png', 'grad-dense1.w.png', 'update-dense2.b.png']) expect(files).toContain(name);
+    for (const name of ['backward-conv2.png', 'grad-conv2.w.png', 'grad-add2.b.png', 'grad-dense1.w.png', 'update-dense2.b.png', 'step.png']) expect(files).toContain(name);
     expect(files.filter((f) => f.startsWith('update-'))).toHaveLength(10);
     expect(Object.keys(report.step.updates)).toHaveLength(10);
     // Fresh biases are zero, so they have no ratio; the weights do.

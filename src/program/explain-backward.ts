@@ -1,7 +1,8 @@
 // `explain --backward`: the page's backward pass and one teaching step as
 // files, for a terminal and for slides: dLoss/dOut of every layer and
 // dLoss/dParams of every parameter (PNG), the update one SGD step on the
-// picture would make (PNG), and a report of the numbers (JSON).
+// picture would make and its effect on the probabilities (PNG), and a
+// report of the numbers (JSON).
 
 import type { Tensor } from '../core/tensor.ts';
 import { explainLoss } from '../graph/arithmetic.ts';
@@ -9,10 +10,10 @@ import { backwardTrace, sgdStep, type SeedNetwork, type SeedParams } from '../gr
 import { leaves } from '../graph/tree.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
-import { layerRaster, paramRaster, titled } from '../pictures/maps.ts';
+import { layerRaster, paramRaster, shortNumber, titled } from '../pictures/maps.ts';
 import { toInput } from '../pictures/preprocess.ts';
 import { argmaxRows } from '../training/batches.ts';
-import type { Raster } from '../pictures/raster.ts';
+import { BLACK, createRaster, drawText, drawTextCentered, fillRect, GRAY, RED, textHeight, type Raster, type Rgb } from '../pictures/raster.ts';
 
 /** What `explain --backward` adds: the label (null: the prediction) and the step's learning rate. */
 export interface BackwardOptions {
@@ -27,6 +28,28 @@ const stats = (t: Tensor) => {
     sum += Math.abs(v);
   }
   return { maxAbs: max, meanAbs: sum / t.data.length };
+};
+
+const BLUE: Rgb = [74, 120, 194];
+
+/** step.png: the ten probabilities before and after the step as bars, the label's in red, under the step's numbers. */
+const stepRaster = (lines: readonly string[], before: readonly number[], after: readonly number[], label: number): Raster => {
+  const s = 2, line = textHeight(s) + 8, barH = 120, col = 44, m = 12;
+  const chartTop = m + lines.length * line + 8;
+  const r = createRaster(Math.max(2 * (10 * col + m) + m, 620), chartTop + line + barH + 2 * line + m);
+  lines.forEach((t, i) => drawText(r, t, m, m + i * line, BLACK, s));
+  [['before', before], ['after', after]].forEach(([name, p], k) => {
+    const x0 = m + k * (10 * col + m);
+    drawText(r, name as string, x0, chartTop, GRAY, s);
+    const base = chartTop + line + barH;
+    fillRect(r, x0, base, 10 * col, 1, GRAY);
+    (p as readonly number[]).forEach((q, c) => {
+      const h = Math.round(q * barH);
+      fillRect(r, x0 + c * col + 6, base - h, col - 12, h, c === label ? RED : BLUE);
+      drawTextCentered(r, String(c), x0 + c * col + col / 2, base + 6, c === label ? RED : BLACK, s);
+    });
+  });
+  return r;
 };
 
 /** The backward pictures and the report of one input. */
@@ -47,6 +70,13 @@ export const backwardPictures = (net: SeedNetwork, params: SeedParams, input: Ui
     ...layers.map((l) => [`backward-${l.name}.png`, titled(layerRaster(l.dOut, true), `dLoss/dOut of ${l.name} (label ${label})`)] as const),
     ...layers.flatMap((l) => leaves(l.dParams).map(([leaf, g]) => [`grad-${l.name}.${leaf}.png`, titled(paramRaster(g), `dLoss/d${leaf} of ${l.name}`)] as const)),
     ...leaves(step.update).map(([path, u]) => [`update-${path}.png`, titled(paramRaster(u), `${path}: one SGD step, lr ${options.lr}`)] as const),
+    ['step.png', stepRaster([
+      `one SGD step, lr ${options.lr}, label ${label}`,
+      // The 5x7 font has no '>': "to", not an arrow.
+      `loss ${step.before.loss.toPrecision(4)} to ${step.after.loss.toPrecision(4)}`,
+      `p(${label}) ${shortNumber(bt.probabilities.data[label]!)} to ${shortNumber(after[label]!)}`,
+      `prediction ${prediction} to ${argmaxRows(step.after.logits)[0]!}`,
+    ], Array.from(bt.probabilities.data), after, label)],
   ];
   const report = {
     label,

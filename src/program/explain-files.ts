@@ -70,7 +70,7 @@ export const explainFile = (
             `saliency-${top[0]!.label}.png is the predicted class's: red where more ink raises its score, blue where it lowers it`,
             ...(step === null ? [] : [
               `backward pass for label ${step.label}: backward-<layer>.png is dLoss/dOut, grad-<layer>.<w|b>.png dLoss/dParams (red positive, blue negative, range under each)`,
-              `one SGD step at lr ${step.step.lr}: loss ${step.step.lossBefore.toPrecision(4)} -> ${step.step.lossAfter.toPrecision(4)}, prediction after it ${step.step.predictionAfter}; update-<param>.png and backward.json`,
+              `one SGD step at lr ${step.step.lr}: loss ${step.step.lossBefore.toPrecision(4)} -> ${step.step.lossAfter.toPrecision(4)}, prediction after it ${step.step.predictionAfter}; step.png, update-<param>.png and backward.json`,
             ]),
           ];
         }),
