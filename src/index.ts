@@ -64,7 +64,7 @@ export { layoutOf, layoutSize, packTree, unpackTree, type Layout } from './graph
 export { trace, saliency, type LayerOutput, type Saliency } from './graph/index.ts';
 // The backward pass layer by layer, one SGD step on one image, and the arithmetic behind any one value (the demo page and `explain --backward`).
 export { backwardTrace, sgdStep, type BackwardTrace, type LayerGradients, type SgdStep } from './graph/index.ts';
-export { explainValue, explainGradient, explainLoss, type Arithmetic, type Term, type LossArithmetic } from './graph/index.ts';
+export { explainValue, explainGradient, explainParamGradient, explainLoss, type Arithmetic, type Term, type LossArithmetic } from './graph/index.ts';
 
 // Training: the loop, batches, evaluation, recipes.
 export {

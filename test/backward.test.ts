@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { key, uniform } from '../src/core/random.ts';
 import { astype, tensor, type Tensor } from '../src/core/tensor.ts';
 import {
-  backwardTrace, checkLayerGradients, crossEntropyLoss, explainGradient, explainLoss, explainValue,
+  backwardTrace, checkLayerGradients, crossEntropyLoss, explainGradient, explainLoss, explainParamGradient, explainValue,
   leaves, mapTree, type Layer, type Tree, MNIST_SHAPE, seedNetwork, sgd, sgdStep, valueAndGrad,
 } from '../src/graph/index.ts';
 import { jsKernels } from '../src/ops/kernels/index.ts';
@@ -93,17 +93,19 @@ describe('sgdStep', () => {
 describe('the arithmetic of one value', () => {
   const b = backwardTrace(net, withBiases, x, [label], { kernels });
   const p = withBiases as unknown as Record<string, Tree | undefined>;
+  /** The index of flat offset f in a row-major array of `shape`. */
+  const indexOf = (shape: readonly number[], f: number): number[] => {
+    const at: number[] = [];
+    for (let i = shape.length - 1; i >= 0; i--) {
+      at.unshift(f % shape[i]!);
+      f = Math.floor(f / shape[i]!);
+    }
+    return at;
+  };
   // A few indices of each layer's output: the first, the last and some between.
   const samples = (shape: readonly number[]): number[][] => {
     const size = shape.reduce((a, c) => a * c, 1);
-    return [0, 1, 7, Math.floor(size / 3), Math.floor(size / 2) + 5, size - 1].map((f) => {
-      const at: number[] = [];
-      for (let i = shape.length - 1; i >= 0; i--) {
-        at.unshift(f % shape[i]!);
-        f = Math.floor(f / shape[i]!);
-      }
-      return at;
-    });
+    return [0, 1, 7, Math.floor(size / 3), Math.floor(size / 2) + 5, size - 1].map((f) => indexOf(shape, f));
   };
   const close = (a: number, b: number): void => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(b)));
 
@@ -130,12 +132,7 @@ describe('the arithmetic of one value', () => {
     // Where the gradient is not zero too: the largest entry.
     let top = 0;
     l.dIn.data.forEach((v, i) => { if (Math.abs(v) > Math.abs(l.dIn.data[top]!)) top = i; });
-    const ats = [...samples(l.dIn.shape), samples(l.dIn.shape).length === 0 ? [] : (() => {
-      const at: number[] = [];
-      let f = top;
-      for (let i = l.dIn.shape.length - 1; i >= 0; i--) { at.unshift(f % l.dIn.shape[i]!); f = Math.floor(f / l.dIn.shape[i]!); }
-      return at;
-    })()];
+    const ats = [...samples(l.dIn.shape), indexOf(l.dIn.shape, top)];
     let nonzero = 0;
     for (const at of ats) {
       const a = explainGradient(layer, p[name] ?? {}, l.input, l.dOut, l.dIn, at);
@@ -144,6 +141,23 @@ describe('the arithmetic of one value', () => {
       else if (a.kind === 'add') expect(a.input).toBe(a.value);
       else if (a.kind === 'relu') expect(a.passed === 1 ? a.input : 0).toBe(a.value);
       else if (a.kind === 'copy') expect(l.dOut.data[a.from[1]!]).toBe(a.value);
+    }
+    expect(nonzero).toBeGreaterThan(0);
+  });
+
+  it.each(names.filter((n) => /^(conv|add|dense)/.test(n)))('of dLoss/dParams of %s sums to the gradient its backward computed', (name) => {
+    const l = b.layers[names.indexOf(name)]!;
+    const layer = net.layers[name as keyof typeof net.layers];
+    let nonzero = 0;
+    for (const [leaf, g] of Object.entries(l.dParams as Record<string, Tensor>)) {
+      let top = 0;
+      g.data.forEach((v, i) => { if (Math.abs(v) > Math.abs(g.data[top]!)) top = i; });
+      for (const at of [...samples(g.shape), indexOf(g.shape, top)]) {
+        const a = explainParamGradient(layer, l.input, l.dOut, l.dParams, leaf, at);
+        if (a.kind !== 'sum') throw new Error(`${name}.${leaf}: not a sum`);
+        close(a.sum, a.value);
+        if (a.value !== 0) nonzero++;
+      }
     }
     expect(nonzero).toBeGreaterThan(0);
   });

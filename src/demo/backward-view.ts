@@ -4,7 +4,7 @@
 // explainLoss), with boxes over the values that made it.
 
 import type { Tensor } from '../core/tensor.ts';
-import { explainGradient, explainLoss, explainValue, type Arithmetic } from '../graph/arithmetic.ts';
+import { explainGradient, explainLoss, explainParamGradient, explainValue, type Arithmetic } from '../graph/arithmetic.ts';
 import type { BackwardTrace, LayerGradients } from '../graph/backward.ts';
 import type { SeedNetwork, SeedParams } from '../graph/seed-network.ts';
 import { summarize } from '../graph/table.ts';
@@ -157,10 +157,11 @@ export const createBackwardView = (rowsBox: HTMLElement, lossBox: HTMLElement, n
       : grad.shape.length === 3 ? { tile: s.at[2]!, y: s.at[0]!, x: s.at[1]!, color: HERE }
         : { tile: grad.shape.length === 2 ? s.at[1]! : 0, y: Math.floor(s.at[0]! / l.w), x: s.at[0]! % l.w, color: HERE };
     marks.push([canvas, box]);
-    const how = kind === 'conv' ? `the sum, over every output position, of the input under this weight × dLoss/dOut there`
-      : kind === 'dense' && s.leaf === 'w' ? `input ${s.at[0]} (${num(g.input.data[s.at[0]!]!)}) × dLoss/dOut of unit ${s.at[1]} (${num(g.dOut.data[s.at[1]!]!)})`
-        : 'dLoss/dOut at the same place';
-    return { html: `<h4>dLoss/d${s.leaf}${'[' + s.at.join(',') + ']'} of ${s.layer} = ${num(grad.data[off]!)}</h4><p class="eq">= ${how}. One SGD step moves this parameter by −lr × this value.</p>`, marks };
+    const a = explainParamGradient(layer(s.layer), g.input, g.dOut, g.dParams, s.leaf!, s.at);
+    const names = kind === 'conv' ? { input: `input under w${'[' + s.at.join(',') + ']'}`, weight: `dLoss/d(${s.layer} out)`, result: `dLoss/d${s.leaf}` }
+      : kind === 'dense' && s.leaf === 'w' ? { input: 'input', weight: `dLoss/d(${s.layer} out)`, result: `dLoss/d${s.leaf}` }
+        : { input: `dLoss/d(${s.layer} out)`, weight: 'added (1)', result: `dLoss/d${s.leaf}` };
+    return { html: `<h4>dLoss/d${s.leaf}${'[' + s.at.join(',') + ']'} of ${s.layer} = ${num(grad.data[off]!)}; one SGD step moves this parameter by −lr × this value</h4>${arithmeticHtml(a, names)}`, marks };
   };
 
   const draw = (): void => {

@@ -222,6 +222,61 @@ export const explainGradient = (layer: AnyLayer, params: Tree, input: Tensor, dO
   }
 };
 
+/**
+ * How `layer`'s backward made one entry of dLoss/dParams: for conv filters
+ * w[ky, kx, ci, co], every output position's dLoss/dOut (channel co) times
+ * the input under that filter cell there; for dense weights w[i, j], each
+ * example's input i times its dLoss/dOut j; for a bias, the dLoss/dOut values
+ * it was added to (weight 1). `leaf` names the parameter ('w' or 'b'), `at`
+ * its index; `value` is the layer's own gradient there. Throws a RangeError
+ * as {@link explainValue} does.
+ *
+ * @example
+ * const l = backwardTrace(net, params, x, [7], { kernels }).layers.find((g) => g.name === 'conv1')!;
+ * const a = explainParamGradient(net.layers.conv1, l.input, l.dOut, l.dParams, 'w', [1, 1, 0, 4]);
+ * a.kind === 'sum' && a.terms.length;   // 784: one term per output position of filter 4
+ */
+export const explainParamGradient = (layer: AnyLayer, input: Tensor, dOut: Tensor, dParams: Tree, leaf: string, at: readonly number[]): Arithmetic => {
+  const grad = (dParams as Record<string, Tensor | undefined>)[leaf];
+  if (grad === undefined) throw new RangeError(`arithmetic: the layer has no parameter "${leaf}"`);
+  const value = read(grad, at);
+  const spec = specOf(layer);
+  const terms: Term[] = [];
+  const n = dOut.shape[0]!;
+  if (spec.op === 'conv') {
+    const [ky, kx, ci, co] = at as [number, number, number, number];
+    const [, h, w] = input.shape as [number, number, number, number];
+    const [, ho, wo] = dOut.shape as [number, number, number, number];
+    for (let b = 0; b < n; b++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          const iy = oy * spec.stride + ky - spec.pad.top, ix = ox * spec.stride + kx - spec.pad.left;
+          const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+          const x = inside ? read(input, [b, iy, ix, ci]) : 0, g = read(dOut, [b, oy, ox, co]);
+          terms.push({ from: inside ? [b, iy, ix, ci] : null, input: x, at: [b, oy, ox, co], weight: g, product: x * g });
+        }
+      }
+    }
+    return { kind: 'sum', op: 'conv', terms, sum: sumOf(terms), value };
+  }
+  if (spec.op === 'dense' && leaf === 'w') {
+    const [i, j] = at as [number, number];
+    for (let b = 0; b < n; b++) {
+      const x = read(input, [b, i]), g = read(dOut, [b, j]);
+      terms.push({ from: [b, i], input: x, at: [b, j], weight: g, product: x * g });
+    }
+    return { kind: 'sum', op: 'dense', terms, sum: sumOf(terms), value };
+  }
+  // A bias: every dLoss/dOut it was added to, over the batch (and, for a per-channel bias, over the positions).
+  const perChannel = spec.op !== 'untiedBias';
+  for (let f = 0; f < dOut.data.length; f++) {
+    const full = unflat(dOut.shape, f);
+    const own = perChannel ? [full[full.length - 1]!] : full.slice(1);
+    if (own.every((v, k) => v === at[k])) terms.push({ from: full, input: dOut.data[f]!, at: full, weight: 1, product: dOut.data[f]! });
+  }
+  return { kind: 'sum', op: spec.op === 'dense' ? 'dense' : 'conv', terms, sum: sumOf(terms), value };
+};
+
 /** What {@link explainLoss} gives: the softmax and cross-entropy of one row of logits, step by step. */
 export interface LossArithmetic {
   readonly logits: readonly number[];

@@ -20,4 +20,4 @@ export type { InitScheme } from './init.ts';
 export { trace, saliency, type LayerOutput, type Saliency } from './explain.ts';
 export { backwardTrace, type BackwardTrace, type LayerGradients } from './backward.ts';
 export { sgdStep, type SgdStep } from './teach.ts';
-export { explainValue, explainGradient, explainLoss, type Arithmetic, type Term, type LossArithmetic } from './arithmetic.ts';
+export { explainValue, explainGradient, explainParamGradient, explainLoss, type Arithmetic, type Term, type LossArithmetic } from './arithmetic.ts';
