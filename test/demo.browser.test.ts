@@ -141,7 +141,7 @@ describe.skipIf(!HAVE_BROWSER)('demo page', () => {
   });
 
   for (const width of [1280, 390]) {
-    it(`at ${width} px: the backward pass for a label, the arithmetic of a conv2 value, three teaching steps and an undo, nothing wider than the page`, async () => {
+    it(`at ${width} px: the backward pass for a label, the arithmetic of a conv2 value and of a conv1 weight gradient, three teaching steps and an undo, nothing wider than the page`, async () => {
       const p = watch(await browser.newPage({ viewport: { width, height: 900 } }));
       await p.goto(server.url);
       await p.waitForFunction(() => document.getElementById('model-name')?.textContent?.startsWith('shipped'), undefined, { timeout: 20_000 });
@@ -174,6 +174,15 @@ describe.skipIf(!HAVE_BROWSER)('demo page', () => {
       const sum = Number(/sum of 144 products = (-?[\d.]+(?:e[+-]?\d+)?);/.exec(text)![1]);
       expect(Math.abs(sum - value)).toBeLessThanOrEqual(1e-3 * (1 + Math.abs(value)));
       await arith.screenshot({ path: `${SHOTS}/arithmetic-${width}.png` });
+      // A value of conv1's dLoss/dw: the input under that weight times dLoss/dOut, over all 28x28 positions.
+      const dw = p.locator('#row-conv1 canvas[data-side="dparam"]');
+      await dw.scrollIntoViewIfNeeded();
+      const wb = (await dw.boundingBox())!;
+      await dw.click({ position: { x: wb.width * 0.05, y: wb.height * 0.2 } });
+      const dwText = p.locator('#row-conv1 .arith');
+      await expect.poll(() => dwText.textContent()).toMatch(/sum of 784 products = /);
+      const g = /of conv1 = (-?[\d.]+(?:e[+-]?\d+)?);/.exec((await dwText.textContent())!)![1];
+      expect((await dwText.textContent())!).toContain(`dLoss/dw = ${g}`);
       // Keyboard: the focused map moves its pick with the arrow keys.
       await conv2.focus();
       await p.keyboard.press('ArrowRight');
