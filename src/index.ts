@@ -62,6 +62,9 @@ export { checkGradients, checkLayerGradients, type Checked, type GradCheckOption
 export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree } from './graph/index.ts';
 export { layoutOf, layoutSize, packTree, unpackTree, type Layout } from './graph/index.ts';
 export { trace, saliency, type LayerOutput, type Saliency } from './graph/index.ts';
+// The backward pass layer by layer, one SGD step on one image, and the arithmetic behind any one value (the demo page and `explain --backward`).
+export { backwardTrace, sgdStep, type BackwardTrace, type LayerGradients, type SgdStep } from './graph/index.ts';
+export { explainValue, explainGradient, explainParamGradient, explainLoss, type Arithmetic, type Term, type LossArithmetic } from './graph/index.ts';
 
 // Training: the loop, batches, evaluation, recipes.
 export {
@@ -89,7 +92,10 @@ export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from './training/
 
 // Pictures: digits in, rasters and charts out.
 export { preprocess, preprocessGray, toGray, toInput, type RgbaImage } from './pictures/preprocess.ts';
-export { digitRaster, filtersRaster, mapsRaster, saliencyRaster, tilesRaster, MAP_LAYERS } from './pictures/maps.ts';
+export {
+  digitRaster, filtersRaster, mapsRaster, saliencyRaster, tilesRaster, paramRaster, vectorRaster, layerRaster, tileAt, tileBox, layerIndexAt, paramIndexAt, shortNumber, MAP_LAYERS,
+  type TileLayout, type TileRaster,
+} from './pictures/maps.ts';
 export { predictionGrid, confusionMatrixRaster, type GridOptions } from './pictures/grid.ts';
 export { curvesSvg, confusionMatrixSvg, type Series, type Point, type ChartOptions } from './pictures/svg.ts';
 export type { Raster } from './pictures/raster.ts';

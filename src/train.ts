@@ -323,7 +323,7 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
   const params = await loadWeights(cmd.checkpoint);
   const overflow = overflowIn(INFERENCE_NET, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
   if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
-  for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels))())) console.log(l);
+  for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
   return 0;
 };
 

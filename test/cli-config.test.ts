@@ -40,6 +40,17 @@ describe('parseCommand', () => {
     expect(error('--epochs')).toMatch(/--epochs/);
     expect(error('fly')).toContain('unknown command "fly"');
   });
+  it('parses explain, with --backward, its --label and --lr', () => {
+    const plain = parse('explain', 'ck.safetensors', 'a.png', '--out', 'o');
+    expect(E.isRight(plain) && plain.right).toMatchObject({ kind: 'explain', backward: null });
+    const back = parse('explain', 'ck.safetensors', 'a.png', '--out', 'o', '--backward', '--label', '3', '--lr', '0.01');
+    expect(E.isRight(back) && back.right).toMatchObject({ kind: 'explain', backward: { label: 3, lr: 0.01 } });
+    const byPrediction = parse('explain', 'ck.safetensors', 'a.png', '--out', 'o', '--backward');
+    expect(E.isRight(byPrediction) && byPrediction.right).toMatchObject({ backward: { label: null, lr: 0.001 } });
+    expect(error('explain', 'ck.safetensors', 'a.png', '--out', 'o', '--label', '3')).toBe('--label applies to explain --backward');
+    expect(error('explain', 'ck.safetensors', 'a.png', '--out', 'o', '--backward', '--label', '10')).toMatch(/^--label "10": /);
+  });
+
   it('parses evaluate and predict', () => {
     const ev = parse('evaluate', 'ck.safetensors', '--test-limit', '100');
     expect(E.isRight(ev) && ev.right).toMatchObject({ kind: 'evaluate', checkpoint: 'ck.safetensors', testLimit: 100 });

@@ -3,13 +3,13 @@
 // files that decode back to the same rasters. And predict's files: warnings
 // for pictures with no digit, saved inputs that never overwrite each other.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync as makeTemp, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { jsKernels } from '../src/ops/kernels/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
 import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
 import { decodePng, encodePng } from '../src/platform/png.ts';
@@ -25,6 +25,17 @@ const seven = new Uint8Array(784);
 for (let x = 6; x < 22; x++) seven[5 * 28 + x] = seven[6 * 28 + x] = 255;
 for (let y = 6; y < 24; y++) seven[y * 28 + Math.round(21 - (y - 6) * 0.5)] = 255;
 
+// Every temporary directory is removed at the end: the tests leave nothing behind.
+const temps: string[] = [];
+const mkdtempSync = (prefix: string): string => {
+  const d = makeTemp(prefix);
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
 const nonBlank = (rgba: Uint8ClampedArray): boolean => rgba.some((v, i) => i % 4 !== 3 && v < 250);
 
 describe('explain pictures', () => {
@@ -38,9 +49,9 @@ describe('explain pictures', () => {
     for (const [name, r] of pictures) expect(nonBlank(r.rgba), name).toBe(true);
     const byName = new Map(pictures);
     expect(byName.get('input.png')!.width).toBe(28 * 8);
-    // relu1: 16 channels of 28x28 at scale 2, 8 per row with 2-pixel gaps.
-    expect(byName.get('relu1.png')!.width).toBe(8 * 56 + 7 * 2);
-    expect(byName.get('relu1.png')!.height).toBe(2 * 56 + 2);
+    // relu1: 16 channels of 28x28 at scale 2, 8 per row, each framed (1 pixel) and numbered (9 pixels) with 4-pixel gaps, the colour scale under them (31 pixels).
+    expect(byName.get('relu1.png')!.width).toBe(8 * 58 + 7 * 4);
+    expect(byName.get('relu1.png')!.height).toBe(2 * (9 + 58) + 4 + 31);
   });
 
   it('writes them as PNG files and names the predicted class', async () => {
@@ -52,6 +63,29 @@ describe('explain pictures', () => {
     expect(lines.right[0]).toMatch(/seven\.png: \d \(\d+\.\d%\), \d \(/);
     const png = decodePng(new Uint8Array(readFileSync(join(dir, 'out', 'saliency-7.png'))));
     expect(E.isRight(png) && png.right.width).toBe(224);
+  });
+
+  it('with --backward writes dLoss/dOut of every layer, dLoss/dParams, one SGD step\'s update and a report whose step lowers the loss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'explain-'));
+    const image = join(dir, 'seven.png');
+    writeFileSync(image, encodePng(digitRaster(seven, 1)));
+    const lines = await explainFile(net, params, image, join(dir, 'out'), jsKernels, { label: 2, lr: 0.001 })();
+    if (E.isLeft(lines)) throw new Error(lines.left);
+    expect(lines.right.at(-1)).toMatch(/^one SGD step at lr 0\.001: loss [\d.]+ -> [\d.]+/);
+    const files = readdirSync(join(dir, 'out'));
+    const report = JSON.parse(readFileSync(join(dir, 'out', 'backward.json'), 'utf8'));
+    expect(report.label).toBe(2);
+    expect(report.labelFrom).toBe('--label');
+    expect(report.loss.loss).toBeCloseTo(-Math.log(report.probabilities[2]), 5);
+    expect(report.step.lossAfter).toBeLessThan(report.step.lossBefore);
+    expect(report.layers.map((l: { name: string }) => l.name)).toEqual(Object.keys(net.layers).filter((n) => n !== 'flatten'));
+    for (const f of report.files) expect(files).toContain(f);
+    for (const name of ['backward-conv2.png', 'grad-conv2.w.png', 'grad-add2.b.png', 'grad-dense1.w.png', 'update-dense2.b.png', 'step.png']) expect(files).toContain(name);
+    expect(files.filter((f) => f.startsWith('update-'))).toHaveLength(10);
+    expect(Object.keys(report.step.updates)).toHaveLength(10);
+    // Fresh biases are zero, so they have no ratio; the weights do.
+    expect(report.step.updates['add1.b'].updateToWeight).toBeNull();
+    expect(report.step.updates['conv1.w'].updateToWeight).toBeGreaterThan(0);
   });
 
   it('a file that is not a PNG is a one-line error naming it', async () => {

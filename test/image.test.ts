@@ -197,6 +197,17 @@ describe('raster font', () => {
       seen.set(key, ch);
     }
   });
+
+  it('starts g at the x-height, as a and o, not at the top as 9 (predictions.png wrote "wrong" as "wron9")', () => {
+    const firstRow = (ch: string): number => {
+      const r = createRaster(5, 7, WHITE);
+      drawText(r, ch, 0, 0);
+      return Math.floor(Array.from({ length: 35 }, (_, i) => i).find((i) => isColor(r, i, BLACK))! / 5);
+    };
+    expect(firstRow('g')).toBe(firstRow('a'));
+    expect(firstRow('g')).toBe(firstRow('o'));
+    expect(firstRow('g')).toBeGreaterThan(firstRow('9'));
+  });
 });
 
 describe('prediction grid', () => {

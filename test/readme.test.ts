@@ -33,3 +33,19 @@ describe('README tour', () => {
     }
   });
 });
+
+describe('docs/page.md', () => {
+  it('runs its example and prints what the comments say', () => {
+    const code = /```ts\n([\s\S]*?)```/.exec(readFileSync('docs/page.md', 'utf8'))?.[1];
+    expect(code).toBeDefined();
+    const file = `page-example-${process.pid}.ts`;
+    writeFileSync(file, code!);
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim().split('\n')).toEqual(['[ 1, 28, 28, 16 ]', '9', 'true']);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});

@@ -59,3 +59,20 @@ export const createPad = (canvas: HTMLCanvasElement, onChange: (image: RgbaImage
   canvas.addEventListener('pointercancel', end);
   return { clear: blank };
 };
+
+/**
+ * The longer side, in pad pixels, of the box around the ink (pixels darker
+ * than mid-grey), 0 for a blank pad. A dot or a short tick would be blown up
+ * to a 20x20 blob by the MNIST preprocessing, so the page asks for a digit
+ * instead of predicting one.
+ */
+export const inkExtent = (image: RgbaImage): number => {
+  let x0 = image.width, y0 = image.height, x1 = -1, y1 = -1;
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      if (image.rgba[(y * image.width + x) * 4]! >= 128) continue;
+      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+    }
+  }
+  return x1 < 0 ? 0 : Math.max(x1 - x0, y1 - y0) + 1;
+};

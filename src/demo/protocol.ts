@@ -35,6 +35,8 @@ export type FromWorker =
       /** Threads the steps run on: the gradient workers when the page is cross-origin isolated, else 1. */
       readonly threads: number;
       readonly params: PackedParams;
+      /** Per parameter, about once a second: what ConvNetJS shows while it trains (see LayerHealth). */
+      readonly health?: readonly LayerHealth[];
     }
   | { readonly kind: 'epoch'; readonly epoch: number; readonly testAccuracy: number; readonly testLoss: number }
   | { readonly kind: 'stopped'; readonly finished: boolean }
@@ -43,3 +45,15 @@ export type FromWorker =
 
 /** Which part of the page a status or error is about. */
 export type Source = 'train' | 'scan';
+
+/**
+ * One parameter's gradient and update sizes while training: the mean
+ * |dLoss/dp| on a fixed probe batch of 32 training images (the library's
+ * valueAndGrad at the current weights), and the mean |Δp| per step since the
+ * previous probe over the mean |p|.
+ */
+export interface LayerHealth {
+  readonly path: string;
+  readonly gradMeanAbs: number;
+  readonly updateRatio: number;
+}

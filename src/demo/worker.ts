@@ -4,7 +4,7 @@
 // resume continues from that exact state.
 
 import { key } from '../core/random.ts';
-import { MNIST_SHAPE, type SeedParams } from '../graph/index.ts';
+import { leaves, MNIST_SHAPE, valueAndGrad, type SeedParams } from '../graph/index.ts';
 import { compile } from '../compile/compile.ts';
 import { softmax } from '../ops/softmax.ts';
 import { makeBatch, type Images } from '../training/batches.ts';
@@ -18,7 +18,7 @@ import type { WorkerInit } from '../parallel/protocol.ts';
 import type { GradientSource } from '../training/gradients.ts';
 import { fetchSplit } from './mnist-fetch.ts';
 import { pack, unpack } from './params.ts';
-import type { FromWorker, Mistake, ToWorker } from './protocol.ts';
+import type { FromWorker, LayerHealth, Mistake, ToWorker } from './protocol.ts';
 
 interface WorkerScope {
   postMessage(message: FromWorker): void;
@@ -94,6 +94,38 @@ const continueRun = async (r: Run): Promise<void> => {
   }
 };
 
+const meanAbs = (d: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += Math.abs(d[i]!);
+  return s / d.length;
+};
+
+const PROBE_MS = 1000;
+/**
+ * Gradient and update sizes per parameter, about once a second: the gradient on a
+ * fixed probe batch (not the training batch, which the loop does not hand out), the
+ * update from the weights at the previous probe.
+ */
+const healthProbe = (probe: { readonly x: ReturnType<typeof makeBatch>['x']; readonly labels: Uint8Array }) => {
+  let last: { t: number; step: number; params: SeedParams } | null = null;
+  const grad = valueAndGrad(net, { kernels });
+  return (params: SeedParams, step: number, now: number): LayerHealth[] | undefined => {
+    if (last !== null && now - last.t < PROBE_MS) return undefined;
+    const before = last;
+    last = { t: now, step, params };
+    if (before === null || step <= before.step) return undefined;
+    const g = new Map(leaves(grad(params, probe).grads));
+    const old = new Map(leaves(before.params));
+    return leaves(params).map(([path, p]) => {
+      const o = old.get(path)!;
+      const delta = new Float64Array(p.data.length);
+      for (let i = 0; i < delta.length; i++) delta[i] = p.data[i]! - o.data[i]!;
+      const w = meanAbs(o.data);
+      return { path, gradMeanAbs: meanAbs(g.get(path)!.data), updateRatio: w > 0 ? meanAbs(delta) / (step - before.step) / w : 0 };
+    });
+  };
+};
+
 const trainUntilStopped = async (r: Run): Promise<void> => {
   const [train, test] = await Promise.all([trainSet(), testSet()]);
   const config = { ...RECIPE, epochs: r.epochs };
@@ -103,6 +135,7 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
     seed: r.seed, kernels, compiled, train, test, augment: defaultAugment, ...(gradients === undefined ? {} : { gradients }),
   };
   let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
+  const health = healthProbe(makeBatch(train, null, 0, 32));
   const result = await fit(setup, r.state, {
     shouldStop: () => r.stop,
     onStep: (s, steps) => {
@@ -110,11 +143,12 @@ const trainUntilStopped = async (r: Run): Promise<void> => {
       const now = performance.now();
       if (now - last.t < REPORT_MS && s.step < steps) return;
       const images = Math.min(train.count, s.step * RECIPE.batchSize) - Math.min(train.count, last.step * RECIPE.batchSize);
+      const layers = health(s.params, s.epoch * steps + s.step, now);
       post({
         kind: 'progress', epoch: s.epoch, epochs: r.epochs, step: s.step, steps,
         loss: (s.lossSum - last.lossSum) / Math.max(1, images), accuracy: (s.correct - last.correct) / Math.max(1, images),
         lr: setup.schedule(s.epoch + s.step / steps), imagesPerSecond: images / ((now - last.t) / 1000), threads: THREADS,
-        params: pack(s.params),
+        params: pack(s.params), ...(layers === undefined ? {} : { health: layers }),
       });
       last = { t: now, step: s.step, lossSum: s.lossSum, correct: s.correct };
     },

@@ -19,3 +19,6 @@ export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree
 export { layoutOf, layoutSize, packTree, unpackTree, type Layout } from './packing.ts';
 export type { InitScheme } from './init.ts';
 export { trace, saliency, type LayerOutput, type Saliency } from './explain.ts';
+export { backwardTrace, type BackwardTrace, type LayerGradients } from './backward.ts';
+export { sgdStep, type SgdStep } from './teach.ts';
+export { explainValue, explainGradient, explainParamGradient, explainLoss, type Arithmetic, type Term, type LossArithmetic } from './arithmetic.ts';

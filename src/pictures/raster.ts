@@ -77,13 +77,14 @@ export const blitGray = (
 };
 
 // 5x7 glyphs: seven rows per character, each row a 5-bit mask written as one base-32 digit (bit 4 = leftmost).
+// Lower-case g starts a row lower than 9 and ends in a hook, so "wrong" never reads "wron9".
 const CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz:/.%-(),=+?_';
 const BITS =
   'ehjlphe4c4444eeh1248vv2421he26aiv22vgu11he68guhhev124888ehhehheehhf12c' +
   'ehhvhhhuhhuhhuehggghesihhhisvgguggvvggugggehgnhhfhhhvhhhe44444e72222ic' +
   'hikokihggggggvhrllhhhhhpljhhehhhhheuhhugggehhhliduhhukihfgge11uv444444' +
   'hhhhhhehhhhha4hhhlllahha4ahhhhha444v1248gv00e1fhfggmphhu00egghe11djhhf' +
-  '00ehvge698s8880fhhf1eggmphhh40c444e20622icggikokic44444e00qllhh00mphhh' +
+  '00ehvge698s88800fhf1eggmphhh40c444e20622icggikokic44444e00qllhh00mphhh' +
   '00ehhhe00uhugg00djf1100mpggg00ege1u88s889600hhhjd00hhha400hhlla00ha4ah' +
   '00hhf1e00v248v0cc0cc001248g000000ccop248j3000v000248884284222480000c48' +
   '00v0v00044v440eh12404000000v';

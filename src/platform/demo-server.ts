@@ -177,7 +177,8 @@ export const serveDemo = async (port: number): Promise<DemoServer> => {
       if (!/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return sendFile(res, file, 'application/octet-stream');
       return send(res, 200, 'application/octet-stream', await compressed(file), { 'content-encoding': 'gzip' });
     }
-    const file = normalize(join(DEMO_DIST, path === '/' ? 'index.html' : path));
+    // Browsers ask for /favicon.ico whatever the page links; the page's icon is an SVG.
+    const file = normalize(join(DEMO_DIST, path === '/' ? 'index.html' : path === '/favicon.ico' ? 'favicon.svg' : path));
     if (!file.startsWith(DEMO_DIST + sep)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden');
     return sendFile(res, file, TYPES[extname(file)] ?? 'application/octet-stream');
   };

@@ -113,6 +113,8 @@ const Flags = t.partial({
   resume: Path,
   'save-input': Path,
   'stop-after': IntFromString(1),
+  backward: t.boolean,
+  label: IntFromString(0, 9),
 });
 type Flags = t.TypeOf<typeof Flags>;
 
@@ -121,7 +123,11 @@ export type Command =
   | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
   | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels']; readonly robustness: boolean }
   | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
-  | { readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'] }
+  | {
+      readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'];
+      /** --backward: the label (null: the prediction) and the learning rate of the one step. */
+      readonly backward: { readonly label: number | null; readonly lr: number } | null;
+    }
   | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
 
 const options = {
@@ -129,7 +135,7 @@ const options = {
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
   resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
-  robustness: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const firstError = (errors: t.Errors): string => {
@@ -146,7 +152,7 @@ export const decodeFlags = <C extends t.Mixed>(codec: C, values: unknown): E.Eit
 const allowedFor: Record<string, readonly string[]> = {
   evaluate: ['data-dir', 'test-limit', 'kernels', 'robustness'],
   predict: ['save-input', 'kernels'],
-  explain: ['out', 'kernels'],
+  explain: ['out', 'kernels', 'backward', 'label', 'lr'],
   export: ['out'],
 };
 
@@ -186,7 +192,9 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       }
       if (cmd === 'explain') {
         if (rest.length !== 2 || flags.out === undefined) return E.left('explain needs a checkpoint, one image and --out: explain CHECKPOINT IMAGE.png --out DIR');
-        return E.right({ kind: 'explain', checkpoint: rest[0]!, image: rest[1]!, out: flags.out, kernels });
+        if (flags.backward !== true && (flags.label !== undefined || flags.lr !== undefined)) return E.left(`--${flags.label !== undefined ? 'label' : 'lr'} applies to explain --backward`);
+        const backward = flags.backward === true ? { label: flags.label ?? null, lr: flags.lr ?? 0.001 } : null;
+        return E.right({ kind: 'explain', checkpoint: rest[0]!, image: rest[1]!, out: flags.out, kernels, backward });
       }
       if (cmd === 'export') {
         if (rest.length !== 1 || flags.out === undefined) return E.left('export needs one checkpoint and --out: export CHECKPOINT --out FILE.safetensors');
@@ -222,8 +230,11 @@ Usage:
   npx tsx src/train.ts evaluate CHECKPOINT [--data-dir DIR] [--test-limit N] [--robustness]
                           --robustness: also on moved, turned, resized, thicker and thinner copies
   npx tsx src/train.ts predict CHECKPOINT IMAGE.png... [--save-input DIR]
-  npx tsx src/train.ts explain CHECKPOINT IMAGE.png --out DIR
-                          the input seen, filters, feature maps and every class's saliency, as PNGs
+  npx tsx src/train.ts explain CHECKPOINT IMAGE.png --out DIR [--backward [--label N] [--lr X]]
+                          the input seen, filters, feature maps and every class's saliency, as PNGs;
+                          --backward: also dLoss/dOut of every layer, dLoss/dParams, and the update
+                          of one SGD step (lr X, default 0.001) on the picture with label N (default:
+                          the prediction), as PNGs and backward.json
   npx tsx src/train.ts export CHECKPOINT --out FILE.safetensors
                           the weights alone (1.4 MB): what evaluate, predict, explain and the demo page need
 
