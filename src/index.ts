@@ -54,8 +54,9 @@ export { helperInit, helperPort, serveKernels, type HelperInit, type KernelHelpe
 export type { WasmMemory } from './ops/kernels/wasm/instantiate.ts';
 export { crossEntropyLoss, meanSquaredError, type Loss } from './graph/index.ts';
 export {
-  sgd, momentum, adam, optimizerByName,
-  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
+  sgd, momentum, adam, adamw, optimizerByName, optimizerNames,
+  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type AdamWOptions, type MomentumState,
+  type Hyper, type SgdHyper, type SgdState, type MomentumHyper, type AdamSettings, type AdamWSettings,
 } from './graph/index.ts';
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './graph/index.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './graph/index.ts';

@@ -10,7 +10,7 @@ import { ShapeError, showShape } from '../core/shape.ts';
 import { concatRows, type Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
-import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper, type Optimizer, type OptimizerHyper } from '../graph/optimizers.ts';
+import { heapOptimizer, type Optimizer } from '../graph/optimizers/index.ts';
 import { isTensor, leaves, mapTree, type Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
@@ -72,7 +72,7 @@ export interface Compiled<P extends Tree, T = Labels> {
    * A whole training step: the loss and the optimizer's update of every
    * parameter, with the gradients never leaving the heap. Gives what
    * `valueAndGrad` then `optimizer.step(params, grads, state, { lr, kernels })`
-   * give, bit for bit, sooner. An optimizer of your own (no `hyper`), a layer
+   * give, bit for bit, sooner. An optimizer the library does not define, a layer
    * of your own in the network or float64 data take that way itself.
    */
   readonly step: <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, batch: Batch<T>, lr: number) => CompiledStep<P, S>;
@@ -158,7 +158,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   const eagerValueAndGrad = valueAndGrad(net, { kernels: eager, loss });
 
   // What the last step left in the heap; any other call may overwrite the heap, so it forgets it.
-  let lastStep: { readonly program: Program; readonly params: Tree; readonly state: Tree; readonly hyper: OptimizerHyper } | null = null;
+  let lastStep: { readonly program: Program; readonly params: Tree; readonly state: Tree; readonly optimizer: object } | null = null;
   const plans = new Map<string, Stage[]>();
   const programs = new Map<string, Program>();
   const programFor = (shape: readonly number[]): { program: Program; stages: Stage[] } => {
@@ -321,28 +321,28 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       const r = runValueAndGrad(params, batch);
       return { loss: r.loss, out: r.out, ...optimizer.step(params, r.grads, state, { lr, kernels: eager }) };
     };
-    // A shipped optimizer is frozen; a copy with its own step (not frozen) takes that step.
-    const hyper = trustedHyper(optimizer);
+    // The library's optimizers have a heap form; one of your own, or a copy with its own step, takes its step.
+    const heap = heapOptimizer(optimizer);
     let trees: Tree[] = [];
-    if (hyper !== undefined) {
+    if (heap !== undefined) {
       try {
-        trees = stateTrees(hyper, state);
+        trees = heap.stateTrees(state);
       } catch (err) {
         throw new RangeError(`compile: step: ${(err as Error).message}`);
       }
     }
     const previous = lastStep;
     lastStep = null;
-    if (hyper === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
+    if (heap === undefined || !float32(params, batch.x) || batch.x.shape[0] === 0) return eagerStep();
     const { program, stages } = programFor(batch.x.shape);
     // The records this program's last step returned: their values are still in its heap (tensors are immutable).
-    const inHeap = previous !== null && previous.program === program && previous.params === params && previous.state === state && previous.hyper === hyper;
+    const inHeap = previous !== null && previous.program === program && previous.params === params && previous.state === state && previous.optimizer === heap;
     const arrays = inHeap || stages.some((s) => s.kind === 'eager') ? undefined : stateOf(trees, program);
     if (!inHeap && arrays === undefined) return eagerStep();
     const given = inHeap ? 'in heap' : paramsIn(program, params).copy;
     // The update changes the heap's parameters: nothing there is trusted until the step has returned.
     resident = null;
-    const step: StepSettings = { hyper, lr, t: nextStepNumber(hyper, state), state: arrays ?? { inHeap: trees.length } };
+    const step: StepSettings = { update: heap.update(state, lr), sgdRate: heap.sgdRate?.(lr), state: arrays ?? { inHeap: trees.length } };
     const { out, l, g } = lossAndBackward(program, given, [], batch, true, undefined, step);
     const next = program.update(step, g.updated);
     const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
@@ -351,9 +351,9 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
       return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
     });
-    const nextState = stateFromTrees(hyper, state, trees.map((tree, k) => pick(tree, k)), step.t) as S;
+    const nextState = heap.next(state, trees.map((tree, k) => pick(tree, k)));
     const nextParams = pick(params, -1);
-    lastStep = { program, params: nextParams, state: nextState, hyper };
+    lastStep = { program, params: nextParams, state: nextState, optimizer: heap };
     resident = { program, arrays: next.map((r) => r.p) };
     return { loss: l.out, out, params: nextParams, state: nextState };
   };

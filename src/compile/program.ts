@@ -10,13 +10,13 @@
 import { sizeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
 import type { Tree } from '../graph/tree.ts';
 import type { Kernels, WindowGeometry } from '../ops/kernels/types.ts';
-import { adamAt, geometryArgs, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
+import { geometryArgs, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import type { DenseSgdAt, GemmAt } from '../ops/kernels/wasm/gemm-wasm.ts';
 import type { Heap } from '../ops/kernels/wasm/heap.ts';
 import { imagesPerChunk } from '../ops/kernels/wasm/conv-wasm.ts';
 import type { Op } from '../ops/op.ts';
 import type { LayerBackward } from '../graph/layer.ts';
-import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
+import type { HeapUpdate } from '../graph/optimizers/index.ts';
 import type { KernelCalls, KernelHelper } from './helper.ts';
 import type { Stage } from './plan.ts';
 
@@ -57,11 +57,10 @@ export interface LeafSlot {
   readonly stateAt: readonly [number, number];
 }
 
-/** One optimizer step, as {@link Program.update} takes it: the state arrays given (leaf by leaf), or left in the heap by the last update. */
+/** One optimizer step, as {@link Program.update} takes it: its heap update (HeapOptimizer.update), its rate when it is plain SGD (HeapOptimizer.sgdRate), and the state arrays given (leaf by leaf), or left in the heap by the last update. */
 export interface StepSettings {
-  readonly hyper: OptimizerHyper;
-  readonly lr: number;
-  readonly t: number;
+  readonly update: HeapUpdate;
+  readonly sgdRate: number | undefined;
   readonly state: ReadonlyArray<readonly Readonly<Data>[]> | { readonly inHeap: number };
 }
 
@@ -98,21 +97,6 @@ export interface Program {
    */
   readonly update: (step: StepSettings, updated?: ReadonlySet<number>) => Array<{ readonly p: Float32Array; readonly state: Float32Array[] }>;
 }
-
-/**
- * One optimizer update of n values at heap offsets, in place: gradient `g`,
- * parameters `p`, state arrays `s1` (momentum's velocity, Adam's m) and `s2`
- * (Adam's v); the same calls, with the same float32 arguments, as the kernel
- * set's optimizer kernels. Compiled steps and the gradient workers run it.
- */
-export const optimizerAt = (
-  el: Pick<ElementwiseExports, 'sgd' | 'momentum' | 'adam'>, hyper: OptimizerHyper, lr: number, t: number,
-  at: { readonly p: number; readonly g: number; readonly s1: number; readonly s2: number; readonly n: number },
-): void => {
-  if (hyper.name === 'sgd') el.sgd(at.p, at.g, at.n, lr);
-  else if (hyper.name === 'momentum') el.momentum(at.p, at.s1, at.g, at.n, hyper.mu, lr);
-  else adamAt(el, at.p, at.s1, at.s2, at.g, at.n, adamHyper(hyper, t, lr));
-};
 
 /** Lays out `stages` at batch n and returns the program that runs them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
@@ -318,7 +302,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
 
   // dy is in buffer `d`; the input gradient goes to `dx` when `needDx` (a stage before has parameters). Returns where it went.
   const backwardStage = (st: Stage, i: number, d: number, dx: number, needDx: boolean, eagerGrads: Tree[], step: StepSettings | undefined, updated: Set<number>): number => {
-    const sgd = step?.hyper.name === 'sgd' ? step.lr : undefined;
+    const sgd = step?.sgdRate;
     const x = acts[i]!;
     const y = acts[i + 1]!;
     switch (st.kind) {
@@ -463,7 +447,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   // The optimizer's update of values [from, to) of leaf i (the update is elementwise).
   const updateRange = (kit: Kit, i: number, step: StepSettings, from: number, to: number): void => {
     const l = leaves[i]!;
-    optimizerAt(kit.el, step.hyper, step.lr, step.t, { p: l.at + from * 4, g: l.gradAt + from * 4, s1: l.stateAt[0] + from * 4, s2: l.stateAt[1] + from * 4, n: to - from });
+    step.update(kit.el, { p: l.at + from * 4, g: l.gradAt + from * 4, s: l.stateAt.map((s) => s + from * 4), n: to - from });
   };
   // The largest leaf at least SPLIT_UPDATE long, other than `except`, not yet updated; -1 when none is.
   const largestPending = (except: number, updated: ReadonlySet<number>): number => {

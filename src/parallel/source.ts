@@ -15,12 +15,15 @@
 
 import { concatRows, tensor, type Tensor } from '../core/tensor.ts';
 import type { Optimizer, Tree } from '../graph/index.ts';
-import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper } from '../graph/optimizers.ts';
+import { heapOptimizer, optimizerNames, type HeapOptimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
 import type { Labels } from '../ops/op.ts';
 import type { BatchGrad, BatchStep, GradientSource } from '../training/gradients.ts';
 import { addWeighted, type NetworkSource, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
+
+/** The most parameter-shaped state trees an optimizer may keep for a whole step over workers (Adam's m and v). */
+const MAX_STATE_TREES = 2;
 
 /** A worker as the source sees it: the platform's shell (worker_threads, Web Workers) provides it. */
 export interface WorkerPort {
@@ -87,8 +90,8 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
   const shared = new SharedArrayBuffer(total * 4);
   const flat = new Float32Array(shared);
   const grads = new SharedArrayBuffer(threads * total * 4);
-  // Parameters then up to two state arrays (Adam's m and v); a step reads one and writes the other.
-  const states = [new SharedArrayBuffer(3 * total * 4), new SharedArrayBuffer(3 * total * 4)] as const;
+  // Parameters then up to two state trees (Adam's m and v); a step reads one and writes the other.
+  const states = [new SharedArrayBuffer((1 + MAX_STATE_TREES) * total * 4), new SharedArrayBuffer((1 + MAX_STATE_TREES) * total * 4)] as const;
   const controlBuffer = new SharedArrayBuffer(12);
   const control = new Int32Array(controlBuffer);
   let closing = false;
@@ -186,29 +189,30 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
   };
 
   // The state buffer the last step wrote, with the records copied from it: a step from those records reads it as it is.
-  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1; readonly hyper: object } | null = null;
+  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1; readonly optimizer: HeapOptimizer } | null = null;
   let generation = 0;
 
   const step = async <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number): Promise<BatchStep<P, S>> => {
-    const hyper = trustedHyper(optimizer);
-    if (hyper === undefined) throw new RangeError(`workerGradients: step needs one of the shipped optimizers (sgd, momentum, adam), not "${optimizer.name}"`);
-    const trees = stateTrees(hyper, state);
+    const opt = heapOptimizer(optimizer) as HeapOptimizer | undefined;
+    if (opt === undefined) throw new RangeError(`workerGradients: step needs one of the library's optimizers (${optimizerNames.join(', ')}), not "${optimizer.name}"`);
+    const trees = opt.stateTrees(state);
+    if (trees.length > MAX_STATE_TREES) throw new RangeError(`workerGradients: step keeps at most ${MAX_STATE_TREES} state trees; ${optimizer.name} has ${trees.length}`);
     const from = last?.buffer ?? 0;
     const to = from === 0 ? 1 : 0;
     // The same optimizer too: an SGD step leaves no state arrays for a momentum or Adam step to read.
-    if (last === null || last.params !== params || last.state !== state || last.hyper !== hyper) {
+    if (last === null || last.params !== params || last.state !== state || last.optimizer !== opt) {
       const f = new Float32Array(states[from]);
       packTree(params, layout, f.subarray(0, total));
       trees.forEach((tree, j) => packTree(tree, layout, f.subarray((j + 1) * total, (j + 2) * total)));
     }
-    const t = nextStepNumber(hyper, state);
+    const rest = opt.rest(state);
     const n = labels.length;
     const shares = sharesOf(n);
     generation += 1;
     const replies = await allReplies(
       shares.map((range, i) => {
         const share = shareOf(x, labels, range);
-        const msg: WorkerTrainStep = { kind: 'step', from, to, ...share, shares, hyper, lr, t, generation };
+        const msg: WorkerTrainStep = { kind: 'step', from, to, ...share, shares, hyper: opt.hyper as OptimizerHyper, lr, rest, generation };
         return call<WorkerTrainReply>(slots[i]!, msg, [share.x.buffer as ArrayBuffer]);
       }),
     );
@@ -216,8 +220,8 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     const out = new Float32Array(states[to], 0, (1 + trees.length) * total).slice();
     const view = <T extends Tree>(j: number, template: T): T => unpackTree(layout, out.subarray(j * total, (j + 1) * total), { copy: false, template });
     const nextParams = view(0, params);
-    const nextState = stateFromTrees(hyper, state, trees.map((tree, j) => view(j + 1, tree)), t) as S;
-    last = { params: nextParams, state: nextState, buffer: to, hyper };
+    const nextState = opt.next(state, trees.map((tree, j) => view(j + 1, tree))) as S;
+    last = { params: nextParams, state: nextState, buffer: to, optimizer: opt };
     return { ...tally(replies, shares, n), params: nextParams, state: nextState };
   };
 

@@ -8,7 +8,7 @@
 import { foldIn, key, permutation, type Key } from '../core/random.ts';
 import type { Augment } from './augment.ts';
 import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
-import { trustedHyper } from '../graph/optimizers.ts';
+import { heapOptimizer } from '../graph/optimizers/index.ts';
 import type { Compiled } from '../compile/compile.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
@@ -181,7 +181,7 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
       const x = setup.augment === undefined ? batch.x : setup.augment(augmentKey(setup.seed, s.epoch, s.step), batch.x);
       const lr = schedule(s.epoch + s.step / steps);
       // A source that does the whole step (workers splitting the update) gives the same numbers as grad + step here.
-      const r = gradients.step !== undefined && trustedHyper(optimizer) !== undefined
+      const r = gradients.step !== undefined && heapOptimizer(optimizer) !== undefined
         ? await gradients.step(optimizer, s.params, s.opt, x, batch.labels, lr)
         : await gradients.grad(s.params, x, batch.labels).then((g) => ({ ...g, ...optimizer.step(s.params, g.grads, s.opt, { lr, kernels }) }));
       if (!Number.isFinite(r.loss)) {
