@@ -67,11 +67,11 @@ export { trace, saliency, type LayerOutput, type Saliency } from './graph/index.
 // Training: the loop, batches, evaluation, recipes.
 export {
   fit, initialState, stepsPerEpoch, epochOrder,
-  type FitSetup, type FitEvents, type FitResult, type RunState, type EpochMetrics,
+  type FitSetup, type FitComputation, type FitPlan, type FitEvents, type FitResult, type RunState, type EpochMetrics,
 } from './training/loop.ts';
 export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
 export { evaluate, evaluateAsync, type Evaluation, type EvaluateOptions, type EvaluateAsyncOptions } from './training/evaluate.ts';
-export { localGradients, countCorrect, type GradientSource, type BatchGrad, type BatchStep } from './training/gradients.ts';
+export { eagerSource, compiledSource, countCorrect, type Source, type BatchGrad, type BatchStep } from './training/source.ts';
 // Data-parallel training over workers of any platform: the page's Web Workers, or Node's (parallelGradients in mnist-cnn-ts/node).
 export { workerGradients, type WorkerPort, type WorkerSourceOptions } from './parallel/source.ts';
 export { serveGradients } from './parallel/serve.ts';

@@ -20,6 +20,7 @@ import { take } from '../src/training/batches.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/training/checkpoint.ts';
 import { presets, type TrainConfig } from '../src/training/config.ts';
 import { fit, initialState } from '../src/training/loop.ts';
+import { compiledSource } from '../src/training/source.ts';
 import { networkFor, optimizerFor } from '../src/training/recipe.ts';
 import { expectSameTree, snapshot } from './helpers.ts';
 
@@ -141,7 +142,7 @@ describe('adamw: gradient workers', () => {
           return par.step!(opt, p as never, s, xs, ls, lr);
         }, async (q, u, i) => {
           const { xs, ls, lr } = share(i);
-          const g = await par.grad(q as never, xs, ls);
+          const g = await par.valueAndGrad(q as never, xs, ls);
           return { loss: g.loss, ...opt.step(q, g.grads, u, { lr, kernels }) };
         });
       } finally {
@@ -158,21 +159,20 @@ describe('adamw: runs that stop and resume', async () => {
   const params = net.init(key(0), MNIST_SHAPE);
   const kernels = kernelsByName('wasm');
   const setup = {
-    net, optimizer: opt, kernels, train: take(data.right.train, 96), test: take(data.right.test, 32),
+    net, optimizer: opt, train: take(data.right.train, 96), test: take(data.right.test, 32),
     epochs: 2, batchSize: 16, shuffle: true, seed: 0, schedule: constant(2e-3),
   };
 
   it('fit stopped mid-epoch and resumed ends bit for bit where an unbroken run does, eagerly and compiled', async () => {
-    const whole = await fit(setup, initialState(params, opt));
-    const half = await fit(setup, initialState(params, opt), { shouldStop: (s) => s.epoch === 1 && s.step === 2 });
+    const whole = await fit({ ...setup, kernels }, initialState(params, opt));
+    const half = await fit({ ...setup, kernels }, initialState(params, opt), { shouldStop: (s) => s.epoch === 1 && s.step === 2 });
     expect(half.status).toBe('stopped');
-    const compiled = compile(net);
-    const rest = await fit({ ...setup, kernels: compiled.kernels, compiled }, half.state);
+    const rest = await fit({ ...setup, source: compiledSource(compile(net)) }, half.state);
     expect(rest.status).toBe('finished');
     expectSameTree(rest.state.params, whole.state.params);
     expectSameTree(rest.state.opt, whole.state.opt);
     // The decay moved the weights: an Adam run from the same start ends elsewhere.
-    const plain = await fit({ ...setup, optimizer: adam() as unknown as Optimizer<Tree> }, initialState(params, adam() as unknown as Optimizer<Tree>));
+    const plain = await fit({ ...setup, kernels, optimizer: adam() as unknown as Optimizer<Tree> }, initialState(params, adam() as unknown as Optimizer<Tree>));
     expect(leaves(plain.state.params)[0]![1].data).not.toEqual(leaves(whole.state.params)[0]![1].data);
   }, 60_000);
 

@@ -14,7 +14,7 @@ import { kernelsByName } from '../ops/kernels/by-name.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
-import { countCorrect } from '../training/gradients.ts';
+import { countCorrect } from '../training/source.ts';
 import { addWeighted, sliceOf, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
 
 /** One worker's slice of a step: the optimizer, the state before the step (its slice), the weighted gradients of every share, the parameters and state arrays to read (by index) and where the new ones go. */

@@ -15,11 +15,12 @@
 
 import { concatRows, tensor, type Tensor } from '../core/tensor.ts';
 import type { Optimizer, Tree } from '../graph/index.ts';
-import { heapOptimizer, optimizerNames, type HeapOptimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
+import { heapOptimizer, type HeapOptimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
-import type { KernelName } from '../ops/kernels/by-name.ts';
+import { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
+import type { Kernels } from '../ops/kernels/types.ts';
 import type { Labels } from '../ops/op.ts';
-import type { BatchGrad, BatchStep, GradientSource } from '../training/gradients.ts';
+import type { BatchGrad, BatchStep, Source } from '../training/source.ts';
 import { addWeighted, type NetworkSource, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
 
 /** The most parameter-shaped state trees an optimizer may keep for a whole step over workers (Adam's m and v). */
@@ -40,6 +41,7 @@ export interface WorkerPort {
 /** What {@link workerGradients} needs: the network the workers build, their kernels, how many, and how to start one. */
 export interface WorkerSourceOptions {
   readonly network: NetworkSource;
+  /** The workers' kernel set, by name: it goes in their start-up message, and each worker makes its own ('wasm' runs the network compiled). */
   readonly kernels: KernelName;
   readonly threads: number;
   /** Starts worker i with its init message (the shell passes it as workerData, or as the first message). */
@@ -58,8 +60,8 @@ interface Slot {
 }
 
 /**
- * Gradients, whole steps and outputs of each batch split over `threads`
- * workers started by `spawn`, each running {@link serveGradients}; `template`
+ * A {@link Source} whose gradients, whole steps and outputs of each batch
+ * are split over `threads` workers started by `spawn`, each running {@link serveGradients}; `template`
  * is any parameter record of the network, for the layout. One call at a
  * time; `close()` ends the workers. A call whose share fails in a worker (a
  * label out of range, a wrong input shape) fails with the worker's message
@@ -80,11 +82,15 @@ interface Slot {
  *     terminate: async () => w.terminate(),
  *   };
  * };
- * const gradients = workerGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2, spawn });
- * const r = await fit({ ...setup, gradients }, initialState(params, optimizer));
+ * const source = workerGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2, spawn });
+ * const r = await fit({ net, optimizer, source, ...rest }, initialState(params, optimizer));
+ * await source.close();
  */
-export const workerGradients = <P extends Tree>(template: P, { network, kernels, threads, spawn }: WorkerSourceOptions): GradientSource<P> => {
+export const workerGradients = <P extends Tree>(template: P, { network, kernels, threads, spawn }: WorkerSourceOptions): Source<P> => {
   const init = { network, kernels };
+  // The workers' kernel set, here: for an optimizer step they cannot take (one of your own) and evaluation's defaults; made when first wanted.
+  let set: Kernels | undefined;
+  const kernelSet = (): Kernels => (set ??= kernelsByName(kernels));
   const layout = layoutOf(template);
   const total = layoutSize(layout);
   const shared = new SharedArrayBuffer(total * 4);
@@ -169,7 +175,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     return { loss, correct };
   };
 
-  const grad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
+  const valueAndGrad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
     packTree(params, layout, flat);
     const n = labels.length;
     const shares = sharesOf(n);
@@ -194,7 +200,11 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
 
   const step = async <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number): Promise<BatchStep<P, S>> => {
     const opt = heapOptimizer(optimizer) as HeapOptimizer | undefined;
-    if (opt === undefined) throw new RangeError(`workerGradients: step needs one of the library's optimizers (${optimizerNames.join(', ')}), not "${optimizer.name}"`);
+    // An optimizer the library does not define: the workers' gradient, then its own step here.
+    if (opt === undefined) {
+      const g = await valueAndGrad(params, x, labels);
+      return { loss: g.loss, correct: g.correct, ...optimizer.step(params, g.grads, state, { lr, kernels: kernelSet() }) };
+    }
     const trees = opt.stateTrees(state);
     if (trees.length > MAX_STATE_TREES) throw new RangeError(`workerGradients: step keeps at most ${MAX_STATE_TREES} state trees; ${optimizer.name} has ${trees.length}`);
     const from = last?.buffer ?? 0;
@@ -248,8 +258,11 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     await Promise.all(slots.map((s) => s.worker.terminate()));
   };
   return {
-    grad: exclusive('grad', (params: P, x: Tensor, labels: Labels) => (atLeastOne('grad', labels.length), grad(params, x, labels))),
-    step: exclusive('step', <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number) => (atLeastOne('step', labels.length), step(optimizer, params, state, x, labels, lr))) as GradientSource<P>['step'] & object,
+    get kernels() {
+      return kernelSet();
+    },
+    valueAndGrad: exclusive('valueAndGrad', (params: P, x: Tensor, labels: Labels) => (atLeastOne('valueAndGrad', labels.length), valueAndGrad(params, x, labels))),
+    step: exclusive('step', <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number) => (atLeastOne('step', labels.length), step(optimizer, params, state, x, labels, lr))) as Source<P>['step'],
     predict: exclusive('predict', (params: P, x: Tensor) => (atLeastOne('predict', x.shape[0] ?? 0), predict(params, x))),
     close,
   };
