@@ -16,7 +16,7 @@ import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 import { compile } from '../src/compile/compile.ts';
 import { defaultAugment } from '../src/training/augment.ts';
-import { localGradients, type GradientSource } from '../src/training/gradients.ts';
+import { compiledSource, eagerSource, type Source } from '../src/training/source.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
 import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
@@ -72,23 +72,21 @@ const trainRate = async (batch: number, mode: Mode): Promise<number> => {
   const threads = threadsOf(mode);
   const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
   const helper = mode === 'helper' ? await startKernelHelper() : undefined;
-  const source: GradientSource<SeedParams> =
+  const source: Source<SeedParams> =
     mode === 'workers'
       ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads })
       : helper !== undefined
-        ? localGradients(net, { kernels, compiled: compile(net, { helper }) })
-        : localGradients(net, { kernels, ...(compiled === undefined || mode === 'eager' ? {} : { compiled }) });
+        ? compiledSource(compile(net, { helper }))
+        : compiled === undefined || mode === 'eager' ? eagerSource(net, { kernels }) : compiledSource(compiled);
   const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
   const b = batchOf(batch, 1);
   let params = params0;
   let state = opt.init(params0);
   const rss0 = rssMiB();
-  // As fit runs a step: whole on the workers when the source can (the update split over them), else gradient then update here.
+  // The step fit runs.
   const sec = await time(async () => {
     for (let i = 0; i < steps; i++) {
-      const next = source.step !== undefined
-        ? await source.step(opt, params, state, b.x, b.labels, 1e-3)
-        : await source.grad(params, b.x, b.labels).then((g) => opt.step(params, g.grads, state, { lr: 1e-3, kernels }));
+      const next = await source.step(opt, params, state, b.x, b.labels, 1e-3);
       params = next.params;
       state = next.state;
     }
@@ -102,7 +100,7 @@ const trainRate = async (batch: number, mode: Mode): Promise<number> => {
 /** RSS across one whole epoch at batch 64 (938 steps, one thread): flat once warm, or it leaks. */
 const epochMemory = async (): Promise<string> => {
   const opt = optimizerByName('adam');
-  const source = localGradients(net, { kernels, ...(compiled === undefined ? {} : { compiled }) });
+  const source = compiled === undefined ? eagerSource(net, { kernels }) : compiledSource(compiled);
   const b = batchOf(64, 3);
   let params = params0;
   let state = opt.init(params0);
@@ -110,9 +108,7 @@ const epochMemory = async (): Promise<string> => {
   for (let i = 0; i <= 938; i++) {
     if (i % 188 === 0 || i === 938) marks.push(`${rssMiB().toFixed(0)}`);
     if (i === 938) break;
-    const next = source.step !== undefined
-      ? await source.step(opt, params, state, b.x, b.labels, 1e-3)
-      : await source.grad(params, b.x, b.labels).then((g) => opt.step(params, g.grads, state, { lr: 1e-3, kernels }));
+    const next = await source.step(opt, params, state, b.x, b.labels, 1e-3);
     params = next.params;
     state = next.state;
   }
@@ -139,11 +135,11 @@ const main = async (): Promise<void> => {
   // Fused multiply-adds against plain SIMD, one thread, in the same run (where the runtime has relaxed SIMD).
   if (hasRelaxedSimd() && kernelName === 'wasm') {
     const rateWith = async (k: ReturnType<typeof createWasmKernels>, batch: number): Promise<number> => {
-      const source = localGradients(net, { kernels: k });
+      const source = eagerSource(net, { kernels: k });
       const b = batchOf(batch, 5);
       const steps = batch === 1 ? 200 : 10;
       const sec = await time(async () => {
-        for (let i = 0; i < steps; i++) await source.grad(params0, b.x, b.labels);
+        for (let i = 0; i < steps; i++) await source.valueAndGrad(params0, b.x, b.labels);
       });
       return (steps * batch) / sec;
     };

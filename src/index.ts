@@ -54,8 +54,9 @@ export { helperInit, helperPort, serveKernels, type HelperInit, type KernelHelpe
 export type { WasmMemory } from './ops/kernels/wasm/instantiate.ts';
 export { crossEntropyLoss, meanSquaredError, type Loss } from './graph/index.ts';
 export {
-  sgd, momentum, adam, optimizerByName,
-  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
+  sgd, momentum, adam, adamw, optimizerByName, optimizerNames,
+  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type AdamWOptions, type MomentumState,
+  type Hyper, type SgdHyper, type SgdState, type MomentumHyper, type AdamSettings, type AdamWSettings,
 } from './graph/index.ts';
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './graph/index.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './graph/index.ts';
@@ -69,11 +70,11 @@ export { explainValue, explainGradient, explainParamGradient, explainLoss, type 
 // Training: the loop, batches, evaluation, recipes.
 export {
   fit, initialState, stepsPerEpoch, epochOrder,
-  type FitSetup, type FitEvents, type FitResult, type RunState, type EpochMetrics,
+  type FitSetup, type FitComputation, type FitPlan, type FitEvents, type FitResult, type RunState, type EpochMetrics,
 } from './training/loop.ts';
 export { take, makeBatch, argmaxRows, type Images } from './training/batches.ts';
 export { evaluate, evaluateAsync, type Evaluation, type EvaluateOptions, type EvaluateAsyncOptions } from './training/evaluate.ts';
-export { localGradients, countCorrect, type GradientSource, type BatchGrad, type BatchStep } from './training/gradients.ts';
+export { eagerSource, compiledSource, countCorrect, type Source, type BatchGrad, type BatchStep } from './training/source.ts';
 // Data-parallel training over workers of any platform: the page's Web Workers, or Node's (parallelGradients in mnist-cnn-ts/node).
 export { workerGradients, type WorkerPort, type WorkerSourceOptions } from './parallel/source.ts';
 export { serveGradients } from './parallel/serve.ts';

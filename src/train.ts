@@ -12,7 +12,6 @@ import { formatTable, MNIST_SHAPE, summarize } from './graph/index.ts';
 import { key } from './core/random.ts';
 import { parseCommand, usage, type Command } from './program/flags.ts';
 import type { TrainConfig } from './training/config.ts';
-import { runnerFor } from './compile/by-name.ts';
 import { kernelsByName } from './ops/kernels/by-name.ts';
 import { progressBar } from './program/progress.ts';
 import { loadMnist, loadSplit, mnistPackageDir } from './platform/mnist.ts';
@@ -23,6 +22,7 @@ import { take, type Images } from './training/batches.ts';
 import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
 import { evaluateAsync } from './training/evaluate.ts';
 import { parallelGradients } from './platform/data-parallel.ts';
+import { sourceByName } from './platform/source-by-name.ts';
 import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
 import { networkFor, optimizerFor } from './training/recipe.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
@@ -289,17 +289,15 @@ const loadTestSet = async (dir: string | null) => {
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
-  const { kernels, compiled } = runnerFor(INFERENCE_NET, cmd.kernels);
   // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
   const cores = availableParallelism();
-  const workers = cmd.robustness && cmd.kernels === 'wasm' && cores > 1
+  const source = cmd.robustness && cmd.kernels === 'wasm' && cores > 1
     ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: cores })
-    : undefined;
-  const predict = workers?.predict ?? compiled?.predict;
-  const options = { kernels, ...(predict === undefined ? {} : { predict }) };
+    : sourceByName(INFERENCE_NET, cmd.kernels);
+  const options = { kernels: source.kernels, predict: source.predict };
   try {
     const r = await evaluateAsync(INFERENCE_NET, params, test, options);
-    if (!Number.isFinite(r.loss)) fail(`${cmd.checkpoint}: ${overflowIn(INFERENCE_NET, params, toInput(test.pixels.subarray(0, 784)), kernels) ?? `the loss is ${r.loss}`}`);
+    if (!Number.isFinite(r.loss)) fail(`${cmd.checkpoint}: ${overflowIn(INFERENCE_NET, params, toInput(test.pixels.subarray(0, 784)), source.kernels) ?? `the loss is ${r.loss}`}`);
     console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
     console.log(formatConfusion(r.confusion));
     if (cmd.robustness) {
@@ -307,7 +305,7 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
       console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
     }
   } finally {
-    await workers?.close();
+    await source.close();
   }
   return 0;
 };

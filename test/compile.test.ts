@@ -21,7 +21,7 @@ import { padAll } from '../src/ops/conv2d.ts';
 import { jsKernels, type Kernels } from '../src/ops/kernels/index.ts';
 import { createWasmKernels, hasRelaxedSimd } from '../src/ops/kernels/wasm/gemm-wasm.ts';
 import { fuzzParameters } from './fuzz-helpers.ts';
-import { same, snapshot } from './helpers.ts';
+import { expectSameTree, same, snapshot } from './helpers.ts';
 
 /** A user's own layer, written without a spec: leaky ReLU with a learnt slope. */
 const leaky = (): Layer<{ readonly a: Tensor }> => ({
@@ -49,17 +49,6 @@ const leaky = (): Layer<{ readonly a: Tensor }> => ({
 const images = (n: number, shape: readonly number[], seed: number): Tensor =>
   tensor([n, ...shape], Float32Array.from(uniform(key(seed), n * shape.reduce((a, b) => a * b, 1)), (v) => v * 2 - 1));
 const labelsOf = (n: number, classes: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7) % classes);
-
-/** Every leaf of two records, byte for byte (fast on large arrays), and the same keys. */
-const expectSameTree = (got: Tree, want: Tree): void => {
-  expect(leaves(got).map(([p]) => p)).toEqual(leaves(want).map(([p]) => p));
-  const w = new Map(leaves(want));
-  for (const [p, t] of leaves(got)) {
-    expect(t.shape, p).toEqual(w.get(p)!.shape);
-    same(t.data, w.get(p)!.data);
-  }
-  expect(JSON.stringify(Object.keys(got))).toBe(JSON.stringify(Object.keys(want)));
-};
 
 const flavours = [false, ...(hasRelaxedSimd() ? [true] : [])];
 

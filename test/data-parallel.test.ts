@@ -6,7 +6,7 @@ import { key, uniform } from '../src/core/random.ts';
 import { tensor } from '../src/core/tensor.ts';
 import { adam, leaves, momentum, MNIST_SHAPE, seedNetwork, sgd, type Optimizer, type Tree } from '../src/graph/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
-import { localGradients } from '../src/training/gradients.ts';
+import { eagerSource } from '../src/training/source.ts';
 import { evaluate, evaluateAsync } from '../src/training/evaluate.ts';
 import { compile } from '../src/compile/compile.ts';
 import { parallelGradients } from '../src/platform/data-parallel.ts';
@@ -28,7 +28,7 @@ describe('parallelGradients', () => {
   it('two workers give the loss and gradient of one thread', async () => {
     const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'js', threads: 2 });
     try {
-      const [a, b] = await Promise.all([par.grad(params, x, labels), localGradients(net, { kernels: kernelsByName('js') }).grad(params, x, labels)]);
+      const [a, b] = await Promise.all([par.valueAndGrad(params, x, labels), eagerSource(net, { kernels: kernelsByName('js') }).valueAndGrad(params, x, labels)]);
       expect(a.loss).toBeCloseTo(b.loss, 5);
       expect(a.correct).toBe(b.correct);
       const gb = leaves(b.grads);
@@ -47,8 +47,8 @@ describe('parallelGradients', () => {
     const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'js', threads: 2 });
     try {
       // Label 10 throws inside the second worker; the worker answers with the message and goes on.
-      await expect(par.grad(params, x, Uint8Array.from([0, 1, 2, 3, 4, 10]))).rejects.toThrow(/^gradient worker 2 of 2: .*label 10/);
-      const [a, b] = [await par.grad(params, x, labels), await localGradients(net, { kernels: kernelsByName('js') }).grad(params, x, labels)];
+      await expect(par.valueAndGrad(params, x, Uint8Array.from([0, 1, 2, 3, 4, 10]))).rejects.toThrow(/^gradient worker 2 of 2: .*label 10/);
+      const [a, b] = [await par.valueAndGrad(params, x, labels), await eagerSource(net, { kernels: kernelsByName('js') }).valueAndGrad(params, x, labels)];
       expect(a.loss).toBeCloseTo(b.loss, 5);
       await expect(par.predict!(params, tensor([6, 27, 28, 1], new Float32Array(6 * 27 * 28)))).rejects.toThrow(/^gradient worker \d of 2: /);
       expect((await par.predict!(params, x)).shape).toEqual([6, 10]);
@@ -61,8 +61,8 @@ describe('parallelGradients', () => {
     // A network module that cannot be imported kills both workers as they start.
     const par = parallelGradients(params, { network: { kind: 'module', url: new URL('./no-such-network.mjs', import.meta.url).href, export: 'net' }, kernels: 'js', threads: 2 });
     try {
-      await expect(par.grad(params, x, labels)).rejects.toThrow(/gradient worker \d of 2 (failed|exited)/);
-      await expect(par.grad(params, x, labels)).rejects.toThrow(/gradient worker \d of 2 (failed|exited)/);
+      await expect(par.valueAndGrad(params, x, labels)).rejects.toThrow(/gradient worker \d of 2 (failed|exited)/);
+      await expect(par.valueAndGrad(params, x, labels)).rejects.toThrow(/gradient worker \d of 2 (failed|exited)/);
     } finally {
       await par.close();
     }
@@ -88,7 +88,7 @@ describe('parallelGradients', () => {
             const ls = labels.slice(0, n);
             const lr = 0.01 * (i + 1);
             const viaStep = await par.step!(opt, p, s, xs, ls, lr);
-            const g = await par.grad(q, xs, ls);
+            const g = await par.valueAndGrad(q, xs, ls);
             const viaGrad = opt.step(q, g.grads, u, { lr, kernels });
             expect(viaStep.loss).toBe(g.loss);
             expect(viaStep.correct).toBe(g.correct);
@@ -119,7 +119,7 @@ describe('parallelGradients', () => {
         const first = await par.step!(opt, params, opt.init(params), x, labels, 0.1);
         await expect(par.step!(opt, first.params, first.state, x, Uint8Array.from([0, 1, 2, 3, 4, 10]), 0.1)).rejects.toThrow(/^gradient worker 2 of 2: .*label 10/);
         const got = await par.step!(opt, first.params, first.state, x, labels, 0.1);
-        const g = await par.grad(first.params, x, labels);
+        const g = await par.valueAndGrad(first.params, x, labels);
         const want = opt.step(first.params, g.grads, first.state, { lr: 0.1, kernels });
         sameTree(got.params, want.params);
       } finally {
@@ -159,21 +159,21 @@ describe('parallelGradients', () => {
     const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2 });
     const kernels = kernelsByName('wasm');
     try {
-      const first = par.grad(params, x, labels);
-      await expect(par.grad(params, x, labels)).rejects.toThrow(/while another call is in flight/);
+      const first = par.valueAndGrad(params, x, labels);
+      await expect(par.valueAndGrad(params, x, labels)).rejects.toThrow(/while another call is in flight/);
       await first;
-      await expect(par.grad(params, tensor([0, 28, 28, 1], new Float32Array(0)), new Uint8Array(0))).rejects.toThrow(/at least one example/);
+      await expect(par.valueAndGrad(params, tensor([0, 28, 28, 1], new Float32Array(0)), new Uint8Array(0))).rejects.toThrow(/at least one example/);
       // SGD writes no state arrays; the Adam step after it must pack its own.
       const s1 = sgd() as unknown as Optimizer<Tree>, a = adam() as unknown as Optimizer<Tree>;
       const r1 = await par.step!(s1, params, s1.init(params), x, labels, 0.01);
       const st = a.init(r1.params);
       const r2 = await par.step!(a, r1.params, st, x, labels, 0.01);
-      const g = await par.grad(r1.params, x, labels);
+      const g = await par.valueAndGrad(r1.params, x, labels);
       const want = a.step(r1.params, g.grads, st, { lr: 0.01, kernels });
       sameTree(r2.params, want.params);
     } finally {
       await par.close();
     }
-    await expect(par.grad(params, x, labels)).rejects.toThrow(/after close/);
+    await expect(par.valueAndGrad(params, x, labels)).rejects.toThrow(/after close/);
   }, 60_000);
 });

@@ -4,6 +4,7 @@
 
 import { key as makeKey, normal, permutation } from '../src/core/random.ts';
 import { expect } from 'vitest';
+import { leaves, type Tree } from '../src/graph/tree.ts';
 import { sizeOf, tensor, type Data, type Shape, type Tensor } from '../src/core/tensor.ts';
 
 export const distinct = (shape: Shape, seed = 1): Tensor => {
@@ -46,4 +47,15 @@ export const rng = (seed: number): (() => number) => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+};
+
+/** Every leaf of two records, byte for byte (fast on large arrays), with the same paths, shapes and top-level keys. */
+export const expectSameTree = (got: Tree, want: Tree): void => {
+  expect(leaves(got).map(([p]) => p)).toEqual(leaves(want).map(([p]) => p));
+  const w = new Map(leaves(want));
+  for (const [p, t] of leaves(got)) {
+    expect(t.shape, p).toEqual(w.get(p)!.shape);
+    same(t.data, w.get(p)!.data);
+  }
+  expect(JSON.stringify(Object.keys(got))).toBe(JSON.stringify(Object.keys(want)));
 };

@@ -15,7 +15,7 @@ import { parallelGradients } from './src/platform/data-parallel.ts';
 const params = seedNetwork({ init: 'he' }).init(key(1), MNIST_SHAPE);
 const x = tensor([4, 28, 28, 1], Float32Array.from(uniform(key(2), 4 * 784)));
 const par = parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'js', threads: 2 });
-const r = await par.grad(params, x, Uint8Array.from([0, 1, 2, 3]));
+const r = await par.valueAndGrad(params, x, Uint8Array.from([0, 1, 2, 3]));
 console.log('loss', Number.isFinite(r.loss));
 `;
 

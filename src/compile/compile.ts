@@ -9,7 +9,7 @@
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
-import type { Optimizer } from '../graph/optimizers.ts';
+import type { Optimizer } from '../graph/optimizers/index.ts';
 import type { Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
 import type { Kernels } from '../ops/kernels/types.ts';

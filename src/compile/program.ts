@@ -10,9 +10,7 @@
 import { tensor, type Data, type Tensor } from '../core/tensor.ts';
 import type { Tree } from '../graph/tree.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
-import { adamAt, type ElementwiseExports } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import type { Heap } from '../ops/kernels/wasm/heap.ts';
-import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
 import type { HeapKernels } from '../ops/kernels/wasm/heap-kernels.ts';
 import { capture, directSink, replay, type Entry, type HostState, type StepCalls } from './calls.ts';
 import type { KernelHelper } from './helper.ts';
@@ -172,17 +170,3 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
   };
 };
 
-/**
- * One optimizer update of n values at heap offsets, in place: gradient `g`,
- * parameters `p`, state arrays `s1` (momentum's velocity, Adam's m) and `s2`
- * (Adam's v); the same calls, with the same float32 arguments, as the kernel
- * set's optimizer kernels. Compiled steps and the gradient workers run it.
- */
-export const optimizerAt = (
-  el: Pick<ElementwiseExports, 'sgd' | 'momentum' | 'adam'>, hyper: OptimizerHyper, lr: number, t: number,
-  at: { readonly p: number; readonly g: number; readonly s1: number; readonly s2: number; readonly n: number },
-): void => {
-  if (hyper.name === 'sgd') el.sgd(at.p, at.g, at.n, lr);
-  else if (hyper.name === 'momentum') el.momentum(at.p, at.s1, at.g, at.n, hyper.mu, lr);
-  else adamAt(el, at.p, at.s1, at.s2, at.g, at.n, adamHyper(hyper, t, lr));
-};

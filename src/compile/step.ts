@@ -7,11 +7,10 @@
 
 import { mapTree, type Tree } from '../graph/tree.ts';
 import type { Batch } from '../graph/value-and-grad.ts';
-import type { Optimizer } from '../graph/optimizers.ts';
-import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper } from '../graph/optimizers.ts';
+import { heapOptimizer, type Optimizer } from '../graph/optimizers/index.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { StepCalls } from './calls.ts';
-import { optimizerAt, type StepSettings } from './program.ts';
+import type { StepSettings } from './program.ts';
 import { allFloat32, leafArrays } from './records.ts';
 import { lossAndBackward, valueAndGrad } from './run.ts';
 import { keep, paramsIn, programFor, type Session } from './session.ts';
@@ -32,22 +31,25 @@ interface HeapStep {
   readonly next: (trees: readonly Tree[]) => Tree;
 }
 
+/** Optimizer state arrays per leaf the heap layout has room for (momentum's velocity; Adam's m and v). */
+const STATE_SLOTS = 2;
+
 const heapStep = (optimizer: Optimizer<Tree>, state: Tree, lr: number): HeapStep | undefined => {
-  // A shipped optimizer is frozen; a copy with its own step (not frozen) takes that step.
-  const hyper = trustedHyper(optimizer);
-  if (hyper === undefined) return undefined;
+  // The library's optimizers have a heap form; one of your own, or a copy with its own step, takes its own step.
+  const heap = heapOptimizer(optimizer);
+  if (heap === undefined || heap.trees.length > STATE_SLOTS) return undefined;
   let trees: Tree[];
   try {
-    trees = stateTrees(hyper, state);
+    trees = heap.stateTrees(state);
   } catch (err) {
     throw new RangeError(`compile: step: ${(err as Error).message}`);
   }
-  const t = nextStepNumber(hyper, state);
+  const rate = heap.sgdRate?.(lr);
   return {
     trees,
-    calls: { lr, update: (el, at) => optimizerAt(el, hyper, lr, t, { p: at.p, g: at.g, s1: at.s[0]!, s2: at.s[1]!, n: at.n }) },
-    plainSgd: hyper.name === 'sgd',
-    next: (next) => stateFromTrees(hyper, state, next, t),
+    calls: { lr: rate ?? lr, update: heap.update(state, lr) },
+    plainSgd: rate !== undefined,
+    next: (next) => heap.next(state, [...next]),
   };
 };
 

@@ -15,7 +15,7 @@ import { fit, initialState, type RunState } from '../training/loop.ts';
 import { networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
 import { workerGradients, type WorkerPort } from '../parallel/source.ts';
 import type { WorkerInit } from '../parallel/protocol.ts';
-import type { GradientSource } from '../training/gradients.ts';
+import { compiledSource, type Source } from '../training/source.ts';
 import { fetchSplit } from './mnist-fetch.ts';
 import { pack, unpack } from './params.ts';
 import type { FromWorker, LayerHealth, Mistake, ToWorker } from './protocol.ts';
@@ -52,9 +52,9 @@ const spawnGradWorker = (init: WorkerInit): WorkerPort => {
     terminate: () => Promise.resolve(w.terminate()),
   };
 };
-let parallel: GradientSource<SeedParams> | null = null;
-const gradientsFor = (params: SeedParams): GradientSource<SeedParams> | undefined =>
-  THREADS > 1 ? (parallel ??= workerGradients(params, { network: { kind: 'seed', init: RECIPE.init }, kernels: 'wasm', threads: THREADS, spawn: spawnGradWorker })) : undefined;
+let parallel: Source<SeedParams> | null = null;
+const sourceFor = (params: SeedParams): Source<SeedParams> =>
+  THREADS > 1 ? (parallel ??= workerGradients(params, { network: { kind: 'seed', init: RECIPE.init }, kernels: 'wasm', threads: THREADS, spawn: spawnGradWorker })) : compiledSource(compiled);
 const optimizer = optimizerFor(RECIPE);
 let dataUrl = '';
 let train: Promise<Images> | null = null;
@@ -129,10 +129,9 @@ const healthProbe = (probe: { readonly x: ReturnType<typeof makeBatch>['x']; rea
 const trainUntilStopped = async (r: Run): Promise<void> => {
   const [train, test] = await Promise.all([trainSet(), testSet()]);
   const config = { ...RECIPE, epochs: r.epochs };
-  const gradients = gradientsFor(r.state.params);
   const setup = {
     net, optimizer, schedule: scheduleFor(config), epochs: r.epochs, batchSize: RECIPE.batchSize, shuffle: RECIPE.shuffle,
-    seed: r.seed, kernels, compiled, train, test, augment: defaultAugment, ...(gradients === undefined ? {} : { gradients }),
+    seed: r.seed, source: sourceFor(r.state.params), train, test, augment: defaultAugment,
   };
   let last = { t: performance.now(), step: r.state.step, lossSum: r.state.lossSum, correct: r.state.correct };
   const health = healthProbe(makeBatch(train, null, 0, 32));

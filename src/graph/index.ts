@@ -10,9 +10,10 @@ export { summarize, formatTable, type NetworkSummary } from './table.ts';
 export { valueAndGrad, predict, type Batch, type LossAndGrad, type ValueAndGradOptions } from './value-and-grad.ts';
 export { crossEntropyLoss, meanSquaredError, type Loss } from './losses.ts';
 export {
-  sgd, momentum, adam, optimizerByName,
-  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type MomentumState,
-} from './optimizers.ts';
+  sgd, momentum, adam, adamw, optimizerByName, optimizerNames,
+  type Optimizer, type OptimizerHyper, type OptimizerName, type Step, type StepOptions, type AdamOptions, type AdamState, type AdamWOptions, type MomentumState,
+  type Hyper, type SgdHyper, type SgdState, type MomentumHyper, type AdamSettings, type AdamWSettings,
+} from './optimizers/index.ts';
 export { constant, warmupCosine, seedSchedule, stepDecay, type Schedule, type WarmupCosineSpec } from './schedules.ts';
 export { checkGradients, checkLayerGradients, type Checked, type GradCheckOptions, type GradCheckResult, type Inputs, type Mismatch } from './gradcheck.ts';
 export { mapTree, zipTrees, leaves, fromLeaves, countParams, isTensor, type Tree } from './tree.ts';

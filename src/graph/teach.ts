@@ -7,7 +7,7 @@ import { tensor } from '../core/tensor.ts';
 import type { Labels } from '../ops/op.ts';
 import type { Layer, RunOptions } from './layer.ts';
 import { crossEntropyLoss } from './losses.ts';
-import { sgd } from './optimizers.ts';
+import { sgd } from './optimizers/index.ts';
 import { zipTrees, type Tree } from './tree.ts';
 import { predict, valueAndGrad } from './value-and-grad.ts';
 

@@ -2,7 +2,8 @@
 // (serve.ts), and how the flat parameters are split among the workers. Plain
 // data, so they cross postMessage in Node and in a browser alike.
 
-import type { OptimizerHyper } from '../graph/optimizers.ts';
+import type { OptimizerHyper } from '../graph/optimizers/index.ts';
+import type { Tree } from '../graph/tree.ts';
 import type { Layout } from '../graph/packing.ts';
 import type { InitScheme } from '../graph/init.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
@@ -54,9 +55,9 @@ export interface WorkerReply {
 }
 /**
  * A whole step: state buffer `from` holds the parameters then the
- * optimizer's state arrays (momentum's velocity; Adam's m and v) in the
- * layout, buffer `to` gets the new ones; `shares` are every worker's
- * [start, end) of the batch, this worker's examples are `x` and `labels`.
+ * optimizer's state trees (in its definition's order), each in the layout;
+ * buffer `to` gets the new ones; `shares` are every worker's [start, end)
+ * of the batch, this worker's examples are `x` and `labels`.
  */
 export interface WorkerTrainStep {
   readonly kind: 'step';
@@ -66,10 +67,11 @@ export interface WorkerTrainStep {
   readonly shape: number[];
   readonly labels: Int32Array;
   readonly shares: ReadonlyArray<readonly [number, number]>;
+  /** The optimizer's description: the worker rebuilds the optimizer from it. */
   readonly hyper: OptimizerHyper;
   readonly lr: number;
-  /** Adam's step number, counting from 1. */
-  readonly t: number;
+  /** The optimizer state's entries other than its parameter-shaped trees (Adam's step count), before the step. */
+  readonly rest: Tree;
   /** Steps so far, this one included: the barrier waits for threads x generation arrivals. */
   readonly generation: number;
 }

@@ -7,20 +7,19 @@
 
 import { tensor, type Data, type Tensor } from '../core/tensor.ts';
 import { compile } from '../compile/compile.ts';
-import { optimizerAt } from '../compile/program.ts';
 import { leaves, valueAndGrad, type Batch, type Layer, type Tree } from '../graph/index.ts';
-import { adamHyper, type OptimizerHyper } from '../graph/optimizers.ts';
+import { heapOptimizer, optimizerFromHyper, type HeapOptimizer, type Optimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
 import { layoutSize, unpackTree } from '../graph/packing.ts';
 import { kernelsByName } from '../ops/kernels/by-name.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
-import { countCorrect } from '../training/gradients.ts';
+import { countCorrect } from '../training/source.ts';
 import { addWeighted, sliceOf, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
 
-/** One worker's slice of a step: the weighted gradients of every share, the parameters and state arrays to read (by index) and where the new ones go. */
+/** One worker's slice of a step: the optimizer, the state before the step (its slice), the weighted gradients of every share, the parameters and state arrays to read (by index) and where the new ones go. */
 type Update = (
-  hyper: OptimizerHyper, lr: number, t: number,
+  optimizer: Optimizer<Tree>, state: Tree, lr: number,
   parts: ReadonlyArray<{ readonly weight: number; readonly grads: Float32Array }>,
   read: (k: number) => Float32Array, write: (k: number, data: Readonly<Data>) => void,
 ) => void;
@@ -34,9 +33,10 @@ type Update = (
 const wasmUpdate = (): Update => {
   const heap = createHeap();
   const el = createWasmElementwise(heap).raw;
-  return (hyper, lr, t, parts, read, write) => {
+  return (optimizer, state, lr, parts, read, write) => {
+    const opt = heapOptimizer(optimizer)!;
     const len = read(0).length;
-    const [go, po, s1, s2, tmp] = heap.layout(len, len, len, len, len) as [number, number, number, number, number];
+    const [go, po, tmp, ...states] = heap.layout(len, len, len, ...opt.trees.map(() => len)) as [number, number, number, ...number[]];
     const f32 = heap.f32();
     f32.fill(0, go >> 2, (go >> 2) + len);
     for (const { weight, grads } of parts) {
@@ -44,29 +44,29 @@ const wasmUpdate = (): Update => {
       el.sgd(go, tmp, len, -weight);
     }
     f32.set(read(0), po >> 2);
-    const states = hyper.name === 'sgd' ? [] : hyper.name === 'momentum' ? [s1] : [s1, s2];
     states.forEach((at, k) => f32.set(read(k + 1), at >> 2));
-    optimizerAt(el, hyper, lr, t, { p: po, g: go, s1, s2, n: len });
+    opt.update(state, lr)(el, { p: po, g: go, s: states, n: len });
     states.forEach((at, k) => write(k + 1, f32.subarray(at >> 2, (at >> 2) + len)));
     write(0, f32.subarray(po >> 2, (po >> 2) + len));
   };
 };
 
-/** The same update on a kernel set's functions (js, reference). */
-const kernelUpdate = (kernels: Kernels): Update => (hyper, lr, t, parts, read, write) => {
-  const g = new Float32Array(read(0).length);
+/** The same update as the optimizer's own step on a kernel set (js, reference), the slice as one leaf. */
+const kernelUpdate = (kernels: Kernels): Update => (optimizer, state, lr, parts, read, write) => {
+  const len = read(0).length;
+  const g = new Float32Array(len);
   for (const { weight, grads } of parts) addWeighted(g, grads, weight);
-  if (hyper.name === 'sgd') write(0, kernels.sgd(read(0), g, lr));
-  else if (hyper.name === 'momentum') {
-    const u = kernels.momentum(read(0), read(1), g, hyper.mu, lr);
-    write(0, u.p);
-    write(1, u.v);
-  } else {
-    const u = kernels.adam(read(0), read(1), read(2), g, adamHyper(hyper, t, lr));
-    write(0, u.p);
-    write(1, u.m);
-    write(2, u.v);
-  }
+  const r = optimizer.step(tensor([len], read(0)), tensor([len], g), state, { lr, kernels });
+  write(0, (r.params as Tensor).data);
+  heapOptimizer(optimizer)!.stateTrees(r.state).forEach((t, k) => write(k + 1, (t as Tensor).data));
+};
+
+/** The optimizer a step message describes, and its state on this worker's slice (the state arrays read by index as in the update). */
+const sliceStep = (hyper: OptimizerHyper, rest: Tree, read: (k: number) => Float32Array): { readonly optimizer: Optimizer<Tree>; readonly state: Tree } => {
+  const optimizer = optimizerFromHyper(hyper);
+  const opt: HeapOptimizer = heapOptimizer(optimizer)!;
+  const len = read(0).length;
+  return { optimizer, state: opt.assemble(rest, opt.trees.map((_, k) => tensor([len], read(k + 1)))) };
 };
 
 /** Waits until all `threads` workers have arrived `generation` times; false when the main thread called it off. */
@@ -163,7 +163,9 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
     const [a, b] = sliceOf(total, cfg.index, cfg.threads);
     const n = m.shares[m.shares.length - 1]![1];
     const parts = m.shares.flatMap(([s0, s1], w) => (s1 === s0 ? [] : [{ weight: (s1 - s0) / n, grads: allGrads.subarray(w * total + a, w * total + b) }]));
-    update(m.hyper, m.lr, m.t, parts, (k) => from.subarray(k * total + a, k * total + b), (k, data) => to.set(data, k * total + a));
+    const read = (k: number): Float32Array => from.subarray(k * total + a, k * total + b);
+    const { optimizer, state } = sliceStep(m.hyper, m.rest, read);
+    update(optimizer, state, m.lr, parts, read, (k, data) => to.set(data, k * total + a));
     return { ...got, aborted: false };
   };
 

@@ -15,12 +15,16 @@
 
 import { concatRows, tensor, type Tensor } from '../core/tensor.ts';
 import type { Optimizer, Tree } from '../graph/index.ts';
-import { nextStepNumber, stateFromTrees, stateTrees, trustedHyper } from '../graph/optimizers.ts';
+import { heapOptimizer, type HeapOptimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
-import type { KernelName } from '../ops/kernels/by-name.ts';
+import { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
+import type { Kernels } from '../ops/kernels/types.ts';
 import type { Labels } from '../ops/op.ts';
-import type { BatchGrad, BatchStep, GradientSource } from '../training/gradients.ts';
+import type { BatchGrad, BatchStep, Source } from '../training/source.ts';
 import { addWeighted, type NetworkSource, type WorkerInit, type WorkerPredict, type WorkerPredictReply, type WorkerReply, type WorkerStep, type WorkerTrainReply, type WorkerTrainStep } from './protocol.ts';
+
+/** The most parameter-shaped state trees an optimizer may keep for a whole step over workers (Adam's m and v). */
+const MAX_STATE_TREES = 2;
 
 /** A worker as the source sees it: the platform's shell (worker_threads, Web Workers) provides it. */
 export interface WorkerPort {
@@ -37,6 +41,7 @@ export interface WorkerPort {
 /** What {@link workerGradients} needs: the network the workers build, their kernels, how many, and how to start one. */
 export interface WorkerSourceOptions {
   readonly network: NetworkSource;
+  /** The workers' kernel set, by name: it goes in their start-up message, and each worker makes its own ('wasm' runs the network compiled). */
   readonly kernels: KernelName;
   readonly threads: number;
   /** Starts worker i with its init message (the shell passes it as workerData, or as the first message). */
@@ -55,8 +60,8 @@ interface Slot {
 }
 
 /**
- * Gradients, whole steps and outputs of each batch split over `threads`
- * workers started by `spawn`, each running {@link serveGradients}; `template`
+ * A {@link Source} whose gradients, whole steps and outputs of each batch
+ * are split over `threads` workers started by `spawn`, each running {@link serveGradients}; `template`
  * is any parameter record of the network, for the layout. One call at a
  * time; `close()` ends the workers. A call whose share fails in a worker (a
  * label out of range, a wrong input shape) fails with the worker's message
@@ -77,18 +82,22 @@ interface Slot {
  *     terminate: async () => w.terminate(),
  *   };
  * };
- * const gradients = workerGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2, spawn });
- * const r = await fit({ ...setup, gradients }, initialState(params, optimizer));
+ * const source = workerGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: 2, spawn });
+ * const r = await fit({ net, optimizer, source, ...rest }, initialState(params, optimizer));
+ * await source.close();
  */
-export const workerGradients = <P extends Tree>(template: P, { network, kernels, threads, spawn }: WorkerSourceOptions): GradientSource<P> => {
+export const workerGradients = <P extends Tree>(template: P, { network, kernels, threads, spawn }: WorkerSourceOptions): Source<P> => {
   const init = { network, kernels };
+  // The workers' kernel set, here: for an optimizer step they cannot take (one of your own) and evaluation's defaults; made when first wanted.
+  let set: Kernels | undefined;
+  const kernelSet = (): Kernels => (set ??= kernelsByName(kernels));
   const layout = layoutOf(template);
   const total = layoutSize(layout);
   const shared = new SharedArrayBuffer(total * 4);
   const flat = new Float32Array(shared);
   const grads = new SharedArrayBuffer(threads * total * 4);
-  // Parameters then up to two state arrays (Adam's m and v); a step reads one and writes the other.
-  const states = [new SharedArrayBuffer(3 * total * 4), new SharedArrayBuffer(3 * total * 4)] as const;
+  // Parameters then up to two state trees (Adam's m and v); a step reads one and writes the other.
+  const states = [new SharedArrayBuffer((1 + MAX_STATE_TREES) * total * 4), new SharedArrayBuffer((1 + MAX_STATE_TREES) * total * 4)] as const;
   const controlBuffer = new SharedArrayBuffer(12);
   const control = new Int32Array(controlBuffer);
   let closing = false;
@@ -166,7 +175,7 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     return { loss, correct };
   };
 
-  const grad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
+  const valueAndGrad = async (params: P, x: Tensor, labels: Labels): Promise<BatchGrad<P>> => {
     packTree(params, layout, flat);
     const n = labels.length;
     const shares = sharesOf(n);
@@ -186,29 +195,34 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
   };
 
   // The state buffer the last step wrote, with the records copied from it: a step from those records reads it as it is.
-  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1; readonly hyper: object } | null = null;
+  let last: { readonly params: Tree; readonly state: Tree; readonly buffer: 0 | 1; readonly optimizer: HeapOptimizer } | null = null;
   let generation = 0;
 
   const step = async <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number): Promise<BatchStep<P, S>> => {
-    const hyper = trustedHyper(optimizer);
-    if (hyper === undefined) throw new RangeError(`workerGradients: step needs one of the shipped optimizers (sgd, momentum, adam), not "${optimizer.name}"`);
-    const trees = stateTrees(hyper, state);
+    const opt = heapOptimizer(optimizer) as HeapOptimizer | undefined;
+    // An optimizer the library does not define: the workers' gradient, then its own step here.
+    if (opt === undefined) {
+      const g = await valueAndGrad(params, x, labels);
+      return { loss: g.loss, correct: g.correct, ...optimizer.step(params, g.grads, state, { lr, kernels: kernelSet() }) };
+    }
+    const trees = opt.stateTrees(state);
+    if (trees.length > MAX_STATE_TREES) throw new RangeError(`workerGradients: step keeps at most ${MAX_STATE_TREES} state trees; ${optimizer.name} has ${trees.length}`);
     const from = last?.buffer ?? 0;
     const to = from === 0 ? 1 : 0;
     // The same optimizer too: an SGD step leaves no state arrays for a momentum or Adam step to read.
-    if (last === null || last.params !== params || last.state !== state || last.hyper !== hyper) {
+    if (last === null || last.params !== params || last.state !== state || last.optimizer !== opt) {
       const f = new Float32Array(states[from]);
       packTree(params, layout, f.subarray(0, total));
       trees.forEach((tree, j) => packTree(tree, layout, f.subarray((j + 1) * total, (j + 2) * total)));
     }
-    const t = nextStepNumber(hyper, state);
+    const rest = opt.rest(state);
     const n = labels.length;
     const shares = sharesOf(n);
     generation += 1;
     const replies = await allReplies(
       shares.map((range, i) => {
         const share = shareOf(x, labels, range);
-        const msg: WorkerTrainStep = { kind: 'step', from, to, ...share, shares, hyper, lr, t, generation };
+        const msg: WorkerTrainStep = { kind: 'step', from, to, ...share, shares, hyper: opt.hyper as OptimizerHyper, lr, rest, generation };
         return call<WorkerTrainReply>(slots[i]!, msg, [share.x.buffer as ArrayBuffer]);
       }),
     );
@@ -216,8 +230,8 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     const out = new Float32Array(states[to], 0, (1 + trees.length) * total).slice();
     const view = <T extends Tree>(j: number, template: T): T => unpackTree(layout, out.subarray(j * total, (j + 1) * total), { copy: false, template });
     const nextParams = view(0, params);
-    const nextState = stateFromTrees(hyper, state, trees.map((tree, j) => view(j + 1, tree)), t) as S;
-    last = { params: nextParams, state: nextState, buffer: to, hyper };
+    const nextState = opt.next(state, trees.map((tree, j) => view(j + 1, tree))) as S;
+    last = { params: nextParams, state: nextState, buffer: to, optimizer: opt };
     return { ...tally(replies, shares, n), params: nextParams, state: nextState };
   };
 
@@ -244,8 +258,11 @@ export const workerGradients = <P extends Tree>(template: P, { network, kernels,
     await Promise.all(slots.map((s) => s.worker.terminate()));
   };
   return {
-    grad: exclusive('grad', (params: P, x: Tensor, labels: Labels) => (atLeastOne('grad', labels.length), grad(params, x, labels))),
-    step: exclusive('step', <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number) => (atLeastOne('step', labels.length), step(optimizer, params, state, x, labels, lr))) as GradientSource<P>['step'] & object,
+    get kernels() {
+      return kernelSet();
+    },
+    valueAndGrad: exclusive('valueAndGrad', (params: P, x: Tensor, labels: Labels) => (atLeastOne('valueAndGrad', labels.length), valueAndGrad(params, x, labels))),
+    step: exclusive('step', <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, x: Tensor, labels: Labels, lr: number) => (atLeastOne('step', labels.length), step(optimizer, params, state, x, labels, lr))) as Source<P>['step'],
     predict: exclusive('predict', (params: P, x: Tensor) => (atLeastOne('predict', x.shape[0] ?? 0), predict(params, x))),
     close,
   };

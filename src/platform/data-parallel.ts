@@ -4,7 +4,7 @@
 
 import type { Tree } from '../graph/index.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
-import type { GradientSource } from '../training/gradients.ts';
+import type { Source } from '../training/source.ts';
 import type { NetworkSource, WorkerInit } from '../parallel/protocol.ts';
 import { workerGradients, type WorkerPort } from '../parallel/source.ts';
 import { spawnWorker } from './spawn-worker.ts';
@@ -55,13 +55,13 @@ export interface ParallelOptions {
  *
  * @example
  * // net.ts: export const net = serial({ ... });
- * const gradients = parallelGradients(params, {
+ * const source = parallelGradients(params, {
  *   network: { kind: 'module', url: new URL('./net.js', import.meta.url).href, export: 'net' },
  *   kernels: 'wasm',
  *   threads: 2,
  * });
- * const r = await fit({ ...setup, gradients }, initialState(params, optimizer));
- * await gradients.close();
+ * const r = await fit({ net, optimizer, source, ...rest }, initialState(params, optimizer));
+ * await source.close();
  */
-export const parallelGradients = <P extends Tree>(template: P, options: ParallelOptions): GradientSource<P> =>
+export const parallelGradients = <P extends Tree>(template: P, options: ParallelOptions): Source<P> =>
   workerGradients(template, { ...options, spawn });

@@ -10,16 +10,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { key } from '../core/random.ts';
 import { MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { layoutOf, packTree, unpackTree, type Layout } from '../graph/packing.ts';
-import { runnerFor } from '../compile/by-name.ts';
 import type { Images } from '../training/batches.ts';
 import type { TrainConfig } from '../training/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
-import { localGradients } from '../training/gradients.ts';
 import { fit, type EpochMetrics, type RunState } from '../training/loop.ts';
 import { robustness, type RobustnessReport } from '../training/robustness.ts';
 import { augmentFor, networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
 import { parallelGradients } from './data-parallel.ts';
 import { startKernelHelper } from './kernel-helper.ts';
+import { sourceByName } from './source-by-name.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */
 export type PackedState = Omit<RunState<SeedParams>, 'params' | 'opt'> & { readonly params: Float32Array; readonly opt: Float32Array };
@@ -99,16 +98,14 @@ if (parentPort !== null) {
   const post = (m: TrainWorkerMessage): void => port.postMessage(m);
   let lastReport = 0;
   void (plan.helper ? startKernelHelper() : Promise.resolve(undefined)).then((helper) => {
-    const { kernels, compiled } = runnerFor(net, config.kernels, helper);
-    const withCompiled = compiled === undefined ? {} : { compiled };
     const augment = augmentFor(config);
-    const gradients = plan.threads > 1 && !plan.helper
+    const source = plan.threads > 1 && !plan.helper
       ? parallelGradients(layouts.template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads: plan.threads })
-      : localGradients(net, { kernels, ...withCompiled });
+      : sourceByName(net, config.kernels, helper);
     return fit(
       {
         net, optimizer: optimizerFor(config), schedule: scheduleFor(config), epochs: config.epochs, batchSize: config.batchSize,
-        shuffle: config.shuffle, seed: config.seed, kernels, train: init.train, test: init.test, gradients, ...withCompiled,
+        shuffle: config.shuffle, seed: config.seed, source, train: init.train, test: init.test,
         ...(augment === undefined ? {} : { augment }),
       },
       unpackState(init.start, layouts),
@@ -126,9 +123,8 @@ if (parentPort !== null) {
       const stopped = (): boolean => Atomics.load(stop, 0) !== 0;
       // How the finished model reads moved, turned, resized, thicker and thinner digits; a stop skips the rest of it.
       if (r.status === 'finished' && !stopped()) post({ kind: 'robustness' });
-      const predict = gradients.predict ?? compiled?.predict;
-      const report = r.status === 'finished' ? await robustness(net, r.state.params, init.test, { kernels, ...(predict === undefined ? {} : { predict }) }, stopped) : null;
-      await gradients.close();
+      const report = r.status === 'finished' ? await robustness(net, r.state.params, init.test, { kernels: source.kernels, predict: source.predict }, stopped) : null;
+      await source.close();
       await helper?.close();
       post({
         kind: 'end', status: r.status, state: packState(r.state, layouts),

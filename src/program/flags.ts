@@ -7,7 +7,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { IntAtLeast, PositiveNumber } from '../training/codecs.ts';
+import { optimizerNames } from '../graph/optimizers/index.ts';
+import { IntAtLeast, OptimizerNameCodec, PositiveNumber } from '../training/codecs.ts';
 import { presets, type TrainConfig } from '../training/config.ts';
 
 /**
@@ -100,7 +101,7 @@ const Flags = t.partial({
   epochs: IntFromString(1),
   'batch-size': IntFromString(1),
   lr: PositiveNumberFromString,
-  optimizer: t.keyof({ sgd: null, momentum: null, adam: null }),
+  optimizer: OptimizerNameCodec,
   seed: IntFromString(0),
   'train-limit': IntFromString(1),
   'test-limit': IntFromString(1),
@@ -244,7 +245,7 @@ Training flags:
   --epochs N              number of epochs
   --batch-size N          images per step
   --lr X                  peak learning rate of the preset's schedule
-  --optimizer sgd|momentum|adam
+  --optimizer ${optimizerNames.join('|')}
   --seed N                random seed (initialisation, shuffling and augmentation)
   --augment none|default  transform the training digits (default preset: default;
                           seed preset: none)

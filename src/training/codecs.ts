@@ -3,6 +3,7 @@
 // and the CLI's flags use them; the published types do not name io-ts.
 
 import * as t from 'io-ts';
+import { optimizerNames, type OptimizerName } from '../graph/optimizers/index.ts';
 
 /** A number that `ok` accepts; `name` completes "must be ...". */
 const numberCodec = (name: string, ok: (n: number) => boolean) =>
@@ -16,6 +17,9 @@ const numberCodec = (name: string, ok: (n: number) => boolean) =>
 export const IntAtLeast = (min: number) => numberCodec(`an integer >= ${min}`, (n) => Number.isSafeInteger(n) && n >= min);
 export const PositiveNumber = numberCodec('a positive number', (n) => Number.isFinite(n) && n > 0);
 export const NonNegativeNumber = numberCodec('a finite number >= 0', (n) => Number.isFinite(n) && n >= 0);
+
+/** One of the library's optimizers by name (the registry's names). */
+export const OptimizerNameCodec = t.keyof(Object.fromEntries(optimizerNames.map((n) => [n, null])) as Record<OptimizerName, null>);
 
 /** The config as stored in checkpoints; resuming validates it with this codec. */
 const AugmentName = t.keyof({ none: null, default: null });
@@ -33,7 +37,7 @@ export const TrainConfigCodec = t.type({
   epochs: IntAtLeast(1),
   batchSize: IntAtLeast(1),
   lr: PositiveNumber,
-  optimizer: t.keyof({ sgd: null, momentum: null, adam: null }),
+  optimizer: OptimizerNameCodec,
   init: t.keyof({ seed: null, he: null }),
   shuffle: t.boolean,
   seed: IntAtLeast(0),

@@ -3,6 +3,8 @@
 // (codecs.ts validates one read back from a checkpoint). The CLI's flags
 // build one; the page and library users write one.
 
+import type { OptimizerName } from '../graph/optimizers/index.ts';
+
 /** The two recipes: 'seed', the reference's run, and 'default', the modern one. */
 export type Preset = 'default' | 'seed';
 
@@ -17,7 +19,7 @@ export interface TrainConfig {
   readonly batchSize: number;
   /** Peak learning rate of the preset's schedule. */
   readonly lr: number;
-  readonly optimizer: 'sgd' | 'momentum' | 'adam';
+  readonly optimizer: OptimizerName;
   readonly init: 'seed' | 'he';
   /** Shuffle each epoch (from `seed`), or keep file order. */
   readonly shuffle: boolean;

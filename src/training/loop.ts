@@ -8,12 +8,10 @@
 import { foldIn, key, permutation, type Key } from '../core/random.ts';
 import type { Augment } from './augment.ts';
 import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
-import { trustedHyper } from '../graph/optimizers.ts';
-import type { Compiled } from '../compile/compile.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { makeBatch, type Images } from './batches.ts';
 import { evaluateAsync, type Evaluation } from './evaluate.ts';
-import { localGradients, type GradientSource } from './gradients.ts';
+import { eagerSource, type Source } from './source.ts';
 
 /** One line of the history: the training figures of an epoch and the test figures at its end. */
 export interface EpochMetrics {
@@ -59,9 +57,21 @@ export const initialState = <P extends Tree, S extends Tree>(params: P, optimize
   params, opt: optimizer.init(params), epoch: 0, step: 0, lossSum: 0, correct: 0, seconds: 0, history: [],
 });
 
+/**
+ * What computes {@link fit}'s steps and evaluations: a {@link Source}
+ * (compiled, on workers, ...), or the kernel set of the default one, the
+ * eager ops of `net` (`eagerSource(net, { kernels })`).
+ */
+export type FitComputation<P extends Tree> =
+  | { readonly source: Source<P>; readonly kernels?: never }
+  | { readonly kernels: Kernels; readonly source?: never };
+
 /** What {@link fit} trains, how, on what. */
-export interface FitSetup<P extends Tree, S extends Tree = Tree> {
-  /** The network trained; evaluation at each epoch's end runs it on the gradient source's workers, `compiled`, or `kernels`, the first there is. */
+export type FitSetup<P extends Tree, S extends Tree = Tree> = FitComputation<P> & FitPlan<P, S>;
+
+/** What {@link fit} trains and on what, besides how it is computed. */
+export interface FitPlan<P extends Tree, S extends Tree = Tree> {
+  /** The network trained (evaluated at each epoch's end through the source's `predict`). */
   readonly net: Layer<P>;
   readonly optimizer: Optimizer<S>;
   /** The learning rate as a function of the fractional epoch (epoch + step / steps). */
@@ -74,24 +84,10 @@ export interface FitSetup<P extends Tree, S extends Tree = Tree> {
   readonly shuffle: boolean;
   /** Fixes the shuffle of every epoch. */
   readonly seed: number;
-  /**
-   * The kernel set of every step, optimizer update and evaluation, unless
-   * `compiled` or `gradients` runs them (on their own kernels: give
-   * `compiled.kernels` here so that every path agrees).
-   */
-  readonly kernels: Kernels;
   /** The training set. */
   readonly train: Images;
   /** Evaluated at every epoch's end. */
   readonly test: Images;
-  /** Where each step's loss and gradient come from; default: this thread, on `compiled` when given, else on `kernels`, softmax cross-entropy. */
-  readonly gradients?: GradientSource<P>;
-  /**
-   * The network compiled ({@link compile}): the default gradients and every
-   * evaluation run on it. Its results are the eager ones bit for bit, so a
-   * run with it prints the same figures, sooner.
-   */
-  readonly compiled?: Compiled<P>;
   /** Transforms each training batch (augmentation), with a key drawn from (seed, epoch, step); none by default. */
   readonly augment?: Augment;
 }
@@ -154,15 +150,16 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  *   initialState(params, optimizer),
  *   { onEpoch: ({ metrics }) => console.log(metrics.testAccuracy) },
  * );
+ * // The same run compiled (the same figures, sooner): give a source instead of the kernels.
+ * await fit({ net, optimizer, source: compiledSource(compile(net)), schedule: constant(1e-3), epochs: 1, batchSize: 64, shuffle: true, seed: 0, train, test }, initialState(params, optimizer));
  */
 export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>, start: RunState<P, S>, events: FitEvents<P, S> = {}): Promise<FitResult<P, S>> => {
-  const { net, optimizer, schedule, batchSize, kernels, train, test } = setup;
+  const { net, optimizer, schedule, batchSize, train, test } = setup;
   // An empty set has no loss or accuracy to report: refused, rather than read as a divergence.
   if (train.count === 0) throw new RangeError('fit: the training set holds no images');
   if (test.count === 0) throw new RangeError('fit: the test set holds no images');
-  const gradients = setup.gradients ?? localGradients(net, { kernels, ...(setup.compiled === undefined ? {} : { compiled: setup.compiled }) });
-  // Evaluation on the source's workers when it has them, else on the compiled network, else eagerly.
-  const evalOptions = { kernels, ...(gradients.predict !== undefined ? { predict: gradients.predict } : setup.compiled === undefined ? {} : { predict: setup.compiled.predict }) };
+  const source = setup.source !== undefined ? setup.source : eagerSource(net, { kernels: setup.kernels });
+  const evalOptions = { kernels: source.kernels, predict: source.predict };
   const steps = stepsPerEpoch(train.count, batchSize);
   const stop = events.shouldStop ?? (() => false);
   let s = start;
@@ -180,10 +177,7 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
       const batch = makeBatch(train, order, from, to);
       const x = setup.augment === undefined ? batch.x : setup.augment(augmentKey(setup.seed, s.epoch, s.step), batch.x);
       const lr = schedule(s.epoch + s.step / steps);
-      // A source that does the whole step (workers splitting the update) gives the same numbers as grad + step here.
-      const r = gradients.step !== undefined && trustedHyper(optimizer) !== undefined
-        ? await gradients.step(optimizer, s.params, s.opt, x, batch.labels, lr)
-        : await gradients.grad(s.params, x, batch.labels).then((g) => ({ ...g, ...optimizer.step(s.params, g.grads, s.opt, { lr, kernels }) }));
+      const r = await source.step(optimizer, s.params, s.opt, x, batch.labels, lr);
       if (!Number.isFinite(r.loss)) {
         return { status: 'diverged', state: good, reason: `loss is ${r.loss} at epoch ${s.epoch} step ${s.step}` };
       }

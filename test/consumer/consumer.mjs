@@ -59,7 +59,7 @@ const workers = parallelGradients(params, {
 const singleLoss = lossAndGrad(params, { x, labels }).loss;
 const parallelLosses = [];
 for (let i = 0; i < 5; i++) {
-  const { loss, grads } = await workers.grad(params, x, labels);
+  const { loss, grads } = await workers.valueAndGrad(params, x, labels);
   parallelLosses.push(loss);
   ({ params, state } = opt.step(params, grads, state, { lr: 0.01, kernels }));
 }

@@ -52,7 +52,7 @@ const workers = parallelGradients(params, { network: { kind: 'module', url: new 
 const singleLoss = lossAndGrad(params, { x, labels }).loss;
 const parallelLosses: number[] = [];
 for (let i = 0; i < 5; i++) {
-  const { loss, grads } = await workers.grad(params, x, labels);
+  const { loss, grads } = await workers.valueAndGrad(params, x, labels);
   parallelLosses.push(loss);
   ({ params, state } = opt.step(params, grads, state, { lr: 0.01, kernels }));
 }
