@@ -15,12 +15,13 @@ import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-g
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createWasmGemm, createWasmKernels, hasRelaxedSimd } from '../ops/kernels/wasm/gemm-wasm.ts';
-import { createHeap } from '../ops/kernels/wasm/heap.ts';
+import { createHeap, type Heap } from '../ops/kernels/wasm/heap.ts';
 import { heapKernels } from '../ops/kernels/wasm/heap-kernels.ts';
 import type { Labels } from '../ops/op.ts';
 import type { KernelHelper } from './helper.ts';
 import * as run from './run.ts';
 import type { Session } from './session.ts';
+import type { Machine } from './program.ts';
 import { step, type CompiledStep } from './step.ts';
 
 export type { CompiledStep } from './step.ts';
@@ -111,15 +112,19 @@ export interface Compiled<P extends Tree, T = Labels> {
 export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: CompileOptions<T> = {}): Compiled<P, T> => {
   const { helper } = options;
   const fma = helper?.fma ?? options.fma ?? hasRelaxedSimd();
-  const heap = createHeap(helper?.memory);
   const eager = createWasmKernels({ fma });
-  const { gemmAt, denseSgdAt, workspace } = createWasmGemm(heap, fma);
-  const kernels = heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw);
+  const machineOn = (heap: Heap): Machine => {
+    const { gemmAt, denseSgdAt, workspace } = createWasmGemm(heap, fma);
+    return { heap, kernels: heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw), workspace, eager };
+  };
+  const machine: Machine = { ...machineOn(createHeap(helper?.memory)), ...(helper === undefined ? {} : { helper }) };
+  let unshared: Machine | undefined;
   const loss = (options.loss ?? crossEntropyLoss) as Loss<unknown>;
   const ours = helper?.claim();
   const s: Session = {
     net: net as unknown as Layer<Tree>,
-    machine: { heap, kernels, workspace, eager, ...(helper === undefined ? {} : { helper }) },
+    machine,
+    unshared: () => (unshared ??= machineOn(createHeap())),
     loss,
     eagerValueAndGrad: valueAndGrad(net as unknown as Layer<Tree>, { kernels: eager, loss }),
     plans: new Map(),

@@ -51,6 +51,8 @@ export interface BackwardOptions {
 /** One batch size's program: forward (with what backward needs kept in the heap), backward and the update. */
 export interface Program {
   readonly n: number;
+  /** The heap it lives in (its machine's). */
+  readonly heap: Heap;
   readonly leaves: readonly LeafSlot[];
   /** Copies params and x in, runs every stage; returns the output (fresh). `train` keeps what backward needs (eager stages' closures). */
   readonly forward: (leafData: readonly Readonly<Data>[] | 'in heap', eagerParams: readonly Tree[], x: Readonly<Float32Array>, train: boolean, times?: number[]) => Tensor;
@@ -80,7 +82,7 @@ const kindOf = (step: StepSettings | undefined): StepKind => (step === undefined
  * what it saves: measured over whole runs, one image trained and predicted
  * slower with a helper than without (0.68x and 0.91x on a 2-core EPYC).
  */
-const SPLIT_BATCH = 2;
+export const SPLIT_BATCH = 2;
 
 /** Lays out `stages` at batch n, lowers them, and returns the program that replays them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
@@ -139,6 +141,7 @@ export const createProgram = (machine: Machine, stages: readonly Stage[], inShap
 
   return {
     n,
+    heap,
     leaves,
     forward: (leafData, eagerParams, x, train, times) => {
       // 'in heap': the parameters are the ones this program's last update left there.

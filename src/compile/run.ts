@@ -67,7 +67,7 @@ export const valueAndGradTo = (s: Session, params: Tree, batch: Batch<unknown>, 
   const given = paramsIn(s, program, params);
   const { out, l, g } = lossAndBackward(s, program, given.copy, eagerRecords(stages, params), batch, true);
   keep(s, program, given.arrays);
-  const f32 = s.machine.heap.f32();
+  const f32 = program.heap.f32();
   for (const leaf of program.leaves) put(leaf.path.join('.'), f32.subarray(leaf.gradAt >> 2, (leaf.gradAt >> 2) + leaf.size));
   stages.filter((st) => st.kind === 'eager').forEach((st, i) => {
     for (const [path, t] of leaves(g.eager[i]!)) put([...st.at.path, ...(path === '' ? [] : [path])].join('.'), t.data);

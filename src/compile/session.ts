@@ -9,7 +9,7 @@ import type { Layer } from '../graph/layer.ts';
 import type { Loss } from '../graph/losses.ts';
 import type { Tree } from '../graph/tree.ts';
 import type { Batch, LossAndGrad } from '../graph/value-and-grad.ts';
-import { createProgram, type Machine, type Program } from './program.ts';
+import { createProgram, SPLIT_BATCH, type Machine, type Program } from './program.ts';
 import { flattenLayers, planStages, type Stage } from './plan.ts';
 import { leafData } from './records.ts';
 
@@ -30,6 +30,12 @@ export interface LastStep {
 export interface Session {
   readonly net: Layer<Tree>;
   readonly machine: Machine;
+  /**
+   * A machine of its own heap, for the programs a helper would not split
+   * (a batch of one): a shared heap's copies in and out cost more than
+   * the split gains there, so these run as without a helper. Made on first use.
+   */
+  readonly unshared: () => Machine;
   /** The loss of valueAndGrad and step, on the eager kernels. */
   readonly loss: Loss<unknown>;
   /** valueAndGrad on the eager kernels: for float64 data and empty batches. */
@@ -58,7 +64,8 @@ export const programFor = (s: Session, shape: readonly number[]): { readonly pro
   const key = shape.join(',');
   let program = s.programs.get(key);
   if (program === undefined) {
-    program = createProgram(s.machine, stages, inShape, shape[0]!);
+    const n = shape[0]!;
+    program = createProgram(s.machine.helper !== undefined && n < SPLIT_BATCH ? s.unshared() : s.machine, stages, inShape, n);
     if (s.programs.size >= PROGRAMS_KEPT) s.programs.delete(s.programs.keys().next().value!);
   } else s.programs.delete(key);
   s.programs.set(key, program);
@@ -67,8 +74,8 @@ export const programFor = (s: Session, shape: readonly number[]): { readonly pro
 
 // Whether the heap still holds `arrays`: a sample of each is compared, so that an array rewritten in place
 // against the rule that tensors are immutable is copied in after all (a few values changed may go unseen).
-const sampleMatches = (s: Session, program: Program, arrays: ReadonlyArray<Tensor['data']>): boolean => {
-  const f32 = s.machine.heap.f32();
+const sampleMatches = (program: Program, arrays: ReadonlyArray<Tensor['data']>): boolean => {
+  const f32 = program.heap.f32();
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i]!;
     const { at, size } = program.leaves[i]!;
@@ -87,7 +94,7 @@ export const paramsIn = (s: Session, program: Program, params: Tree): { readonly
   const arrays = leafData(program.leaves, params);
   const was = s.resident;
   s.resident = null;
-  const same = was !== null && was.program === program && arrays.every((a, i) => a === was.arrays[i]) && sampleMatches(s, program, arrays);
+  const same = was !== null && was.program === program && arrays.every((a, i) => a === was.arrays[i]) && sampleMatches(program, arrays);
   return { arrays, copy: same ? 'in heap' : arrays };
 };
 
