@@ -8,7 +8,7 @@
 // halves that a helper thread and the calling thread run at once, or the
 // calling thread one after the other, with the same numbers either way.
 
-import { recordingKernels, runCall, type HeapKernels, type Scratch } from '../ops/kernels/wasm/heap-kernels.ts';
+import { callTable, recordingKernels, type HeapKernels, type Scratch } from '../ops/kernels/wasm/heap-kernels.ts';
 import type { KernelHelper } from './helper.ts';
 
 /** One optimizer update of n values at heap offsets, in place: parameters, gradient, state arrays (in the optimizer's order). */
@@ -129,7 +129,10 @@ const run = (list: readonly Entry[], sink: Sink, helper: KernelHelper | undefine
 };
 
 /** The calling thread's sink: its kernels, run at once. */
-export const directSink = (k: HeapKernels): Sink => ({ k, call: (op, args) => runCall(k, op, args) });
+export const directSink = (k: HeapKernels): Sink => {
+  const table = callTable(k);
+  return { k, call: (op, args) => table[op]!(args) };
+};
 
 /** Replays a list on the calling thread's `sink`, handing split halves to `helper` when there is one. */
 export const replay = (list: readonly Entry[], sink: Sink, helper: KernelHelper | undefined, step?: StepCalls, host?: HostState): void =>

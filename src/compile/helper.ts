@@ -14,7 +14,7 @@
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createWasmGemm } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
-import { heapKernels, KERNEL_OPS, recordingKernels, runCall } from '../ops/kernels/wasm/heap-kernels.ts';
+import { callTable, heapKernels, KERNEL_OPS, recordingKernels } from '../ops/kernels/wasm/heap-kernels.ts';
 import { newSharedMemory, SHARED_MAX_PAGES, type WasmMemory } from '../ops/kernels/wasm/instantiate.ts';
 import type { Sink } from './calls.ts';
 
@@ -210,7 +210,7 @@ export const helperPort = (init: HelperInit, terminate: () => Promise<unknown>, 
 export const serveKernels = (init: HelperInit, ready: () => void = () => {}): void => {
   const heap = createHeap(init.memory);
   const { gemmAt, denseSgdAt } = createWasmGemm(heap, init.fma);
-  const k = heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw);
+  const table = callTable(heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw));
   ready();
   const control = new Int32Array(init.control);
   const words = new Float64Array(init.calls);
@@ -236,7 +236,9 @@ export const serveKernels = (init: HelperInit, ready: () => void = () => {}): vo
         op = words[at]!;
         args.length = n;
         for (let j = 0; j < n; j++) args[j] = words[at + 2 + j]!;
-        runCall(k, op, args);
+        const run = table[op];
+        if (run === undefined) throw new RangeError(`no kernel ${op}`);
+        run(args);
         at += 2 + n;
       }
     } catch {

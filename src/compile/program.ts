@@ -76,18 +76,9 @@ export interface Program {
 type StepKind = BackwardPass['step'];
 const kindOf = (step: StepSettings | undefined): StepKind => (step === undefined ? 'none' : step.plainSgd ? 'sgd' : 'other');
 
-/**
- * The smallest batch a program splits with a helper thread. At batch 1 a
- * step's halves are tens of microseconds, and handing one over costs about
- * what it saves: measured over whole runs, one image trained and predicted
- * slower with a helper than without (0.68x and 0.91x on a 2-core EPYC).
- */
-export const SPLIT_BATCH = 2;
-
 /** Lays out `stages` at batch n, lowers them, and returns the program that replays them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
-  const { heap } = machine;
-  const helper = n >= SPLIT_BATCH ? machine.helper : undefined;
+  const { heap, helper } = machine;
   const layout = layOut(heap, stages, inShape, n, helper === undefined ? undefined : { workspace: machine.workspace });
   const { leaves, acts, dBufs } = layout;
   const c: LowerContext = { layout, stages, heap, eager: machine.eager };

@@ -9,7 +9,7 @@ import type { Layer } from '../graph/layer.ts';
 import type { Loss } from '../graph/losses.ts';
 import type { Tree } from '../graph/tree.ts';
 import type { Batch, LossAndGrad } from '../graph/value-and-grad.ts';
-import { createProgram, SPLIT_BATCH, type Machine, type Program } from './program.ts';
+import { createProgram, type Machine, type Program } from './program.ts';
 import { flattenLayers, planStages, type Stage } from './plan.ts';
 import { leafData } from './records.ts';
 
@@ -17,6 +17,14 @@ import { leafData } from './records.ts';
 const RESIDENT_SAMPLE = 64;
 /** Programs kept (one per batch size seen; an epoch needs two, the full and the last batch). */
 const PROGRAMS_KEPT = 4;
+/**
+ * The smallest batch a program splits with a helper thread. At batch 1 a
+ * step's halves are tens of microseconds, and handing one over costs about
+ * what it saves: measured over whole runs, one image trained and predicted
+ * slower with a helper than without (0.68x and 0.91x on a 2-core EPYC). Such
+ * a program runs on a machine of its own heap and no helper.
+ */
+const SPLIT_BATCH = 2;
 
 /** The records a step returned, whose values are still in its program's heap. */
 export interface LastStep {

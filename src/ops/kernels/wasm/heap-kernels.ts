@@ -8,7 +8,7 @@
 //
 // A call is also plain data, `(op, args)` with numeric arguments, so that it
 // can be kept in a list or handed to another thread through shared memory:
-// `recordingKernels` turns calls into data, `runCall` runs data as calls.
+// `recordingKernels` turns calls into data, `callTable` runs data as calls.
 
 import type { ElementwiseExports } from './elementwise-wasm.ts';
 import type { DenseSgdAt, GemmAt } from './gemm-wasm.ts';
@@ -71,21 +71,24 @@ export const recordingKernels = (record: (op: number, args: readonly number[]) =
   };
 };
 
-/** Runs one recorded call (see {@link recordingKernels}) on `k`. */
-export const runCall = (k: HeapKernels, op: number, a: readonly number[]): void => {
-  const name = KERNEL_OPS[op];
-  switch (name) {
-    case 'gemmAt':
-      return k.gemmAt(a[0] === 1, a[1] === 1, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9] === 1);
-    case 'denseSgdAt':
-      return k.denseSgdAt(a[0]!, a[1]!, a[2]!, a[3]! < 0 ? undefined : a[3], a[4]!, a[5]!, a[6]!);
-    case 'zero':
-      return k.zero(a[0]!, a[1]!);
-    case 'fillRows':
-      return k.fillRows(a[0]!, a[1]!, a[2]!, a[3]!);
-    case undefined:
-      throw new RangeError(`no kernel ${op}`);
-    default:
-      return (k.el[name] as (...args: readonly number[]) => void)(...a);
-  }
-};
+/**
+ * How to run a recorded call (see {@link recordingKernels}) on `k`: one
+ * function per kernel index, resolved once, so a replay does no lookup by name.
+ */
+export const callTable = (k: HeapKernels): ReadonlyArray<(a: readonly number[]) => void> =>
+  KERNEL_OPS.map((name): ((a: readonly number[]) => void) => {
+    switch (name) {
+      case 'gemmAt':
+        return (a) => k.gemmAt(a[0] === 1, a[1] === 1, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9] === 1);
+      case 'denseSgdAt':
+        return (a) => k.denseSgdAt(a[0]!, a[1]!, a[2]!, a[3]! < 0 ? undefined : a[3], a[4]!, a[5]!, a[6]!);
+      case 'zero':
+        return (a) => k.zero(a[0]!, a[1]!);
+      case 'fillRows':
+        return (a) => k.fillRows(a[0]!, a[1]!, a[2]!, a[3]!);
+      default: {
+        const f = k.el[name] as (...args: readonly number[]) => void;
+        return (a) => f(...a);
+      }
+    }
+  });
