@@ -6,6 +6,7 @@
 // gradients). The eager ops stay the definition: the compiled functions give
 // their results bit for bit (test/compile.test.ts).
 
+import { aFunction, aNumber, ArgumentError, batchArg, describeValue, layerArg, optionsBag, tensorArg } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
@@ -86,6 +87,20 @@ export interface Compiled<P extends Tree, T = Labels> {
   readonly profile: (params: P, batch: Batch<T>) => run.StageTime[];
 }
 
+const checkCompile = (net: unknown, options: unknown): void => {
+  layerArg('compile', 'net', net);
+  const o = optionsBag('compile', 'options', options, '{ fma?, loss?, helper? }');
+  if (o['fma'] !== undefined && typeof o['fma'] !== 'boolean') throw new ArgumentError(`compile: options.fma must be true or false, got ${describeValue(o['fma'])}`);
+  if (o['loss'] !== undefined) aFunction('compile', 'options.loss', o['loss']);
+  if (o['helper'] !== undefined) optionsBag('compile', 'options.helper', o['helper'], 'a kernel helper, as startKernelHelper gives');
+};
+
+// A compiled call's parameter record and batch, checked as the eager valueAndGrad checks them.
+const checkCall = (fn: string, params: unknown, batch: unknown): void => {
+  optionsBag(`compiled.${fn}`, 'params', params, "the parameter record, as the network's init makes it");
+  batchArg(`compiled.${fn}`, batch);
+};
+
 /**
  * Compiles a network (any {@link Layer}; serial pipelines of the library's
  * layers gain the most) into functions that run it on WebAssembly with every
@@ -110,6 +125,7 @@ export interface Compiled<P extends Tree, T = Labels> {
  * const logits = c.predict(next.params, x);
  */
 export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: CompileOptions<T> = {}): Compiled<P, T> => {
+  checkCompile(net, options);
   const { helper } = options;
   const fma = helper?.fma ?? options.fma ?? hasRelaxedSimd();
   const eager = createWasmKernels({ fma });
@@ -136,12 +152,32 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
     },
   };
   return {
-    valueAndGrad: (params, batch) => run.valueAndGrad(s, params, batch) as LossAndGrad<P>,
-    valueAndGradTo: (params, batch, put) => run.valueAndGradTo(s, params, batch, put),
-    predict: (params, x) => run.predict(s, params, x),
-    step: <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, batch: Batch<T>, lr: number) =>
-      step(s, optimizer as unknown as Optimizer<Tree>, params, state, batch, lr) as CompiledStep<P, S>,
+    valueAndGrad: (params, batch) => {
+      checkCall('valueAndGrad', params, batch);
+      return run.valueAndGrad(s, params, batch) as LossAndGrad<P>;
+    },
+    valueAndGradTo: (params, batch, put) => {
+      checkCall('valueAndGradTo', params, batch);
+      aFunction('compiled.valueAndGradTo', 'put', put);
+      return run.valueAndGradTo(s, params, batch, put);
+    },
+    predict: (params, x) => {
+      optionsBag('compiled.predict', 'params', params, "the parameter record, as the network's init makes it");
+      tensorArg('compiled.predict', 'x', x);
+      return run.predict(s, params, x);
+    },
+    step: <S extends Tree>(optimizer: Optimizer<S>, params: P, state: S, batch: Batch<T>, lr: number) => {
+      const o = optionsBag('compiled.step', 'optimizer', optimizer, 'an optimizer, as adam() makes');
+      aFunction('compiled.step', 'optimizer.step', o['step']);
+      optionsBag('compiled.step', 'state', state, "the optimizer's state, as its init makes it");
+      checkCall('step', params, batch);
+      aNumber('compiled.step', 'lr', lr);
+      return step(s, optimizer as unknown as Optimizer<Tree>, params, state, batch, lr) as CompiledStep<P, S>;
+    },
     kernels: eager,
-    profile: (params, batch) => run.profile(s, params, batch),
+    profile: (params, batch) => {
+      checkCall('profile', params, batch);
+      return run.profile(s, params, batch);
+    },
   };
 };

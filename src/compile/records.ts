@@ -2,7 +2,7 @@
 // parameter by its path, checking that the caller's arrays fit the plan, and
 // building the gradient record shaped as the eager serial gives it.
 
-import { ShapeError, showShape } from '../core/shape.ts';
+import { expectParam, ShapeError } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { specOf, type Layer } from '../graph/layer.ts';
 import { isTensor, type Tree } from '../graph/tree.ts';
@@ -36,10 +36,11 @@ export const leafData = (leaves: readonly LeafSlot[], params: Tree): Array<Tenso
         ? `compile: the parameter record has no "${layer}"; make it with the network's init`
         : `compile: the record of "${layer}" has no tensor "${l.path[l.path.length - 1]}"`);
     }
-    if (t.shape.length !== l.shape.length || t.shape.some((d, i) => d !== l.shape[i])) {
-      throw new ShapeError(`parameter ${l.path[l.path.length - 1]} is ${showShape(t.shape)}; the network needs ${showShape(l.shape)} here`, l.path.slice(0, -1));
+    try {
+      return expectParam(l.path[l.path.length - 1]!, t, l.shape).data;
+    } catch (err) {
+      throw err instanceof ShapeError ? new ShapeError(err.detail, l.path.slice(0, -1)) : err;
     }
-    return t.data;
   });
 
 /** The records of the layers of the user's own, in stage order. */

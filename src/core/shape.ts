@@ -1,6 +1,7 @@
 // Shape checks shared by the ops: every error names the op and both shapes.
 
-import type { Shape } from './tensor.ts';
+import { ArgumentError } from './check.ts';
+import type { Shape, Tensor } from './tensor.ts';
 
 export const showShape = (s: Shape): string => `[${s.join(', ')}]`;
 
@@ -10,8 +11,8 @@ export const showShape = (s: Shape): string => `[${s.join(', ')}]`;
  * `block.conv2`) that ran the op: `layer dense1: dense: input and weights do
  * not match: [4, 72] and [128, 3]`.
  */
-export class ShapeError extends RangeError {
-  override readonly name = 'ShapeError';
+export class ShapeError extends ArgumentError {
+  override readonly name: string = 'ShapeError';
   /** The op's own message, without the layer path. */
   readonly detail: string;
   /** The names of the enclosing layers, outermost first; empty when an op was called directly. */
@@ -59,4 +60,27 @@ export const expectDim = (
   if (gotDim !== wantDim) {
     throw new ShapeError(`${op}: ${what} do not match: ${showShape(a)} and ${showShape(b)}`);
   }
+};
+
+/** How {@link expectParam}'s message for a missing tensor starts. */
+export const NO_PARAM = 'the parameter record has no tensor';
+
+/**
+ * The parameter `name` of a layer, checked against the shape the network
+ * needs there: `want` gives each dimension, or undefined for one the layer
+ * leaves to its input (the op then checks it against the input, and the
+ * message shows the parameter's own). The one check of a parameter record
+ * that eager layers and compiled networks both run, so both refuse a record
+ * of another network with the same words: `parameter w is [784, 128]; the
+ * network needs [784, 64] here` (a ShapeError, to which the layer's path is
+ * added).
+ */
+export const expectParam = (name: string, t: unknown, want: ReadonlyArray<number | undefined>): Tensor => {
+  const isTensor = typeof t === 'object' && t !== null && Array.isArray((t as Tensor).shape) && ArrayBuffer.isView((t as Tensor).data);
+  if (!isTensor) throw new ShapeError(`${NO_PARAM} "${name}"; make it with the network's init`);
+  const got = (t as Tensor).shape;
+  if (got.length !== want.length || want.some((d, i) => d !== undefined && d !== got[i])) {
+    throw new ShapeError(`parameter ${name} is ${showShape(got)}; the network needs ${showShape(want.map((d, i) => d ?? got[i] ?? '?') as Shape)} here`);
+  }
+  return t as Tensor;
 };

@@ -2,6 +2,8 @@
 // float32 is what training uses; float64 exists so that gradient checks can be
 // exact. Every op allocates its outputs with the dtype of its inputs.
 
+import { allocating, ArgumentError, describeValue, shapeOf } from './check.ts';
+
 /** The element type of a tensor: float32 for training, float64 for exact gradient checks. */
 export type DType = 'float32' | 'float64';
 /** A tensor's values in row-major order (the last axis varies fastest); its array type is its dtype. */
@@ -33,33 +35,55 @@ export const alloc = (dtype: DType, n: number): Data =>
 /** How many values a shape holds: the product of its dimensions (1 for []). */
 export const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 
+const dtypeArg = (fn: string, dtype: unknown): DType => {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new ArgumentError(`${fn}: dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
+  return dtype;
+};
+
 /**
  * A tensor over `data` as it is: no copy, so the caller must not write into
- * `data` afterwards. Throws a RangeError when `data.length` is not the
- * shape's size.
+ * `data` afterwards. Throws an `ArgumentError` when `shape` is not an
+ * array of non-negative integers, `data` not a Float32Array or
+ * Float64Array, or `data.length` not the shape's size.
  */
 export const tensor = (shape: Shape, data: Data): Tensor => {
+  shapeOf('tensor', 'shape', shape);
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    throw new ArgumentError(`tensor: data must be a Float32Array or a Float64Array, got ${describeValue(data)}`);
+  }
   const n = sizeOf(shape);
   if (data.length !== n) {
-    throw new RangeError(`tensor: shape [${shape.join(', ')}] holds ${n} values, data has ${data.length}`);
+    throw new ArgumentError(`tensor: shape [${shape.join(', ')}] holds ${n} values, data has ${data.length}`);
   }
   return { shape: [...shape], data };
 };
 
-/** A tensor of `shape` filled with zeros, float32 unless `dtype` says otherwise. */
-export const zeros = (shape: Shape, dtype: DType = 'float32'): Tensor => tensor(shape, alloc(dtype, sizeOf(shape)));
+/**
+ * A tensor of `shape` filled with zeros, float32 unless `dtype` says
+ * otherwise. Throws an `ArgumentError` for a shape that is not an
+ * array of non-negative integers, or too large to allocate.
+ */
+export const zeros = (shape: Shape, dtype: DType = 'float32'): Tensor => {
+  const n = sizeOf(shapeOf('zeros', 'shape', shape));
+  const d = dtypeArg('zeros', dtype);
+  return tensor(shape, allocating('zeros', `a ${d} tensor of shape [${shape.join(', ')}]`, n, d === 'float64' ? 8 : 4, () => alloc(d, n)));
+};
 
 /**
  * A tensor of `shape` holding a copy of `values` in row-major order, float32
- * unless `dtype` says otherwise. Throws a RangeError when the number of
- * values is not the shape's size.
+ * unless `dtype` says otherwise. Throws an `ArgumentError` when the
+ * number of values is not the shape's size.
  *
  * @example
  * const x = fromArray([2, 3], [1, 2, 3, 4, 5, 6]);   // 2 rows of 3
  * toArray(x);                                        // [1, 2, 3, 4, 5, 6]
  */
 export const fromArray = (shape: Shape, values: ArrayLike<number>, dtype: DType = 'float32'): Tensor => {
-  const data = alloc(dtype, values.length);
+  shapeOf('fromArray', 'shape', shape);
+  if (typeof values !== 'object' || values === null || typeof values.length !== 'number') {
+    throw new ArgumentError(`fromArray: values must be an array of numbers, got ${describeValue(values)}`);
+  }
+  const data = alloc(dtypeArg('fromArray', dtype), values.length);
   data.set(values as ArrayLike<number>);
   return tensor(shape, data);
 };
@@ -80,11 +104,11 @@ export const astype = (t: Tensor, dtype: DType): Tensor => {
 
 /**
  * The same data under another shape, no copy (the op with a backward is
- * `ops.reshapeOp`). Throws a RangeError when the sizes differ.
+ * `ops.reshapeOp`). Throws an `ArgumentError` when the sizes differ.
  */
 export const reshape = (t: Tensor, shape: Shape): Tensor => {
-  if (sizeOf(shape) !== t.data.length) {
-    throw new RangeError(`reshape: cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
+  if (sizeOf(shapeOf('reshape', 'shape', shape)) !== t.data.length) {
+    throw new ArgumentError(`reshape: cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
   }
   return { shape: [...shape], data: t.data };
 };

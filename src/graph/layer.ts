@@ -4,6 +4,7 @@
 // shape, parameter count and MACs from the shape alone, so the network table
 // falls out of the definition without running data.
 
+import { optionsBag, runOptions, tensorArg } from '../core/check.ts';
 import type { Key } from '../core/random.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
@@ -113,3 +114,14 @@ export const specOf = (layer: Layer<any> | undefined): LayerSpec | undefined => 
 
 /** The parameter record type of a layer type: `ParamsOf<typeof net>`. */
 export type ParamsOf<L> = L extends Layer<infer P> ? P : never;
+
+/**
+ * What every library layer's `apply` checks before it runs: a parameter
+ * record, a tensor and the run options with their kernel set. A few
+ * comparisons per call, none per value.
+ */
+export const checkApply = (layer: string, params: unknown, x: unknown, options: unknown): void => {
+  optionsBag(`${layer}.apply`, 'params', params, "the layer's parameter record, as its init makes it");
+  tensorArg(`${layer}.apply`, 'x', x);
+  runOptions(`${layer}.apply`, options);
+};

@@ -2,7 +2,8 @@
 // parameter record, an initialisation and a row in the network table.
 
 import { split } from '../core/random.ts';
-import { ShapeError, showShape } from '../core/shape.ts';
+import { finiteNumber, oneOf, optionsBag, paddingOf, positiveInt } from '../core/check.ts';
+import { expectParam, ShapeError, showShape } from '../core/shape.ts';
 import { sizeOf, zeros, type Shape, type Tensor } from '../core/tensor.ts';
 import { bias as biasOp } from '../ops/bias.ts';
 import { conv2d, padAll, windowOutput, type Padding } from '../ops/conv2d.ts';
@@ -12,7 +13,7 @@ import { relu as reluOp } from '../ops/relu.ts';
 import { flatten as flattenOp } from '../ops/reshape.ts';
 import { untiedBias as untiedBiasOp } from '../ops/untied-bias.ts';
 import { convFilters, denseWeights, type InitScheme } from './init.ts';
-import { described, type Layer, type LayerSpec, type NoParams, type RunOptions } from './layer.ts';
+import { checkApply, described, type Layer, type LayerSpec, type NoParams, type RunOptions } from './layer.ts';
 import type { Tree } from './tree.ts';
 
 const hwc = (layer: string, s: Shape): [number, number, number] => {
@@ -21,6 +22,13 @@ const hwc = (layer: string, s: Shape): [number, number, number] => {
 };
 
 const noParams: NoParams = {};
+
+const INITS: readonly InitScheme[] = ['he', 'seed'];
+
+/** The spec of a layer constructor: an object (not a number given where the bag goes). */
+const specBag = (layer: string, spec: unknown, holds: string): void => {
+  optionsBag(`layers.${layer}`, 'its argument', spec, holds);
+};
 
 /** A library layer: frozen, its spec marked as describing its apply (see SPEC_APPLY). */
 const known = <P extends Tree>(layer: Layer<P>): Layer<P> => described(layer);
@@ -58,7 +66,14 @@ export interface ConvSpec {
  * const { out } = conv1.apply(params, zeros([2, 28, 28, 1]), { kernels: jsKernels });
  * out.shape;                                             // [2, 28, 28, 16]
  */
-export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }: ConvSpec): Layer<{ readonly w: Tensor }> => {
+export const conv = (spec: ConvSpec): Layer<{ readonly w: Tensor }> => {
+  specBag('conv', spec, '{ filters, size, stride?, pad?, init? }');
+  const { filters, size, stride = 1, pad = padAll(0), init = 'he' } = spec;
+  positiveInt('layers.conv', 'filters', filters);
+  positiveInt('layers.conv', 'size', size);
+  positiveInt('layers.conv', 'stride', stride);
+  paddingOf('layers.conv', 'pad', pad);
+  oneOf('layers.conv', 'init', init, INITS);
   const outShape = (s: Shape): Shape => {
     const [h, w] = hwc('conv', s);
     return fits('conv', s, [windowOutput(h, size, stride, pad.top, pad.bottom), windowOutput(w, size, stride, pad.left, pad.right), filters]);
@@ -78,8 +93,10 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
       const c = hwc('conv', s)[2];
       return { w: convFilters(init, key, [size, size, c, filters], size * size * c) };
     },
-    apply: (p, x, { kernels }) => {
-      const op = conv2d(x, p.w, { stride, pad, kernels });
+    apply: (p, x, options) => {
+      checkApply('conv', p, x, options);
+      const w = expectParam('w', p.w, [size, size, undefined, filters]);
+      const op = conv2d(x, w, { stride, pad, kernels: options.kernels });
       return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { w: g.w } }; } };
     },
   });
@@ -101,7 +118,8 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => known({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'untied bias', outShape: s, params: sizeOf(s), macs: 0 }] }),
   init: (_, s) => ({ b: zeros(s) }),
   apply: (p, x, options) => {
-    const op = untiedBiasOp(x, p.b, options);
+    checkApply('untiedBias', p, x, options);
+    const op = untiedBiasOp(x, expectParam('b', p.b, x.shape.slice(1).map(() => undefined)), options);
     return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { b: g.b } }; } };
   },
 });
@@ -121,14 +139,15 @@ export const bias = (): Layer<{ readonly b: Tensor }> => known({
   describe: (s, name) => ({ outShape: s, rows: [{ name, kind: 'bias', outShape: s, params: s[s.length - 1]!, macs: 0 }] }),
   init: (_, s) => ({ b: zeros([s[s.length - 1]!]) }),
   apply: (p, x, options) => {
-    const op = biasOp(x, p.b, options);
+    checkApply('bias', p, x, options);
+    const op = biasOp(x, expectParam('b', p.b, [undefined]), options);
     return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { b: g.b } }; } };
   },
 });
 
 /** Wraps a parameterless op as a layer. */
 const stateless = (
-  spec: LayerSpec,
+  spec: LayerSpec & { readonly op: string },
   kind: string,
   outShape: (s: Shape) => Shape,
   f: (x: Tensor, options: RunOptions) => { out: Tensor; backward: (dy: Tensor) => { x: Tensor } },
@@ -139,7 +158,8 @@ const stateless = (
     return { outShape: o, rows: [{ name, kind, outShape: o, params: 0, macs: 0 }] };
   },
   init: () => noParams,
-  apply: (_, x, options) => {
+  apply: (p, x, options) => {
+    checkApply(spec.op, p, x, options);
     const op = f(x, options);
     return { out: op.out, backward: (dy) => ({ x: op.backward(dy).x, params: noParams }) };
   },
@@ -189,8 +209,14 @@ export interface PoolSpec {
  * pool.describe([28, 28, 16], 'pool1').outShape;                           // [14, 14, 16]
  * toArray(pool.apply({}, fromArray([1, 2, 2, 1], [1, 4, 3, 2]), { kernels: jsKernels }).out);   // [4]
  */
-export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infinity }: PoolSpec): Layer<NoParams> =>
-  stateless(
+export const maxPool = (spec: PoolSpec): Layer<NoParams> => {
+  specBag('maxPool', spec, '{ size, stride?, pad?, padValue? }');
+  const { size, stride = size, pad = padAll(0), padValue = -Infinity } = spec;
+  positiveInt('layers.maxPool', 'size', size);
+  positiveInt('layers.maxPool', 'stride', stride);
+  paddingOf('layers.maxPool', 'pad', pad);
+  if (typeof padValue !== 'number' || Number.isNaN(padValue)) finiteNumber('layers.maxPool', 'padValue', padValue);
+  return stateless(
     { op: 'maxPool', size, stride, pad, padValue },
     `max pool ${size}x${size}/${stride}` + (pad.top + pad.bottom + pad.left + pad.right > 0 ? ` pad t/b/l/r ${pad.top}/${pad.bottom}/${pad.left}/${pad.right}` : ''),
     (s) => {
@@ -199,6 +225,7 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
     },
     (x, { kernels }) => maxPool2d(x, { size, stride, pad, padValue, kernels }),
   );
+};
 
 /**
  * Fully connected layer with bias ({@link ops.dense}) over flat inputs of
@@ -211,7 +238,11 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
  * const params = fc.init(key(0), [100]);                 // { w: [100, 10], b: [10] }
  * fc.apply(params, zeros([4, 100]), { kernels: jsKernels }).out.shape;   // [4, 10]
  */
-export const dense = ({ units, init = 'he' }: { readonly units: number; readonly init?: InitScheme }): Layer<{ readonly w: Tensor; readonly b: Tensor }> => {
+export const dense = (spec: { readonly units: number; readonly init?: InitScheme }): Layer<{ readonly w: Tensor; readonly b: Tensor }> => {
+  specBag('dense', spec, '{ units, init? }');
+  const { units, init = 'he' } = spec;
+  positiveInt('layers.dense', 'units', units);
+  oneOf('layers.dense', 'init', init, INITS);
   const fanIn = (s: Shape): number => {
     if (s.length !== 1) throw new ShapeError(`dense: expects flat inputs [features], got ${showShape(s)}; add flatten() before it`);
     return s[0]!;
@@ -221,7 +252,8 @@ export const dense = ({ units, init = 'he' }: { readonly units: number; readonly
     describe: (s, name) => ({ outShape: [units], rows: [{ name, kind: 'dense + bias', outShape: [units], params: fanIn(s) * units + units, macs: fanIn(s) * units }] }),
     init: (key, s) => ({ w: denseWeights(init, split(key, 1)[0]!, [fanIn(s), units], fanIn(s)), b: zeros([units]) }),
     apply: (p, x, options) => {
-      const op = denseOp(x, p.w, p.b, options);
+      checkApply('dense', p, x, options);
+      const op = denseOp(x, expectParam('w', p.w, [undefined, units]), expectParam('b', p.b, [units]), options);
       return { out: op.out, backward: (dy) => { const g = op.backward(dy); return { x: g.x, params: { w: g.w, b: g.b } }; } };
     },
   });

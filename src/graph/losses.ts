@@ -2,7 +2,8 @@
 // targets and returns a scalar with a backward closure whose cotangent is
 // named `out`. Both average over the batch.
 
-import { expectSameShape } from '../core/shape.ts';
+import { ArgumentError, tensorArg } from '../core/check.ts';
+import { expectSameShape, showShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
 import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
 import type { Labels, Op, OpOptions } from '../ops/op.ts';
@@ -27,15 +28,19 @@ export const crossEntropyLoss: Loss<Labels> = (out, labels, options) => {
 
 /**
  * Mean squared error: the mean over the batch of sum_j (out_j - target_j)^2 / 2,
- * targets shaped like the output. Throws a ShapeError when they are not.
+ * targets shaped like the output. Throws a ShapeError when they are not, an
+ * ArgumentError for a batch of no examples.
  *
  * @example
  * const l = meanSquaredError(fromArray([1, 2], [1, 2]), fromArray([1, 2], [0, 0]), {});
  * l.out;                       // 2.5
  */
 export const meanSquaredError: Loss<Tensor> = (out, targets) => {
+  tensorArg('meanSquaredError', 'out', out);
+  tensorArg('meanSquaredError', 'targets', targets);
   expectSameShape('meanSquaredError', 'targets', targets.shape, out.shape);
   const n = out.shape[0] ?? 1;
+  if (n === 0) throw new ArgumentError(`meanSquaredError: the batch holds no examples (out is ${showShape(out.shape)})`);
   let s = 0;
   for (let i = 0; i < out.data.length; i++) s += (out.data[i]! - targets.data[i]!) ** 2;
   return {

@@ -4,9 +4,9 @@
 // same shape.
 
 import { foldIn } from '../core/random.ts';
-import { inLayer } from '../core/shape.ts';
+import { inLayer, NO_PARAM, ShapeError } from '../core/shape.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
-import { described, type Layer, type LayerRow, type ParamsOf, type RunOptions } from './layer.ts';
+import { checkApply, described, type Layer, type LayerRow, type ParamsOf, type RunOptions } from './layer.ts';
 import type { Tree } from './tree.ts';
 
 /** @inline */
@@ -22,8 +22,8 @@ const applyWithout = (name: string, layer: AnyLayer, x: Tensor, options: RunOpti
   try {
     return inLayer(name, () => layer.apply({}, x, options));
   } catch (err) {
-    // Reading a parameter of the missing record is a TypeError; any other error is the layer's own.
-    if (!(err instanceof TypeError)) throw err;
+    // A library layer refuses the empty record as missing a tensor; a user's own layer reading one gets a TypeError. Any other error is the layer's own.
+    if (!(err instanceof TypeError) && !(err instanceof ShapeError && err.detail.startsWith(NO_PARAM))) throw err;
     throw new RangeError(`serial: the parameter record has no "${name}" (it has ${Object.keys(params).join(', ') || 'nothing'}); make it with the network's init`);
   }
 };
@@ -71,6 +71,7 @@ export const serial = <L extends Record<string, AnyLayer>>(layers: L): Serial<L>
       return params as SerialParams<L>;
     },
     apply: (params, x, options) => {
+      checkApply('serial', params, x, options);
       let h: Tensor = x;
       const backs = entries.map(([name, layer]) => {
         const p = (params as Record<string, Tree | undefined>)[name];

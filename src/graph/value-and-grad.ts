@@ -1,6 +1,7 @@
 // Loss and gradient of a network on a batch, in one forward and one
 // backward; and the forward alone, for prediction.
 
+import { aFunction, batchArg, layerArg, runOptions } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Labels } from '../ops/op.ts';
 import type { Layer, RunOptions } from './layer.ts';
@@ -33,8 +34,11 @@ export interface ValueAndGradOptions<T> extends RunOptions {
  * The loss of `net` on a batch and its gradient with respect to every
  * parameter, as a function of (params, batch): one forward, one backward.
  * The loss is the mean over the batch (softmax cross-entropy of the logits
- * unless `loss` says otherwise), so the gradient is the mean's. Shape and
- * label errors are thrown as the ops throw them.
+ * unless `loss` says otherwise), so the gradient is the mean's. The kernel
+ * set is required: without it this throws an `ArgumentError` rather
+ * than run on the slow kernels. The function refuses a batch of no examples
+ * (its mean is 0 / 0); shape and label errors are thrown as the ops throw
+ * them.
  *
  * @example
  * const net = serial({ fc: layers.dense({ units: 3 }) });
@@ -43,9 +47,13 @@ export interface ValueAndGradOptions<T> extends RunOptions {
  * const { loss, grads } = vg(params, { x: fromArray([1, 4], [1, 2, 3, 4]), labels: [2] });
  */
 export const valueAndGrad = <P extends Tree, T = Labels>(net: Layer<P>, options: ValueAndGradOptions<T>): ((params: P, batch: Batch<T>) => LossAndGrad<P>) => {
+  layerArg('valueAndGrad', 'net', net);
+  runOptions('valueAndGrad', options, '{ kernels, loss? }');
+  if (options.loss !== undefined) aFunction('valueAndGrad', 'options.loss', options.loss);
   const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
   const run: RunOptions = { kernels: options.kernels };
   return (params, batch) => {
+    batchArg('valueAndGrad', batch);
     const fwd = net.apply(params, batch.x, run);
     const l = loss(fwd.out, batch.labels, run);
     const grads = fwd.backward(l.backward(1).out).params;
@@ -53,5 +61,13 @@ export const valueAndGrad = <P extends Tree, T = Labels>(net: Layer<P>, options:
   };
 };
 
-/** The network's output alone (the logits, for a classifier): no backward is kept beyond this call. */
-export const predict = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, options: RunOptions): Tensor => net.apply(params, x, options).out;
+/**
+ * The network's output alone (the logits, for a classifier): no backward is
+ * kept beyond this call. Throws an `ArgumentError` without a kernel
+ * set, and a ShapeError naming the layer for parameters of another network.
+ */
+export const predict = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, options: RunOptions): Tensor => {
+  layerArg('predict', 'net', net);
+  runOptions('predict', options);
+  return net.apply(params, x, options).out;
+};

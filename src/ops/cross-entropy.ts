@@ -3,20 +3,27 @@
 // takes logits and is the fused, stable form: finite for logits of ±1e4,
 // with dL/dlogits = (softmax - onehot) / n.
 
+import { ArgumentError, describeValue, tensorArg } from '../core/check.ts';
 import { expectRank, ShapeError, showShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
 import type { Labels, Op, OpOptions } from './op.ts';
 import { logSoftmaxRows } from './softmax.ts';
 
+// The mean over a batch of no examples would be 0 / 0: refused, as labels that are not classes are.
 const checkLabels = (op: string, x: Tensor, labels: Labels): [number, number] => {
+  tensorArg(op, 'input', x);
   expectRank(op, 'input [n, classes]', x.shape, 2);
   const [n, c] = x.shape as [number, number];
+  if (typeof labels !== 'object' || labels === null || typeof labels.length !== 'number') {
+    throw new ArgumentError(`${op}: labels must be an array of class indices, got ${describeValue(labels)}`);
+  }
+  if (n === 0) throw new ArgumentError(`${op}: the batch holds no examples (input ${showShape(x.shape)})`);
   if (labels.length !== n) {
     throw new ShapeError(`${op}: ${labels.length} labels for input ${showShape(x.shape)}`);
   }
   for (let i = 0; i < n; i++) {
     const l = labels[i]!;
-    if (!Number.isInteger(l) || l < 0 || l >= c) throw new RangeError(`${op}: label ${l} is not a class of input ${showShape(x.shape)}`);
+    if (!Number.isInteger(l) || l < 0 || l >= c) throw new ArgumentError(`${op}: label ${l} is not a class of input ${showShape(x.shape)}`);
   }
   return [n, c];
 };
@@ -60,7 +67,8 @@ export const crossEntropy = (p: Tensor, labels: Labels, _options: OpOptions = {}
  * `kernels` is accepted and unused.
  *
  * Throws a ShapeError when logits is not rank 2 or there are not n labels;
- * a RangeError for a label that is not an integer in 0..classes-1.
+ * an ArgumentError (a RangeError) for a label that is not an integer in
+ * 0..classes-1 or a batch of no examples.
  *
  * @example
  * const { out, backward } = ops.softmaxCrossEntropy(fromArray([1, 3], [0, 0, 0]), [2]);

@@ -1,5 +1,6 @@
 // Test-set evaluation: loss, accuracy, confusion matrix and every prediction.
 
+import { aFunction, imagesArg, layerArg, optionsBag, positiveInt, runOptions } from '../core/check.ts';
 import { foldIn, type Key } from '../core/random.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer, RunOptions, Tree } from '../graph/index.ts';
@@ -57,20 +58,29 @@ const tally = (data: Images, { batchSize = 250, transform }: { readonly batchSiz
       if (pred[i] === labels[i]) correct++;
     }
   };
-  const result = (): Evaluation =>
-    data.count === 0
-      ? { loss: NaN, accuracy: NaN, confusion: [], predictions: new Uint8Array(0) }
-      : { loss: lossSum / data.count, accuracy: correct / data.count, confusion, predictions };
+  const result = (): Evaluation => ({ loss: lossSum / data.count, accuracy: correct / data.count, confusion, predictions });
   return { batches, add, result };
+};
+
+// What both evaluations check first: an empty set has no loss or accuracy, so it is refused rather than given NaN.
+const checkEvaluate = (fn: string, net: unknown, data: unknown, options: unknown): void => {
+  layerArg(fn, 'net', net);
+  imagesArg(fn, 'data', data, 'the set');
+  runOptions(fn, options, '{ kernels, predict?, batchSize?, transform? }');
+  const o = options as Record<string, unknown>;
+  if (o['predict'] !== undefined) aFunction(fn, 'options.predict', o['predict']);
+  if (o['batchSize'] !== undefined) positiveInt(fn, 'options.batchSize', o['batchSize']);
+  if (o['transform'] !== undefined) aFunction(fn, 'options.transform.augment', optionsBag(fn, 'options.transform', o['transform'], '{ augment, key }')['augment']);
 };
 
 /**
  * Loss, accuracy, confusion matrix and predictions of `net` on a labelled
  * set, in batches of `batchSize`. The network must take [n, rows, cols, 1]
- * pixels / 255 and give logits [n, classes]. An empty set gives NaN loss
- * and accuracy and an empty matrix.
+ * pixels / 255 and give logits [n, classes]. An empty set, a missing kernel
+ * set or a batch size that is not a positive integer is an `ArgumentError`.
  */
 export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images, options: EvaluateOptions<P>): Evaluation => {
+  checkEvaluate('evaluate', net, data, options);
   const t = tally(data, options);
   const run = options.predict ?? ((p: P, x: Tensor) => net.apply(p, x, { kernels: options.kernels }).out);
   for (const b of t.batches()) t.add(b, run(params, b.x));
@@ -83,6 +93,7 @@ export const evaluate = <P extends Tree>(net: Layer<P>, params: P, data: Images,
  * `predict` in `mnist-cnn-ts/node`), with the same results.
  */
 export const evaluateAsync = async <P extends Tree>(net: Layer<P>, params: P, data: Images, options: EvaluateAsyncOptions<P>): Promise<Evaluation> => {
+  checkEvaluate('evaluateAsync', net, data, options);
   const t = tally(data, options);
   const run = options.predict ?? ((p: P, x: Tensor) => net.apply(p, x, { kernels: options.kernels }).out);
   for (const b of t.batches()) t.add(b, await run(params, b.x));

@@ -5,6 +5,7 @@
 // running sums), so a state the loop stopped at resumes exactly. What is
 // not the loop's (files, signals, messages) comes in through the events.
 
+import { aFunction, ArgumentError, describeValue, imagesArg, kernelSet, layerArg, nonNegativeInt, optionsBag, positiveInt } from '../core/check.ts';
 import { foldIn, key, permutation, type Key } from '../core/random.ts';
 import type { Augment } from './augment.ts';
 import { leaves, type Layer, type Optimizer, type Schedule, type Tree } from '../graph/index.ts';
@@ -136,8 +137,44 @@ const unsound = <P extends Tree, S extends Tree>(s: RunState<P, S>, epochStart: 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
- * Trains from `start` until the last epoch, a stop or a divergence (an
- * empty training or test set is a RangeError). The same
+ * What {@link fit} checks before it starts: each field of the setup, the
+ * start state and the events, with one clear error naming the first that is
+ * wrong (an empty training or test set, a batch size that is not a positive
+ * integer, no kernel set and no source, ...).
+ */
+const checkFit = (setup: unknown, start: unknown, events: unknown): void => {
+  const s = optionsBag('fit', 'setup', setup, '{ net, optimizer, schedule, epochs, batchSize, shuffle, seed, train, test, kernels or source }');
+  layerArg('fit', 'setup.net', s['net']);
+  const optimizer = optionsBag('fit', 'setup.optimizer', s['optimizer'], 'an optimizer, as adam() makes');
+  aFunction('fit', 'setup.optimizer.init', optimizer['init']);
+  aFunction('fit', 'setup.optimizer.step', optimizer['step']);
+  aFunction('fit', 'setup.schedule', s['schedule']);
+  positiveInt('fit', 'epochs', s['epochs']);
+  positiveInt('fit', 'batchSize', s['batchSize']);
+  if (typeof s['shuffle'] !== 'boolean') throw new ArgumentError(`fit: shuffle must be true or false, got ${String(s['shuffle'])}`);
+  if (!Number.isSafeInteger(s['seed'])) throw new ArgumentError(`fit: seed must be an integer, got ${describeValue(s['seed'])}`);
+  imagesArg('fit', 'train', s['train'], 'the training set');
+  imagesArg('fit', 'test', s['test'], 'the test set');
+  if (s['augment'] !== undefined) aFunction('fit', 'augment', s['augment']);
+  if (s['source'] === undefined) kernelSet('fit', 'setup.kernels (or a setup.source)', s['kernels']);
+  else {
+    if (s['kernels'] !== undefined) throw new ArgumentError('fit: give setup.kernels or setup.source, not both (a source has its own kernel set)');
+    const source = optionsBag('fit', 'setup.source', s['source'], 'a Source, as eagerSource or compiledSource make');
+    aFunction('fit', 'setup.source.step', source['step']);
+    aFunction('fit', 'setup.source.predict', source['predict']);
+  }
+  const st = optionsBag('fit', 'start', start, 'a RunState, as initialState(params, optimizer) makes');
+  optionsBag('fit', 'start.params', st['params'], 'the parameter record');
+  nonNegativeInt('fit', 'start.epoch', st['epoch']);
+  nonNegativeInt('fit', 'start.step', st['step']);
+  optionsBag('fit', 'events', events, '{ shouldStop?, onStep?, onEpoch? }');
+};
+
+/**
+ * Trains from `start` until the last epoch, a stop or a divergence. Wrong
+ * arguments (an empty training or test set, a batch size that is not a
+ * positive integer, a missing kernel set) are an `ArgumentError` naming
+ * the field, before anything runs. The same
  * (setup, start) gives the same result whether or not the run stopped and
  * resumed on the way.
  *
@@ -154,10 +191,9 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  * await fit({ net, optimizer, source: compiledSource(compile(net)), schedule: constant(1e-3), epochs: 1, batchSize: 64, shuffle: true, seed: 0, train, test }, initialState(params, optimizer));
  */
 export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>, start: RunState<P, S>, events: FitEvents<P, S> = {}): Promise<FitResult<P, S>> => {
+  // An empty set has no loss or accuracy to report: refused here, rather than read as a divergence.
+  checkFit(setup, start, events);
   const { net, optimizer, schedule, batchSize, train, test } = setup;
-  // An empty set has no loss or accuracy to report: refused, rather than read as a divergence.
-  if (train.count === 0) throw new RangeError('fit: the training set holds no images');
-  if (test.count === 0) throw new RangeError('fit: the test set holds no images');
   const source = setup.source !== undefined ? setup.source : eagerSource(net, { kernels: setup.kernels });
   const evalOptions = { kernels: source.kernels, predict: source.predict };
   const steps = stepsPerEpoch(train.count, batchSize);

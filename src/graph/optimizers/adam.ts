@@ -2,6 +2,7 @@
 // m and v, shaped like the parameters, and the step count t, a [1] tensor so
 // that checkpoints keep it. The moment update is exported for AdamW.
 
+import { optionsBag } from '../../core/check.ts';
 import { tensor, zerosLike, type Tensor } from '../../core/tensor.ts';
 import type { AdamHyper as AdamStepNumbers } from '../../ops/kernels/types.ts';
 import { adamAt } from '../../ops/kernels/wasm/elementwise-wasm.ts';
@@ -78,5 +79,7 @@ const definition: OptimizerDefinition<AdamSettings, AdamState> = {
  * let state = opt.init(params);
  * ({ params, state } = opt.step(params, grads, state, { lr: 1e-3, kernels }));
  */
-export const adam = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8 }: AdamOptions = {}): Optimizer<AdamState> =>
-  defineOptimizer(definition, { name: 'adam', beta1, beta2, eps });
+export const adam = (options: AdamOptions = {}): Optimizer<AdamState> => {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = optionsBag('adam', 'options', options, '{ beta1?, beta2?, eps? }');
+  return defineOptimizer(definition, { name: 'adam', beta1, beta2, eps });
+};

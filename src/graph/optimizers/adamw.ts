@@ -5,6 +5,7 @@
 // p and g before it writes p, so the alias is safe), eagerly and on the heap
 // alike; its state is Adam's.
 
+import { optionsBag } from '../../core/check.ts';
 import { tensor } from '../../core/tensor.ts';
 import { mapTree } from '../tree.ts';
 import { adamHeapUpdate, adamInit, adamNext, adamStep, type AdamOptions, type AdamState } from './adam.ts';
@@ -50,5 +51,7 @@ const definition: OptimizerDefinition<AdamWSettings, AdamState> = {
  * let state = opt.init(params);
  * ({ params, state } = opt.step(params, grads, state, { lr: 1e-3, kernels }));
  */
-export const adamw = ({ beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 }: AdamWOptions = {}): Optimizer<AdamState> =>
-  defineOptimizer(definition, { name: 'adamw', beta1, beta2, eps, weightDecay });
+export const adamw = (options: AdamWOptions = {}): Optimizer<AdamState> => {
+  const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = optionsBag('adamw', 'options', options, '{ beta1?, beta2?, eps?, weightDecay? }');
+  return defineOptimizer(definition, { name: 'adamw', beta1, beta2, eps, weightDecay });
+};

@@ -5,6 +5,7 @@
 // call, and `heapOptimizer`, which compiled steps and gradient workers read
 // instead of switching on an optimizer's name.
 
+import { aNumber, finiteNumber, kernelSet, optionsBag } from '../../core/check.ts';
 import { type Tensor } from '../../core/tensor.ts';
 import type { Kernels } from '../../ops/kernels/types.ts';
 import type { ElementwiseExports } from '../../ops/kernels/wasm/elementwise-wasm.ts';
@@ -116,6 +117,20 @@ export interface HeapOptimizer<S extends Tree = Tree> {
   readonly sgdRate?: (lr: number) => number;
 }
 
+/**
+ * What an optimizer's `step` checks before it runs: three trees and the
+ * options `{ lr, kernels }` (a learning rate given where the options go is
+ * the usual slip).
+ */
+export const stepArgs = (fn: string, params: unknown, grads: unknown, state: unknown, options: unknown): void => {
+  optionsBag(fn, 'params', params, 'the parameter record');
+  optionsBag(fn, 'grads', grads, 'a record shaped like the parameters');
+  optionsBag(fn, 'state', state, "the optimizer's state, as its init makes it");
+  const bag = optionsBag(fn, 'options', options, '{ lr, kernels }');
+  aNumber(fn, 'options.lr', bag['lr']);
+  kernelSet(fn, 'options.kernels', bag['kernels']);
+};
+
 // The mark of an optimizer made from a definition: its own step, and the heap form of that step.
 const defined = Symbol('optimizer definition');
 interface Mark {
@@ -150,6 +165,7 @@ export const heapOptimizer = <S extends Tree>(optimizer: Optimizer<S>): HeapOpti
  * export const sgd = (): Optimizer<SgdState> => defineOptimizer(sgdDefinition, { name: 'sgd' });
  */
 export const defineOptimizer = <H extends Hyper, S extends Tree>(def: OptimizerDefinition<H, S>, hyper: NoInfer<H>): Optimizer<S> => {
+  for (const [k, v] of Object.entries(hyper)) if (k !== 'name') finiteNumber(def.name, k, v);
   const keys = [...def.trees, ...def.scalars];
   const stateTrees = (state: S): Tree[] => {
     const st = state as { readonly [k: string]: Tree | undefined };
@@ -169,7 +185,10 @@ export const defineOptimizer = <H extends Hyper, S extends Tree>(def: OptimizerD
       Object.fromEntries([...def.trees.map((k, i) => [k, trees[i]!] as const), ...def.scalars.map((k) => [k, (rest as Record<string, Tree>)[k]!] as const)]) as S,
     ...(def.sgdRate === undefined ? {} : { sgdRate: (lr: number) => def.sgdRate!(hyper, lr) }),
   };
-  const step = <P extends Tree>(params: P, grads: P, state: S, options: StepOptions): Step<P, S> => def.step(hyper, params, grads, state, options);
+  const step = <P extends Tree>(params: P, grads: P, state: S, options: StepOptions): Step<P, S> => {
+    stepArgs(`${def.name}.step`, params, grads, state, options);
+    return def.step(hyper, params, grads, state, options);
+  };
   const mark: Mark = { step, heap: heap as unknown as HeapOptimizer<never> };
   return Object.freeze({ name: def.name, hyper, init: <P extends Tree>(params: P) => def.init(hyper, params), step, [defined]: mark });
 };

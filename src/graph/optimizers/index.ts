@@ -3,6 +3,7 @@
 // workers (which rebuild an optimizer from its description) read this table;
 // everything else reads an optimizer's own definition through heapOptimizer.
 
+import { oneOf } from '../../core/check.ts';
 import type { Tree } from '../tree.ts';
 import { adam, type AdamSettings } from './adam.ts';
 import { adamw, type AdamWSettings } from './adamw.ts';
@@ -43,7 +44,7 @@ export const optimizerNames = Object.keys(registry) as readonly OptimizerName[];
  * @example
  * const opt = optimizerByName('adamw');
  */
-export const optimizerByName = (name: OptimizerName): Optimizer<Tree> => registry[name]() as unknown as Optimizer<Tree>;
+export const optimizerByName = (name: OptimizerName): Optimizer<Tree> => registry[oneOf('optimizerByName', 'name', name, optimizerNames)]() as unknown as Optimizer<Tree>;
 
 /**
  * The optimizer a description gives (`optimizer.hyper`, sent to a worker):

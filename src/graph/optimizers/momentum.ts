@@ -1,5 +1,6 @@
 // Heavy-ball momentum: v <- mu v + g; p <- p - lr v. Its state is a velocity per parameter.
 
+import { optionsBag } from '../../core/check.ts';
 import { tensor, zerosLike } from '../../core/tensor.ts';
 import { mapTree, type Tree } from '../tree.ts';
 import { byPath, defineOptimizer, pick, type Optimizer, type OptimizerDefinition } from './definition.ts';
@@ -34,5 +35,7 @@ const definition: OptimizerDefinition<MomentumHyper, MomentumState> = {
  * let state = opt.init(params);
  * ({ params, state } = opt.step(params, grads, state, { lr: 0.01, kernels: jsKernels }));
  */
-export const momentum = ({ mu = 0.9 }: { readonly mu?: number } = {}): Optimizer<MomentumState> =>
-  defineOptimizer(definition, { name: 'momentum', mu });
+export const momentum = (options: { readonly mu?: number } = {}): Optimizer<MomentumState> => {
+  const { mu = 0.9 } = optionsBag('momentum', 'options', options, '{ mu? }');
+  return defineOptimizer(definition, { name: 'momentum', mu });
+};
