@@ -2,6 +2,7 @@
 // parameter by its path, checking that the caller's arrays fit the plan, and
 // building the gradient record shaped as the eager serial gives it.
 
+import { ArgumentError } from '../core/check.ts';
 import { expectParam, ShapeError } from '../core/shape.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { specOf, type Layer } from '../graph/layer.ts';
@@ -32,7 +33,7 @@ export const leafData = (leaves: readonly LeafSlot[], params: Tree): Array<Tenso
     if (t === undefined || !isTensor(t)) {
       const layer = layerName(l.path);
       const have = recordAt(params, l.path.slice(0, -1));
-      throw new RangeError(have === undefined
+      throw new ArgumentError(have === undefined
         ? `compile: the parameter record has no "${layer}"; make it with the network's init`
         : `compile: the record of "${layer}" has no tensor "${l.path[l.path.length - 1]}"`);
     }

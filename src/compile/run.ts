@@ -4,6 +4,7 @@
 // the loss (on the eager kernels: a few numbers) and the backward pass on
 // the program of its batch size, and leaves the heap's record up to date.
 
+import { ArgumentError } from '../core/check.ts';
 import { concatRows, type Tensor } from '../core/tensor.ts';
 import { leaves, type Tree } from '../graph/tree.ts';
 import type { Batch, LossAndGrad } from '../graph/value-and-grad.ts';
@@ -92,7 +93,7 @@ export const predict = (s: Session, params: Tree, x: Tensor): Tensor => {
 };
 
 export const profile = (s: Session, params: Tree, batch: Batch<unknown>): StageTime[] => {
-  if (eagerOnly(params, batch.x)) throw new RangeError('compile: profile needs float32 parameters and a batch of at least one example');
+  if (eagerOnly(params, batch.x)) throw new ArgumentError('compile: profile needs float32 parameters and a batch of at least one example');
   const times = { forward: [] as number[], backward: [] as number[] };
   valueAndGrad(s, params, batch, times);
   return programFor(s, batch.x.shape).stages.map((st, i) => ({

@@ -5,6 +5,7 @@
 // (an optimizer of the user's own, a layer of the user's own, float64) takes
 // valueAndGrad and the optimizer's own step instead, with the same numbers.
 
+import { ArgumentError } from '../core/check.ts';
 import { mapTree, type Tree } from '../graph/tree.ts';
 import type { Batch } from '../graph/value-and-grad.ts';
 import { heapOptimizer, type Optimizer } from '../graph/optimizers/index.ts';
@@ -42,7 +43,7 @@ const heapStep = (optimizer: Optimizer<Tree>, state: Tree, lr: number): HeapStep
   try {
     trees = heap.stateTrees(state);
   } catch (err) {
-    throw new RangeError(`compile: step: ${(err as Error).message}`);
+    throw new ArgumentError(`compile: step: ${(err as Error).message}`);
   }
   const rate = heap.sgdRate?.(lr);
   return {
@@ -76,7 +77,7 @@ export const step = (s: Session, optimizer: Optimizer<Tree>, params: Tree, state
   const byPath = new Map(program.leaves.map((leaf, i) => [leaf.path.join('.'), next[i]!] as const));
   const pick = <X extends Tree>(template: X, k: number): X => mapTree(template, (leaf, path) => {
     const r = byPath.get(path);
-    if (r === undefined) throw new RangeError(`compile: "${path}" is not a parameter of the network`);
+    if (r === undefined) throw new ArgumentError(`compile: "${path}" is not a parameter of the network`);
     return { shape: leaf.shape, data: k < 0 ? r.p : r.state[k]! };
   });
   const nextState = how.next(how.trees.map((tree, k) => pick(tree, k)));

@@ -103,21 +103,25 @@ export const shapeOf = (fn: string, name: string, v: unknown): Shape => {
   return v as Shape;
 };
 
+// An allocation refused: kept apart so that an allocation inside another names the outer tensor only.
+class AllocationError extends ArgumentError {}
+
 /**
- * `make()`, the allocation of `count` values for a tensor named `what`; the
- * runtime's RangeError ("Invalid typed array length", "Array buffer
- * allocation failed") becomes an ArgumentError naming the tensor and its
- * size. Where the limit lies depends on the runtime and the machine, so it is
- * not guessed here.
+ * `make()`, the allocation of `count` values for a tensor described by
+ * `what`; the runtime's RangeError ("Invalid typed array length", "Array
+ * buffer allocation failed") becomes an ArgumentError naming the tensor and
+ * its size. Where the limit lies depends on the runtime and the machine, so
+ * it is not guessed here.
  */
 export const allocating = <A>(fn: string, what: string, count: number, bytesPer: number, make: () => A): A => {
   try {
     return make();
   } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
+    if (!(err instanceof RangeError) || (err instanceof ArgumentError && !(err instanceof AllocationError))) throw err;
+    const root = err instanceof AllocationError && err.cause instanceof Error ? err.cause : err;
     const bytes = count * bytesPer;
     const size = bytes >= 2 ** 40 ? `${(bytes / 2 ** 40).toPrecision(3)} TiB` : bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toPrecision(3)} GiB` : `${(bytes / 2 ** 20).toPrecision(3)} MiB`;
-    throw new ArgumentError(`${fn}: ${what} of ${count} values (${size}) is too large to allocate (${err.message})`);
+    throw new AllocationError(`${fn}: ${what} (${count} values, ${size}) is too large to allocate: ${root.message}`, { cause: root });
   }
 };
 
@@ -178,4 +182,23 @@ export const imagesArg = (fn: string, name: string, v: unknown, what: string): v
   if (!(labels instanceof Uint8Array) || labels.length < count) {
     throw new ArgumentError(`${fn}: ${name}.labels must be a Uint8Array of ${count} labels, got ${describeValue(labels)}${ArrayBuffer.isView(labels) ? ` of ${labels.byteLength}` : ''}`);
   }
+};
+
+/** Throws unless `v` is a random key, as key(seed) makes. */
+export const keyArg = (fn: string, name: string, v: unknown): void => {
+  if (!isBag(v) || typeof v['a'] !== 'number' || typeof v['b'] !== 'number') throw new ArgumentError(`${fn}: ${name} must be a random key, as key(seed) makes, got ${describeValue(v)}`);
+};
+
+/**
+ * What every op checks first: its tensors, and its options when given (an
+ * object whose `kernels`, if there, is a kernel set). `options` comes back
+ * for destructuring.
+ */
+export const opArgs = <O>(op: string, options: O, tensors: Readonly<Record<string, unknown>>, holds = '{ kernels? }'): O => {
+  for (const name in tensors) tensorArg(op, name, tensors[name]);
+  if (options !== undefined) {
+    const bag = optionsBag(op, 'options', options, holds);
+    if (bag['kernels'] !== undefined) kernelSet(op, 'options.kernels', bag['kernels']);
+  }
+  return options;
 };

@@ -3,6 +3,8 @@
 // from a key. The same key always gives the same numbers, so initialisation
 // and shuffling are reproducible with no hidden state.
 
+import { allocating, ArgumentError, describeValue, keyArg, nonNegativeInt } from './check.ts';
+
 /**
  * A random key: a pure value that fixes every number drawn from it. Make one
  * with {@link key}, derive independent ones with {@link split} and
@@ -30,14 +32,14 @@ const mix = (h0: number): number => {
 
 /**
  * The key of an integer seed (any safe integer, negative ones included).
- * Throws a RangeError for a seed that is not a safe integer.
+ * Throws an `ArgumentError` for a seed that is not a safe integer.
  *
  * @example
  * const [kInit, kShuffle] = split(key(42));
  * const params = net.init(kInit, MNIST_SHAPE);
  */
 export const key = (seed: number): Key => {
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`key: seed must be an integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed)) throw new ArgumentError(`key: seed must be an integer, got ${describeValue(seed)}`);
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 2 ** 32) >>> 0;
   return { a: mix(lo ^ 0x9e3779b9), b: mix(hi + 0x7f4a7c15 + mix(lo)) };
@@ -50,7 +52,10 @@ export const foldIn = (k: Key, n: number): Key => ({
 });
 
 /** `count` (default 2) independent keys from `k`: key i is foldIn(k, i). */
-export const split = (k: Key, count = 2): Key[] => Array.from({ length: count }, (_, i) => foldIn(k, i));
+export const split = (k: Key, count = 2): Key[] => {
+  keyArg('split', 'key', k);
+  return Array.from({ length: nonNegativeInt('split', 'count', count) }, (_, i) => foldIn(k, i));
+};
 
 // xoshiro128** seeded from the key; the state lives only inside one draw.
 const stream = (k: Key): (() => number) => {
@@ -73,14 +78,17 @@ const stream = (k: Key): (() => number) => {
 
 /** `n` numbers uniform in [0, 1), with 53 random bits each, in a fresh Float64Array. */
 export const uniform = (k: Key, n: number): Float64Array => {
+  keyArg('uniform', 'key', k);
+  nonNegativeInt('uniform', 'n', n);
   const next = stream(k);
-  const out = new Float64Array(n);
+  const out = allocating('uniform', 'the draw', n, 8, () => new Float64Array(n));
   for (let i = 0; i < n; i++) out[i] = ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992;
   return out;
 };
 
 /** `n` standard normal numbers (Box-Muller), in a fresh Float64Array. */
 export const normal = (k: Key, n: number): Float64Array => {
+  nonNegativeInt('normal', 'n', n);
   const u = uniform(k, n + (n % 2));
   const out = new Float64Array(n);
   for (let i = 0; i < n; i += 2) {
@@ -94,6 +102,7 @@ export const normal = (k: Key, n: number): Float64Array => {
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
 export const permutation = (k: Key, n: number): Uint32Array => {
+  nonNegativeInt('permutation', 'n', n);
   const u = uniform(k, n);
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;

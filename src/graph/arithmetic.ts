@@ -6,6 +6,7 @@
 // `explain --backward`; each sum is tested to equal the value the layer's
 // own op computed.
 
+import { ArgumentError } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer, LayerSpec } from './layer.ts';
 import type { Tree } from './tree.ts';
@@ -42,7 +43,7 @@ export type Arithmetic =
 
 const offset = (shape: readonly number[], at: readonly number[]): number => {
   if (at.length !== shape.length || at.some((v, i) => !Number.isInteger(v) || v < 0 || v >= shape[i]!)) {
-    throw new RangeError(`arithmetic: index [${at.join(', ')}] is outside the shape [${shape.join(', ')}]`);
+    throw new ArgumentError(`arithmetic: index [${at.join(', ')}] is outside the shape [${shape.join(', ')}]`);
   }
   return at.reduce((o, v, i) => o * shape[i]! + v, 0);
 };
@@ -61,7 +62,7 @@ const read = (t: Tensor, at: readonly number[]): number => t.data[offset(t.shape
 const sumOf = (terms: readonly Term[]): number => terms.reduce((s, t) => s + t.product, 0);
 
 const specOf = (layer: AnyLayer): Exclude<LayerSpec, { readonly op: 'serial' }> => {
-  if (layer.spec === undefined || layer.spec.op === 'serial') throw new RangeError('arithmetic: only the library\'s own single layers (conv, untiedBias, bias, relu, maxPool, flatten, dense) are explained');
+  if (layer.spec === undefined || layer.spec.op === 'serial') throw new ArgumentError('arithmetic: only the library\'s own single layers (conv, untiedBias, bias, relu, maxPool, flatten, dense) are explained');
   return layer.spec;
 };
 
@@ -89,7 +90,7 @@ const poolWindow = (spec: Extract<LayerSpec, { op: 'maxPool' }>, input: Tensor, 
  * times the filter, term by term, in (ky, kx, ci) order; for dense, every
  * input times its weight, plus the bias; for a pool, the window and its
  * winner. `value` is the layer's own output there, so the sum (plus any
- * bias) can be checked against it. Throws a RangeError for an index outside
+ * bias) can be checked against it. Throws an ArgumentError (a RangeError) for an index outside
  * the output or a layer without a library spec.
  *
  * @example
@@ -154,7 +155,7 @@ export const explainValue = (layer: AnyLayer, params: Tree, input: Tensor, out: 
  * gradient times its weight to this input; for a pool, the output gradients
  * of the windows holding this input, weight 1 where it won the window and 0
  * where it did not; for ReLU, dOut where the forward input was positive.
- * `value` is dIn there, from the layer's own backward. Throws a RangeError
+ * `value` is dIn there, from the layer's own backward. Throws an ArgumentError (a RangeError)
  * as {@link explainValue} does.
  *
  * @example
@@ -228,7 +229,7 @@ export const explainGradient = (layer: AnyLayer, params: Tree, input: Tensor, dO
  * the input under that filter cell there; for dense weights w[i, j], each
  * example's input i times its dLoss/dOut j; for a bias, the dLoss/dOut values
  * it was added to (weight 1). `leaf` names the parameter ('w' or 'b'), `at`
- * its index; `value` is the layer's own gradient there. Throws a RangeError
+ * its index; `value` is the layer's own gradient there. Throws an ArgumentError (a RangeError)
  * as {@link explainValue} does.
  *
  * @example
@@ -238,7 +239,7 @@ export const explainGradient = (layer: AnyLayer, params: Tree, input: Tensor, dO
  */
 export const explainParamGradient = (layer: AnyLayer, input: Tensor, dOut: Tensor, dParams: Tree, leaf: string, at: readonly number[]): Arithmetic => {
   const grad = (dParams as Record<string, Tensor | undefined>)[leaf];
-  if (grad === undefined) throw new RangeError(`arithmetic: the layer has no parameter "${leaf}"`);
+  if (grad === undefined) throw new ArgumentError(`arithmetic: the layer has no parameter "${leaf}"`);
   const value = read(grad, at);
   const spec = specOf(layer);
   const terms: Term[] = [];
@@ -296,7 +297,7 @@ export interface LossArithmetic {
 
 /**
  * The softmax and cross-entropy of row `row` of logits [n, classes] for
- * one label, with every intermediate number. Throws a RangeError for a label
+ * one label, with every intermediate number. Throws an ArgumentError (a RangeError) for a label
  * outside the classes.
  *
  * @example
@@ -306,7 +307,7 @@ export interface LossArithmetic {
  */
 export const explainLoss = (logits: Tensor, row: number, label: number): LossArithmetic => {
   const classes = logits.shape[1]!;
-  if (!(Number.isInteger(label) && label >= 0 && label < classes)) throw new RangeError(`explainLoss: label ${label} is not in 0..${classes - 1}`);
+  if (!(Number.isInteger(label) && label >= 0 && label < classes)) throw new ArgumentError(`explainLoss: label ${label} is not in 0..${classes - 1}`);
   const z = Array.from(logits.data.subarray(row * classes, (row + 1) * classes));
   const max = Math.max(...z);
   const exps = z.map((v) => Math.exp(v - max));

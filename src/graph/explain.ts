@@ -3,6 +3,7 @@
 // one class's logit with respect to the input pixels, from the network's own
 // backward closures. Used by the `explain` command and the demo page.
 
+import { ArgumentError } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import { alloc, dtypeOf, tensor } from '../core/tensor.ts';
 import { inLayer } from '../core/shape.ts';
@@ -64,7 +65,7 @@ export interface Saliency {
 export const saliency = <P extends Tree>(net: Layer<P>, params: P, x: Tensor, cls: number, options: RunOptions): Saliency => {
   const fwd = net.apply(params, x, options);
   const [n, classes] = fwd.out.shape as [number, number];
-  if (!(Number.isInteger(cls) && cls >= 0 && cls < classes)) throw new RangeError(`saliency: class ${cls} is not in 0..${classes - 1}`);
+  if (!(Number.isInteger(cls) && cls >= 0 && cls < classes)) throw new ArgumentError(`saliency: class ${cls} is not in 0..${classes - 1}`);
   const dy = alloc(dtypeOf(fwd.out), n * classes);
   for (let i = 0; i < n; i++) dy[i * classes + cls] = 1;
   return { logits: fwd.out, gradient: fwd.backward(tensor([n, classes], dy)).x };

@@ -2,6 +2,7 @@
 // whatever the layer, dense weights N(0,1)/fan_in. `he` scales N(0,1) by
 // sqrt(2/fan_in), which suits ReLU networks. Biases always start at 0.
 
+import { allocating } from '../core/check.ts';
 import { normal, type Key } from '../core/random.ts';
 import { tensor, type Shape, type Tensor } from '../core/tensor.ts';
 
@@ -13,7 +14,8 @@ import { tensor, type Shape, type Tensor } from '../core/tensor.ts';
 export type InitScheme = 'seed' | 'he';
 
 const scaledNormal = (key: Key, shape: Shape, scale: number): Tensor => {
-  const z = normal(key, shape.reduce((a, b) => a * b, 1));
+  const n = shape.reduce((a, b) => a * b, 1);
+  const z = allocating('init', `weights of shape [${shape.join(', ')}]`, n, 8, () => normal(key, n));
   const data = new Float32Array(z.length);
   for (let i = 0; i < z.length; i++) data[i] = z[i]! * scale;
   return tensor(shape, data);

@@ -4,7 +4,7 @@
 // shape, parameter count and MACs from the shape alone, so the network table
 // falls out of the definition without running data.
 
-import { optionsBag, runOptions, tensorArg } from '../core/check.ts';
+import { keyArg, optionsBag, runOptions, shapeOf, tensorArg } from '../core/check.ts';
 import type { Key } from '../core/random.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
@@ -105,8 +105,24 @@ export interface Layer<P extends Tree> {
   readonly [SPEC_APPLY]?: unknown;
 }
 
-/** The layer, frozen, with its `spec` marked as describing its `apply`: how the library's constructors make layers. */
-export const described = <L extends Layer<any>>(layer: L): L => Object.freeze({ ...layer, [SPEC_APPLY]: layer.apply }); // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * The layer, frozen, with its `spec` marked as describing its `apply`: how
+ * the library's constructors make layers. Its `describe` and `init` check
+ * their shape (and key) first, so that a wrong one is an ArgumentError
+ * naming the layer rather than a table of NaN or a failed allocation.
+ */
+export const described = <L extends Layer<any>>(layer: L): L => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const kind = layer.spec?.op ?? 'layer';
+  return Object.freeze({
+    ...layer,
+    describe: (inShape: Shape, name: string) => layer.describe(shapeOf(`${kind}.describe`, 'inShape', inShape), name),
+    init: (k: Key, inShape: Shape) => {
+      keyArg(`${kind}.init`, 'key', k);
+      return layer.init(k, shapeOf(`${kind}.init`, 'inShape', inShape));
+    },
+    [SPEC_APPLY]: layer.apply,
+  });
+};
 
 /** The layer's spec, when it describes the layer's own `apply`; else undefined (compile then runs the layer's `apply`). */
 export const specOf = (layer: Layer<any> | undefined): LayerSpec | undefined => // eslint-disable-line @typescript-eslint/no-explicit-any

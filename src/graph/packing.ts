@@ -4,6 +4,7 @@
 // leaves() order with their paths, shapes and offsets; it is plain data, so
 // it crosses a postMessage as it is.
 
+import { ArgumentError } from '../core/check.ts';
 import { sizeOf, tensor, type Shape, type Tensor } from '../core/tensor.ts';
 import { fromLeaves, leaves, type Tree } from './tree.ts';
 
@@ -26,10 +27,10 @@ export const layoutSize = (layout: Layout): number => layout.reduce((s, l) => s 
 /** The record's values in one array (a fresh one, or `into`, which this writes). Leaves are read in layout order. */
 export const packTree = (t: Tree, layout: Layout = layoutOf(t), into: Float32Array = new Float32Array(layoutSize(layout))): Float32Array => {
   const ls = leaves(t);
-  if (ls.length !== layout.length) throw new RangeError(`packTree: the record has ${ls.length} leaves, the layout ${layout.length}`);
+  if (ls.length !== layout.length) throw new ArgumentError(`packTree: the record has ${ls.length} leaves, the layout ${layout.length}`);
   ls.forEach(([path, x], i) => {
     const l = layout[i]!;
-    if (l.path !== path || sizeOf(l.shape) !== x.data.length) throw new RangeError(`packTree: leaf "${path}" does not fit the layout's "${l.path}"`);
+    if (l.path !== path || sizeOf(l.shape) !== x.data.length) throw new ArgumentError(`packTree: leaf "${path}" does not fit the layout's "${l.path}"`);
     into.set(x.data, l.offset);
   });
   return into;
@@ -55,7 +56,7 @@ export const unpackTree = <P extends Tree = Tree>(
     const byPath = new Map(layout.map((l) => [l.path, l] as const));
     return fromLeaves(template, (path) => {
       const l = byPath.get(path);
-      if (l === undefined) throw new RangeError(`unpackTree: the layout has no "${path}"`);
+      if (l === undefined) throw new ArgumentError(`unpackTree: the layout has no "${path}"`);
       return leaf(l);
     });
   }

@@ -1,6 +1,8 @@
 // Learning-rate schedules: pure functions of the (fractional) epoch, where
 // epoch + i / stepsPerEpoch is the position of step i within the epoch.
 
+import { ArgumentError, finiteNumber, optionsBag } from '../core/check.ts';
+
 /**
  * A learning rate as a function of the fractional epoch: step i of an epoch
  * of `steps` steps is at epoch + i / steps.
@@ -8,7 +10,10 @@
 export type Schedule = (epoch: number) => number;
 
 /** The same rate throughout. */
-export const constant = (lr: number): Schedule => () => lr;
+export const constant = (lr: number): Schedule => {
+  finiteNumber('constant', 'lr', lr);
+  return () => lr;
+};
 
 /** The shape of a {@link warmupCosine} schedule; durations are in epochs. */
 export interface WarmupCosineSpec {
@@ -32,20 +37,24 @@ export interface WarmupCosineSpec {
  * last epoch lands exactly on `final`; this keeps that formula. A decay of one
  * epoch or less has no room to fall: it stays at `max`.
  */
-export const warmupCosine =
-  ({ max, init, final, warmup, decay, continuous = false }: WarmupCosineSpec): Schedule =>
-  (epoch) => {
+export const warmupCosine = (spec: WarmupCosineSpec): Schedule => {
+  const { max, init, final, warmup, decay, continuous = false } = optionsBag('warmupCosine', 'its argument', spec, '{ max, init, final, warmup, decay, continuous? }');
+  for (const k of ['max', 'init', 'final', 'warmup', 'decay'] as const) finiteNumber('warmupCosine', k, spec[k]);
+  return (epoch) => {
     const e = continuous ? epoch : Math.floor(epoch);
     if (e < warmup) return ((max - init) * e) / warmup + init;
     const progress = decay > 1 ? (e - warmup) / (decay - 1) : 0;
     return (max - final) * Math.max(0, Math.cos((progress * Math.PI) / 2)) + final;
   };
+};
 
 /** The reference's schedule (docs/reference-network.md): 3 warm-up and 6 decay epochs, 1e-5 -> 1e-3 -> 1e-5. */
 export const seedSchedule: Schedule = warmupCosine({ max: 1e-3, init: 1e-5, final: 1e-5, warmup: 3, decay: 6 });
 
 /** Multiplies the rate by `factor` every `every` epochs. */
-export const stepDecay =
-  (lr: number, factor: number, every: number): Schedule =>
-  (epoch) =>
-    lr * factor ** Math.floor(epoch / every);
+export const stepDecay = (lr: number, factor: number, every: number): Schedule => {
+  finiteNumber('stepDecay', 'lr', lr);
+  finiteNumber('stepDecay', 'factor', factor);
+  if (!(finiteNumber('stepDecay', 'every', every) > 0)) throw new ArgumentError(`stepDecay: every must be a positive number of epochs, got ${every}`);
+  return (epoch) => lr * factor ** Math.floor(epoch / every);
+};

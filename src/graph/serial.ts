@@ -3,6 +3,7 @@
 // children's backward closures in reverse, returning a gradient record of the
 // same shape.
 
+import { ArgumentError } from '../core/check.ts';
 import { foldIn } from '../core/random.ts';
 import { inLayer, NO_PARAM, ShapeError } from '../core/shape.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
@@ -24,7 +25,7 @@ const applyWithout = (name: string, layer: AnyLayer, x: Tensor, options: RunOpti
   } catch (err) {
     // A library layer refuses the empty record as missing a tensor; a user's own layer reading one gets a TypeError. Any other error is the layer's own.
     if (!(err instanceof TypeError) && !(err instanceof ShapeError && err.detail.startsWith(NO_PARAM))) throw err;
-    throw new RangeError(`serial: the parameter record has no "${name}" (it has ${Object.keys(params).join(', ') || 'nothing'}); make it with the network's init`);
+    throw new ArgumentError(`serial: the parameter record has no "${name}" (it has ${Object.keys(params).join(', ') || 'nothing'}); make it with the network's init`);
   }
 };
 

@@ -1,6 +1,7 @@
 // Parameter records: readonly trees of named tensors. Gradients and optimizer
 // state are trees of the same shape, so a few structural maps serve them all.
 
+import { ArgumentError } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 
 /**
@@ -23,7 +24,7 @@ export const mapTree = <T extends Tree>(t: T, f: (leaf: Tensor, path: string) =>
 
 /**
  * Like mapTree over several trees of the same shape (params, grads,
- * state...), following the keys of the first. Throws a RangeError naming
+ * state...), following the keys of the first. Throws an ArgumentError (a RangeError) naming
  * the path when another tree lacks one.
  */
 export const zipTrees = <T extends Tree>(
@@ -37,7 +38,7 @@ export const zipTrees = <T extends Tree>(
   for (const k of Object.keys(first)) {
     const children = trees.map((t) => {
       const c = (t as Record<string, Tree>)[k];
-      if (c === undefined) throw new RangeError(`tree: "${path === '' ? k : `${path}.${k}`}" is missing from one of the trees`);
+      if (c === undefined) throw new ArgumentError(`tree: "${path === '' ? k : `${path}.${k}`}" is missing from one of the trees`);
       return c;
     });
     out[k] = zipTrees(children, f, path === '' ? k : `${path}.${k}`);

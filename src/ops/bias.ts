@@ -1,5 +1,6 @@
 // Bias along the last axis: x is [..., c], b is [c].
 
+import { opArgs } from '../core/check.ts';
 import { expectDim, expectRank, expectSameShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels } from './kernels/index.ts';
@@ -20,7 +21,8 @@ import type { Op, OpOptions } from './op.ts';
  * toArray(out);                                           // [11, 22, 13, 24]
  * toArray(backward(fromArray([2, 2], [1, 2, 3, 4])).b);   // [4, 6]
  */
-export const bias = (x: Tensor, b: Tensor, { kernels = jsKernels }: OpOptions = {}): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
+export const bias = (x: Tensor, b: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
+  const { kernels = jsKernels } = opArgs('bias', options, { x, b });
   expectRank('bias', 'bias', b.shape, 1);
   const c = b.shape[0]!;
   expectDim('bias', 'input last axis and bias', x.shape, x.shape[x.shape.length - 1] ?? -1, b.shape, c);

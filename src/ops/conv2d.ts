@@ -4,6 +4,7 @@
 // unrolled (im2col) so that filters become a [kh*kw*cin, cout] matrix; the
 // kernel set does it (kernels/conv-js.ts, and fused in wasm/conv-wasm.ts).
 
+import { ArgumentError, opArgs, paddingOf } from '../core/check.ts';
 import { ShapeError, expectRank, expectSameShape, showShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels, type WindowGeometry } from './kernels/index.ts';
@@ -51,7 +52,7 @@ const geometry = (x: Tensor, w: Tensor, stride: number, pad: Padding): ConvGeome
   if (ci !== c) {
     throw new ShapeError(`conv2d: input channels do not match filters: input ${showShape(x.shape)}, filters ${showShape(w.shape)}`);
   }
-  if (!(Number.isInteger(stride) && stride >= 1)) throw new RangeError(`conv2d: stride must be a positive integer, got ${stride}`);
+  if (!(Number.isInteger(stride) && stride >= 1)) throw new ArgumentError(`conv2d: stride must be a positive integer, got ${stride}`);
   const ho = windowOutput(h, kh, stride, pad.top, pad.bottom);
   const wo = windowOutput(wd, kw, stride, pad.left, pad.right);
   if (ho < 1 || wo < 1) {
@@ -86,8 +87,10 @@ const windows = (g: ConvGeometry): WindowGeometry => ({
 export const conv2d = (
   x: Tensor,
   w: Tensor,
-  { stride = 1, pad = padAll(0), kernels = jsKernels }: Conv2dOptions = {},
+  options: Conv2dOptions = {},
 ): Op<Tensor, { readonly x: Tensor; readonly w: Tensor }> => {
+  const { stride = 1, pad = padAll(0), kernels = jsKernels } = opArgs('conv2d', options, { x, w }, '{ stride?, pad?, kernels? }');
+  paddingOf('conv2d', 'options.pad', pad);
   const g = geometry(x, w, stride, pad);
   const wg = windows(g);
   const y = kernels.convForward(wg, x.data, w.data, g.o);

@@ -1,5 +1,6 @@
 // Dense layer: y = x · w + b, with x [n, k], w [k, m], b [m].
 
+import { opArgs } from '../core/check.ts';
 import { expectDim, expectRank, expectSameShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
 import { denseInputGradient, denseRows, denseWeightGradient, type DenseKernels } from './dense-calls.ts';
@@ -26,8 +27,9 @@ export const dense = (
   x: Tensor,
   w: Tensor,
   b: Tensor,
-  { kernels = jsKernels }: OpOptions = {},
+  options: OpOptions = {},
 ): Op<Tensor, { readonly x: Tensor; readonly w: Tensor; readonly b: Tensor }> => {
+  const { kernels = jsKernels } = opArgs('dense', options, { x, w, b });
   expectRank('dense', 'input [n, k]', x.shape, 2);
   expectRank('dense', 'weights [k, m]', w.shape, 2);
   const [n, k] = x.shape as [number, number];

@@ -1,5 +1,6 @@
 // ReLU. At exactly 0 the gradient is taken as 0, as in the reference.
 
+import { opArgs } from '../core/check.ts';
 import { expectSameShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels } from './kernels/index.ts';
@@ -16,7 +17,8 @@ import type { Op, OpOptions } from './op.ts';
  * toArray(out);                                        // [0, 0, 1, 3]
  * toArray(backward(fromArray([4], [5, 6, 7, 8])).x);   // [0, 0, 7, 8]
  */
-export const relu = (x: Tensor, { kernels = jsKernels }: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+export const relu = (x: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+  const { kernels = jsKernels } = opArgs('relu', options, { x });
   const y = kernels.relu(x.data);
   return {
     out: tensor(x.shape, y),

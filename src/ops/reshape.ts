@@ -1,6 +1,7 @@
 // Reshape and flatten (the reference's "vectorization"). The data is shared,
 // which is safe because no op ever writes into a tensor it did not allocate.
 
+import { opArgs, shapeOf } from '../core/check.ts';
 import { expectSameShape, ShapeError, showShape } from '../core/shape.ts';
 import { sizeOf, type Shape, type Tensor } from '../core/tensor.ts';
 import type { Op, OpOptions } from './op.ts';
@@ -18,7 +19,9 @@ import type { Op, OpOptions } from './op.ts';
  * out.shape;                                                 // [3, 2]
  * backward(fromArray([3, 2], [1, 2, 3, 4, 5, 6])).x.shape;   // [2, 3]
  */
-export const reshapeOp = (x: Tensor, shape: Shape, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+export const reshapeOp = (x: Tensor, shape: Shape, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+  opArgs('reshape', options, { x });
+  shapeOf('reshape', 'shape', shape);
   if (sizeOf(shape) !== x.data.length) {
     throw new ShapeError(`reshape: cannot view ${showShape(x.shape)} as ${showShape(shape)}`);
   }
@@ -42,5 +45,7 @@ export const reshapeOp = (x: Tensor, shape: Shape, _options: OpOptions = {}): Op
  * out.shape;                                                         // [2, 4]
  * backward(fromArray([2, 4], [1, 2, 3, 4, 5, 6, 7, 8])).x.shape;     // [2, 1, 2, 2]
  */
-export const flatten = (x: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> =>
-  reshapeOp(x, [x.shape[0] ?? 1, sizeOf(x.shape.slice(1))], options);
+export const flatten = (x: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+  opArgs('flatten', options, { x });
+  return reshapeOp(x, [x.shape[0] ?? 1, sizeOf(x.shape.slice(1))], options);
+};

@@ -1,6 +1,7 @@
 // Softmax and log-softmax along the last axis, both shifted by the row
 // maximum so that large logits cannot overflow.
 
+import { opArgs } from '../core/check.ts';
 import { expectSameShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
 import type { Op, OpOptions } from './op.ts';
@@ -30,7 +31,8 @@ export const logSoftmaxRows = (x: Readonly<Data>, c: number, out: Data): void =>
  * const { out } = ops.softmax(fromArray([2, 2], [0, 0, 1000, 1000]));
  * toArray(out);                                        // [0.5, 0.5, 0.5, 0.5]: no overflow
  */
-export const softmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+export const softmax = (x: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+  opArgs('softmax', options, { x });
   const c = lastAxis(x);
   const y = alloc(dtypeOf(x), x.data.length);
   logSoftmaxRows(x.data, c, y);
@@ -60,7 +62,8 @@ export const softmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { reado
  * const { out } = ops.logSoftmax(fromArray([1, 2], [0, -1000]));
  * toArray(out);                                        // [0, -1000]; log(softmax) would give -Infinity
  */
-export const logSoftmax = (x: Tensor, _options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+export const logSoftmax = (x: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor }> => {
+  opArgs('logSoftmax', options, { x });
   const c = lastAxis(x);
   const y = alloc(dtypeOf(x), x.data.length);
   logSoftmaxRows(x.data, c, y);

@@ -1,6 +1,7 @@
 // Untied bias (the reference's "addition" layer): one learnable value per
 // position and channel, broadcast over the batch. x is [n, ...s], b is [...s].
 
+import { opArgs } from '../core/check.ts';
 import { expectSameShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels } from './kernels/index.ts';
@@ -21,7 +22,8 @@ import type { Op, OpOptions } from './op.ts';
  * toArray(out);                                           // [11, 22, 13, 24]
  * toArray(backward(fromArray([2, 1, 2, 1], [1, 2, 3, 4])).b);   // [4, 6]
  */
-export const untiedBias = (x: Tensor, b: Tensor, { kernels = jsKernels }: OpOptions = {}): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
+export const untiedBias = (x: Tensor, b: Tensor, options: OpOptions = {}): Op<Tensor, { readonly x: Tensor; readonly b: Tensor }> => {
+  const { kernels = jsKernels } = opArgs('untiedBias', options, { x, b });
   expectSameShape('untiedBias', 'bias', b.shape, x.shape.slice(1));
   return {
     out: tensor(x.shape, kernels.addRows(x.data, b.data)),

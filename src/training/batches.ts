@@ -1,6 +1,7 @@
 // Turning MNIST bytes into float batches: pixels / 255, nothing else (as the
 // reference). Pure: reads the split, writes only the tensor it allocates.
 
+import { nonNegativeInt } from '../core/check.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 
 /** A labelled image set as bytes, as an IDX pair holds it (MNIST's train or test split). */
@@ -19,6 +20,7 @@ export interface Images {
 
 /** The first `limit` examples of a split (a view, no copy); all of them when `limit` is null or larger. */
 export const take = (s: Images, limit: number | null): Images => {
+  if (limit !== null) nonNegativeInt('take', 'limit', limit);
   if (limit === null || limit >= s.count) return s;
   const px = s.rows * s.cols;
   return { ...s, count: limit, pixels: s.pixels.subarray(0, limit * px), labels: s.labels.subarray(0, limit) };

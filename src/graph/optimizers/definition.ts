@@ -5,7 +5,7 @@
 // call, and `heapOptimizer`, which compiled steps and gradient workers read
 // instead of switching on an optimizer's name.
 
-import { aNumber, finiteNumber, kernelSet, optionsBag } from '../../core/check.ts';
+import { aNumber, ArgumentError, finiteNumber, kernelSet, optionsBag } from '../../core/check.ts';
 import { type Tensor } from '../../core/tensor.ts';
 import type { Kernels } from '../../ops/kernels/types.ts';
 import type { ElementwiseExports } from '../../ops/kernels/wasm/elementwise-wasm.ts';
@@ -43,7 +43,7 @@ export interface Optimizer<S extends Tree> {
   readonly init: <P extends Tree>(params: P) => S;
   /**
    * New parameters and state from a step along `grads` (shaped like
-   * `params`); writes nothing passed in. Throws a RangeError when `grads` or
+   * `params`); writes nothing passed in. Throws an ArgumentError (a RangeError) when `grads` or
    * `state` lacks a leaf of `params`.
    */
   readonly step: <P extends Tree>(params: P, grads: P, state: S, options: StepOptions) => Step<P, S>;
@@ -170,7 +170,7 @@ export const defineOptimizer = <H extends Hyper, S extends Tree>(def: OptimizerD
   const stateTrees = (state: S): Tree[] => {
     const st = state as { readonly [k: string]: Tree | undefined };
     if (keys.some((k) => st[k] === undefined)) {
-      throw new RangeError(`the state is not ${def.name}'s ({ ${keys.join(', ')} }); make it with the optimizer's init`);
+      throw new ArgumentError(`the state is not ${def.name}'s ({ ${keys.join(', ')} }); make it with the optimizer's init`);
     }
     return def.trees.map((k) => st[k]!);
   };

@@ -3,7 +3,7 @@
 // workers (which rebuild an optimizer from its description) read this table;
 // everything else reads an optimizer's own definition through heapOptimizer.
 
-import { oneOf } from '../../core/check.ts';
+import { ArgumentError, oneOf } from '../../core/check.ts';
 import type { Tree } from '../tree.ts';
 import { adam, type AdamSettings } from './adam.ts';
 import { adamw, type AdamWSettings } from './adamw.ts';
@@ -48,13 +48,13 @@ export const optimizerByName = (name: OptimizerName): Optimizer<Tree> => registr
 
 /**
  * The optimizer a description gives (`optimizer.hyper`, sent to a worker):
- * the same steps, bit for bit. Throws a RangeError for a kind the library
+ * the same steps, bit for bit. Throws an ArgumentError (a RangeError) for a kind the library
  * does not define.
  *
  * @example
  * const again = optimizerFromHyper(adam({ beta1: 0.8 }).hyper as OptimizerHyper);
  */
 export const optimizerFromHyper = (hyper: OptimizerHyper): Optimizer<Tree> => {
-  if (!Object.hasOwn(registry, hyper.name)) throw new RangeError(`no optimizer is called "${hyper.name}" (${optimizerNames.join(', ')})`);
+  if (!Object.hasOwn(registry, hyper.name)) throw new ArgumentError(`no optimizer is called "${hyper.name}" (${optimizerNames.join(', ')})`);
   return (registry[hyper.name] as unknown as (h: OptimizerHyper) => Optimizer<Tree>)(hyper);
 };
