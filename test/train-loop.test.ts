@@ -56,10 +56,19 @@ describe('fit', async () => {
   });
 
   it('a loss that turns NaN stops the run as diverged, keeping the state before that step', async () => {
-    const bad = { ...setup, schedule: () => NaN, train: take(train, 128), test: take(test, 32) };
+    // A rate this large blows the parameters up, and a later loss is NaN (a rate that is not a finite number stops the run before its step: below).
+    const bad = { ...setup, schedule: () => 1e10, train: take(train, 128), test: take(test, 32) };
     const r = await fit(bad, initialState(params, optimizer));
     expect(r.status).toBe('diverged');
     if (r.status === 'diverged') expect(r.reason).toMatch(/loss is (NaN|Infinity)/);
+    expect(leaves(r.state.params).every(([, t]) => t.data.every(Number.isFinite))).toBe(true);
+  });
+
+  it('a schedule that gives a rate that is not a finite number stops the run as diverged, before the step', async () => {
+    const r = await fit({ ...setup, schedule: (e) => (e < 0.2 ? 1e-3 : NaN), train: take(train, 128), test: take(test, 32) }, initialState(params, optimizer));
+    expect(r.status).toBe('diverged');
+    if (r.status === 'diverged') expect(r.reason).toBe('the schedule gave a learning rate of NaN at epoch 0 step 1');
+    expect(r.state.step).toBe(1);
     expect(leaves(r.state.params).every(([, t]) => t.data.every(Number.isFinite))).toBe(true);
   });
 

@@ -6,7 +6,7 @@
 // gradients). The eager ops stay the definition: the compiled functions give
 // their results bit for bit (test/compile.test.ts).
 
-import { aFunction, aNumber, ArgumentError, batchArg, describeValue, layerArg, optionsBag, tensorArg } from '../core/check.ts';
+import { aFunction, ArgumentError, batchArg, describeValue, float32Number, layerArg, optionsBag, tensorArg } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
 import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
@@ -171,7 +171,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
       aFunction('compiled.step', 'optimizer.step', o['step']);
       optionsBag('compiled.step', 'state', state, "the optimizer's state, as its init makes it");
       checkCall('step', params, batch);
-      aNumber('compiled.step', 'lr', lr);
+      float32Number('compiled.step', 'lr', lr);
       return step(s, optimizer as unknown as Optimizer<Tree>, params, state, batch, lr) as CompiledStep<P, S>;
     },
     kernels: eager,

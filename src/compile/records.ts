@@ -50,7 +50,8 @@ export const eagerRecords = (stages: readonly Stage[], params: Tree): Tree[] =>
 
 /** Whether every parameter and x are float32 (else the eager path runs). */
 export const allFloat32 = (params: Tree, x: Tensor): boolean => x.data instanceof Float32Array && float32Tree(params);
-const float32Tree = (t: Tree): boolean => (isTensor(t) ? t.data instanceof Float32Array : Object.values(t).every(float32Tree));
+// Not a tensor nor a record: left for leafData to refuse by its path.
+const float32Tree = (t: Tree): boolean => (isTensor(t) ? t.data instanceof Float32Array : typeof t !== 'object' || t === null || Object.values(t).every(float32Tree));
 
 /** Each leaf's arrays in `trees` (the optimizer's state trees), in leaf order; undefined when one is missing or not float32. */
 export const leafArrays = (trees: readonly Tree[], leaves: readonly LeafSlot[]): Array<Array<Tensor['data']>> | undefined => {

@@ -73,10 +73,10 @@ export const finiteNumber = (fn: string, name: string, v: unknown): number => {
   return v;
 };
 
-/** `v` when it is a number (NaN and infinities included: what a schedule gone wrong gives is the training loop's divergence to report), else an ArgumentError. */
-export const aNumber = (fn: string, name: string, v: unknown): number => {
-  if (typeof v !== 'number') throw new ArgumentError(`${fn}: ${name} must be a number, got ${describeValue(v)}`);
-  return v;
+/** `v` when it is a number that float32 holds as a finite number (the kernels compute in float32, where 1e300 is Infinity), else an ArgumentError. */
+export const float32Number = (fn: string, name: string, v: unknown): number => {
+  if (!Number.isFinite(Math.fround(finiteNumber(fn, name, v)))) throw new ArgumentError(`${fn}: ${name} must be a finite float32 number (at most 3.4e38 in size), got ${describeValue(v)}`);
+  return v as number;
 };
 
 /** Throws unless `v` is a function. */

@@ -54,7 +54,8 @@ export const foldIn = (k: Key, n: number): Key => ({
 /** `count` (default 2) independent keys from `k`: key i is foldIn(k, i). */
 export const split = (k: Key, count = 2): Key[] => {
   keyArg('split', 'key', k);
-  return Array.from({ length: nonNegativeInt('split', 'count', count) }, (_, i) => foldIn(k, i));
+  const n = nonNegativeInt('split', 'count', count);
+  return allocating('split', 'the keys', n, 16, () => Array.from({ length: n }, (_, i) => foldIn(k, i)));
 };
 
 // xoshiro128** seeded from the key; the state lives only inside one draw.

@@ -1,7 +1,7 @@
 // Parameter records: readonly trees of named tensors. Gradients and optimizer
 // state are trees of the same shape, so a few structural maps serve them all.
 
-import { ArgumentError } from '../core/check.ts';
+import { ArgumentError, describeValue } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 
 /**
@@ -12,11 +12,20 @@ import type { Tensor } from '../core/tensor.ts';
 export type Tree = Tensor | { readonly [name: string]: Tree };
 
 /** True when `t` is a leaf: a tensor, with a shape and typed-array data. */
-export const isTensor = (t: Tree): t is Tensor => 'shape' in t && 'data' in t && ArrayBuffer.isView((t as Tensor).data);
+export const isTensor = (t: Tree): t is Tensor =>
+  typeof t === 'object' && t !== null && 'shape' in t && 'data' in t && ArrayBuffer.isView((t as Tensor).data); // a plain JavaScript caller may put anything in a record
+
+// A tree from plain JavaScript may hold anything: a value that is neither a tensor nor a record is refused by its path (a string would recurse forever).
+const record = (t: unknown, path: string): void => {
+  if (typeof t !== 'object' || t === null || ArrayBuffer.isView(t)) {
+    throw new ArgumentError(`tree: ${path === '' ? 'the record' : `"${path}"`} is ${describeValue(t)}, neither a tensor nor a record of them`);
+  }
+};
 
 /** Applies `f` to every leaf, in key order, building a tree of the same shape. */
 export const mapTree = <T extends Tree>(t: T, f: (leaf: Tensor, path: string) => Tensor, path = ''): T => {
   if (isTensor(t)) return f(t, path) as T;
+  record(t, path);
   const out: Record<string, Tree> = {};
   for (const [k, v] of Object.entries(t)) out[k] = mapTree(v, f, path === '' ? k : `${path}.${k}`);
   return out as T;
@@ -24,8 +33,9 @@ export const mapTree = <T extends Tree>(t: T, f: (leaf: Tensor, path: string) =>
 
 /**
  * Like mapTree over several trees of the same shape (params, grads,
- * state...), following the keys of the first. Throws an ArgumentError (a RangeError) naming
- * the path when another tree lacks one.
+ * state...), following the keys of the first. Throws an ArgumentError (a
+ * RangeError) naming the path when another tree lacks one, or holds a leaf
+ * of another size there.
  */
 export const zipTrees = <T extends Tree>(
   trees: readonly Tree[],
@@ -33,11 +43,20 @@ export const zipTrees = <T extends Tree>(
   path = '',
 ): T => {
   const first = trees[0]!;
-  if (isTensor(first)) return f(trees as Tensor[], path) as T;
+  record(first, path);
+  if (isTensor(first)) {
+    // Leaves that differ would give the kernels arrays of other lengths: NaN, or values read past the end.
+    for (const t of trees) {
+      if (!isTensor(t) || t.data.length !== first.data.length) {
+        throw new ArgumentError(`tree: "${path}" is a tensor of ${first.data.length} values in one tree and ${isTensor(t) ? `of ${t.data.length}` : 'not a tensor'} in another`);
+      }
+    }
+    return f(trees as Tensor[], path) as T;
+  }
   const out: Record<string, Tree> = {};
   for (const k of Object.keys(first)) {
     const children = trees.map((t) => {
-      const c = (t as Record<string, Tree>)[k];
+      const c = typeof t === 'object' && t !== null ? (t as Record<string, Tree>)[k] : undefined;
       if (c === undefined) throw new ArgumentError(`tree: "${path === '' ? k : `${path}.${k}`}" is missing from one of the trees`);
       return c;
     });
@@ -49,6 +68,7 @@ export const zipTrees = <T extends Tree>(
 /** Every leaf with its dotted path ("conv1.w"), in key order. */
 export const leaves = (t: Tree, path = ''): Array<readonly [string, Tensor]> => {
   if (isTensor(t)) return [[path, t]];
+  record(t, path);
   return Object.entries(t).flatMap(([k, v]) => leaves(v, path === '' ? k : `${path}.${k}`));
 };
 

@@ -4,7 +4,7 @@
 // unrolled (im2col) so that filters become a [kh*kw*cin, cout] matrix; the
 // kernel set does it (kernels/conv-js.ts, and fused in wasm/conv-wasm.ts).
 
-import { ArgumentError, opArgs, paddingOf } from '../core/check.ts';
+import { opArgs, paddingOf, positiveInt } from '../core/check.ts';
 import { ShapeError, expectRank, expectSameShape, showShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { jsKernels, type WindowGeometry } from './kernels/index.ts';
@@ -52,7 +52,7 @@ const geometry = (x: Tensor, w: Tensor, stride: number, pad: Padding): ConvGeome
   if (ci !== c) {
     throw new ShapeError(`conv2d: input channels do not match filters: input ${showShape(x.shape)}, filters ${showShape(w.shape)}`);
   }
-  if (!(Number.isInteger(stride) && stride >= 1)) throw new ArgumentError(`conv2d: stride must be a positive integer, got ${stride}`);
+  positiveInt('conv2d', 'stride', stride);
   const ho = windowOutput(h, kh, stride, pad.top, pad.bottom);
   const wo = windowOutput(wd, kw, stride, pad.left, pad.right);
   if (ho < 1 || wo < 1) {

@@ -4,7 +4,7 @@
 // first maximum in row-major window order; the gradient flows to that one
 // element only, and nowhere when the maximum was a padded cell.
 
-import { ArgumentError, opArgs, optionsBag, paddingOf } from '../core/check.ts';
+import { opArgs, optionsBag, paddingOf, positiveInt } from '../core/check.ts';
 import { expectRank, expectSameShape, ShapeError, showShape } from '../core/shape.ts';
 import { tensor, type Tensor } from '../core/tensor.ts';
 import { padAll, windowOutput, type Padding } from './conv2d.ts';
@@ -50,8 +50,8 @@ export const maxPool2d = (
   paddingOf('maxPool2d', 'options.pad', pad);
   expectRank('maxPool2d', 'input [n, h, w, c]', x.shape, 4);
   const [n, h, w, c] = x.shape as [number, number, number, number];
-  if (!(Number.isInteger(size) && size >= 1)) throw new ArgumentError(`maxPool2d: size must be a positive integer, got ${size}`);
-  if (!(Number.isInteger(stride) && stride >= 1)) throw new ArgumentError(`maxPool2d: stride must be a positive integer, got ${stride}`);
+  positiveInt('maxPool2d', 'size', size);
+  positiveInt('maxPool2d', 'stride', stride);
   const ho = windowOutput(h, size, stride, pad.top, pad.bottom);
   const wo = windowOutput(w, size, stride, pad.left, pad.right);
   if (ho < 1 || wo < 1 || Math.max(pad.top, pad.bottom, pad.left, pad.right) >= size) {

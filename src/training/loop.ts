@@ -112,6 +112,8 @@ export type FitResult<P extends Tree, S extends Tree = Tree> =
   /**
    * A loss became NaN or infinite: `state` is the last one whose parameters
    * gave a finite loss (the state before the step that made the bad ones).
+   * Also when the schedule gives a rate that is not a finite number: `state`
+   * is then the one that step would have started from.
    */
   | { readonly status: 'diverged'; readonly state: RunState<P, S>; readonly reason: string };
 
@@ -151,7 +153,7 @@ const checkFit = (setup: unknown, start: unknown, events: unknown): void => {
   aFunction('fit', 'setup.schedule', s['schedule']);
   positiveInt('fit', 'epochs', s['epochs']);
   positiveInt('fit', 'batchSize', s['batchSize']);
-  if (typeof s['shuffle'] !== 'boolean') throw new ArgumentError(`fit: shuffle must be true or false, got ${String(s['shuffle'])}`);
+  if (typeof s['shuffle'] !== 'boolean') throw new ArgumentError(`fit: shuffle must be true or false, got ${describeValue(s['shuffle'])}`);
   if (!Number.isSafeInteger(s['seed'])) throw new ArgumentError(`fit: seed must be an integer, got ${describeValue(s['seed'])}`);
   imagesArg('fit', 'train', s['train'], 'the training set');
   imagesArg('fit', 'test', s['test'], 'the test set');
@@ -213,6 +215,10 @@ export const fit = async <P extends Tree, S extends Tree>(setup: FitSetup<P, S>,
       const batch = makeBatch(train, order, from, to);
       const x = setup.augment === undefined ? batch.x : setup.augment(augmentKey(setup.seed, s.epoch, s.step), batch.x);
       const lr = schedule(s.epoch + s.step / steps);
+      // A rate that is not a finite float32 number would make every parameter NaN: the run stops here, its state still sound.
+      if (typeof lr !== 'number' || !Number.isFinite(Math.fround(lr))) {
+        return { status: 'diverged', state: s, reason: `the schedule gave a learning rate of ${describeValue(lr)} at epoch ${s.epoch} step ${s.step}` };
+      }
       const r = await source.step(optimizer, s.params, s.opt, x, batch.labels, lr);
       if (!Number.isFinite(r.loss)) {
         return { status: 'diverged', state: good, reason: `loss is ${r.loss} at epoch ${s.epoch} step ${s.step}` };

@@ -5,7 +5,7 @@
 // call, and `heapOptimizer`, which compiled steps and gradient workers read
 // instead of switching on an optimizer's name.
 
-import { aNumber, ArgumentError, finiteNumber, kernelSet, optionsBag } from '../../core/check.ts';
+import { ArgumentError, finiteNumber, float32Number, kernelSet, optionsBag } from '../../core/check.ts';
 import { type Tensor } from '../../core/tensor.ts';
 import type { Kernels } from '../../ops/kernels/types.ts';
 import type { ElementwiseExports } from '../../ops/kernels/wasm/elementwise-wasm.ts';
@@ -127,7 +127,7 @@ export const stepArgs = (fn: string, params: unknown, grads: unknown, state: unk
   optionsBag(fn, 'grads', grads, 'a record shaped like the parameters');
   optionsBag(fn, 'state', state, "the optimizer's state, as its init makes it");
   const bag = optionsBag(fn, 'options', options, '{ lr, kernels }');
-  aNumber(fn, 'options.lr', bag['lr']);
+  float32Number(fn, 'options.lr', bag['lr']);
   kernelSet(fn, 'options.kernels', bag['kernels']);
 };
 
@@ -167,17 +167,17 @@ export const heapOptimizer = <S extends Tree>(optimizer: Optimizer<S>): HeapOpti
 export const defineOptimizer = <H extends Hyper, S extends Tree>(def: OptimizerDefinition<H, S>, hyper: NoInfer<H>): Optimizer<S> => {
   for (const [k, v] of Object.entries(hyper)) if (k !== 'name') finiteNumber(def.name, k, v);
   const keys = [...def.trees, ...def.scalars];
-  const stateTrees = (state: S): Tree[] => {
+  const stateTrees = (state: S, fn?: string): Tree[] => {
     const st = state as { readonly [k: string]: Tree | undefined };
     if (keys.some((k) => st[k] === undefined)) {
-      throw new ArgumentError(`the state is not ${def.name}'s ({ ${keys.join(', ')} }); make it with the optimizer's init`);
+      throw new ArgumentError(`${fn === undefined ? '' : `${fn}: `}the state is not ${def.name}'s ({ ${keys.join(', ')} }); make it with the optimizer's init`);
     }
     return def.trees.map((k) => st[k]!);
   };
   const heap: HeapOptimizer<S> = {
     hyper,
     trees: def.trees,
-    stateTrees,
+    stateTrees: (state) => stateTrees(state),
     update: (state, lr) => def.heapUpdate(hyper, state, lr),
     next: (state, trees) => def.next(hyper, state, trees),
     rest: (state) => Object.fromEntries(def.scalars.map((k) => [k, (state as Record<string, Tree>)[k]!])),
@@ -187,6 +187,7 @@ export const defineOptimizer = <H extends Hyper, S extends Tree>(def: OptimizerD
   };
   const step = <P extends Tree>(params: P, grads: P, state: S, options: StepOptions): Step<P, S> => {
     stepArgs(`${def.name}.step`, params, grads, state, options);
+    stateTrees(state, `${def.name}.step`);
     return def.step(hyper, params, grads, state, options);
   };
   const mark: Mark = { step, heap: heap as unknown as HeapOptimizer<never> };
