@@ -9,7 +9,7 @@
 import { aFunction, ArgumentError, batchArg, describeValue, float32Number, layerArg, optionsBag, tensorArg } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Layer } from '../graph/layer.ts';
-import { crossEntropyLoss, type Loss } from '../graph/losses.ts';
+import { checkedLoss, crossEntropyLoss, type Loss } from '../graph/losses.ts';
 import type { Optimizer } from '../graph/optimizers/index.ts';
 import type { Tree } from '../graph/tree.ts';
 import { valueAndGrad, type Batch, type LossAndGrad } from '../graph/value-and-grad.ts';
@@ -91,7 +91,6 @@ const checkCompile = (net: unknown, options: unknown): void => {
   layerArg('compile', 'net', net);
   const o = optionsBag('compile', 'options', options, '{ fma?, loss?, helper? }');
   if (o['fma'] !== undefined && typeof o['fma'] !== 'boolean') throw new ArgumentError(`compile: options.fma must be true or false, got ${describeValue(o['fma'])}`);
-  if (o['loss'] !== undefined) aFunction('compile', 'options.loss', o['loss']);
   if (o['helper'] !== undefined) optionsBag('compile', 'options.helper', o['helper'], 'a kernel helper, as startKernelHelper gives');
 };
 
@@ -135,7 +134,7 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   };
   const machine: Machine = { ...machineOn(createHeap(helper?.memory)), ...(helper === undefined ? {} : { helper }) };
   let unshared: Machine | undefined;
-  const loss = (options.loss ?? crossEntropyLoss) as Loss<unknown>;
+  const loss = (options.loss === undefined ? crossEntropyLoss : checkedLoss('compile', options.loss)) as Loss<unknown>;
   const ours = helper?.claim();
   const s: Session = {
     net: net as unknown as Layer<Tree>,

@@ -2,7 +2,7 @@
 // targets and returns a scalar with a backward closure whose cotangent is
 // named `out`. Both average over the batch.
 
-import { ArgumentError, tensorArg } from '../core/check.ts';
+import { aFunction, ArgumentError, describeValue, tensorArg } from '../core/check.ts';
 import { expectSameShape, showShape } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Tensor } from '../core/tensor.ts';
 import { softmaxCrossEntropy } from '../ops/cross-entropy.ts';
@@ -50,5 +50,31 @@ export const meanSquaredError: Loss<Tensor> = (out, targets) => {
       for (let i = 0; i < g.length; i++) g[i] = (d * (out.data[i]! - targets.data[i]!)) / n;
       return { out: tensor(out.shape, g) };
     },
+  };
+};
+
+/**
+ * A loss of the caller's own, checked where the library calls it: it must
+ * return `{ out: number, backward }` and its backward `{ out: tensor }`, or
+ * the call fails with an ArgumentError naming `fn`'s `options.loss`.
+ */
+export const checkedLoss = <T>(fn: string, loss: Loss<T>): Loss<T> => {
+  aFunction(fn, 'options.loss', loss);
+  const wrong = (what: string, got: unknown): never => {
+    throw new ArgumentError(`${fn}: options.loss must return ${what}, got ${describeValue(got)}`);
+  };
+  return (out, targets, options) => {
+    const l: unknown = loss(out, targets, options);
+    if (typeof l !== 'object' || l === null || typeof (l as { out?: unknown }).out !== 'number' || typeof (l as { backward?: unknown }).backward !== 'function') wrong('{ out: number, backward }', l);
+    const { out: value, backward } = l as ReturnType<Loss<T>>;
+    return {
+      out: value,
+      backward: (d) => {
+        const g: unknown = backward(d);
+        if (typeof g !== 'object' || g === null) wrong('a backward giving { out: tensor }', g);
+        tensorArg(fn, 'the gradient options.loss gives', (g as { out?: unknown }).out);
+        return g as { readonly out: Tensor };
+      },
+    };
   };
 };

@@ -1,11 +1,11 @@
 // Loss and gradient of a network on a batch, in one forward and one
 // backward; and the forward alone, for prediction.
 
-import { aFunction, batchArg, layerArg, runOptions } from '../core/check.ts';
+import { batchArg, layerArg, runOptions } from '../core/check.ts';
 import type { Tensor } from '../core/tensor.ts';
 import type { Labels } from '../ops/op.ts';
 import type { Layer, RunOptions } from './layer.ts';
-import { crossEntropyLoss, type Loss } from './losses.ts';
+import { checkedLoss, crossEntropyLoss, type Loss } from './losses.ts';
 import type { Tree } from './tree.ts';
 
 /** A batch: inputs [n, ...inShape] and what the loss compares the outputs with. */
@@ -49,8 +49,7 @@ export interface ValueAndGradOptions<T> extends RunOptions {
 export const valueAndGrad = <P extends Tree, T = Labels>(net: Layer<P>, options: ValueAndGradOptions<T>): ((params: P, batch: Batch<T>) => LossAndGrad<P>) => {
   layerArg('valueAndGrad', 'net', net);
   runOptions('valueAndGrad', options, '{ kernels, loss? }');
-  if (options.loss !== undefined) aFunction('valueAndGrad', 'options.loss', options.loss);
-  const loss = (options.loss ?? crossEntropyLoss) as Loss<T>;
+  const loss = (options.loss === undefined ? crossEntropyLoss : checkedLoss('valueAndGrad', options.loss)) as Loss<T>;
   const run: RunOptions = { kernels: options.kernels };
   return (params, batch) => {
     batchArg('valueAndGrad', batch);
