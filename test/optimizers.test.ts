@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { jsKernels } from '../src/ops/kernels/index.ts';
 import { fromArray } from '../src/core/tensor.ts';
 import { adam, constant, momentum, sgd, stepDecay, warmupCosine } from '../src/graph/index.ts';
-import { scheduleFor } from '../src/training/recipe.ts';
+import { scheduleFor } from '../src/program/recipe/recipe.ts';
 
 const p = { w: fromArray([2], [1, -2], 'float64') };
 const g = { w: fromArray([2], [0.5, -4], 'float64') };

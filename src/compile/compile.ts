@@ -29,7 +29,7 @@ export type { StageTime } from './run.ts';
 
 /** The options of {@link compile}. */
 export interface CompileOptions<T> {
-  /** Fused multiply-adds in the GEMM, as {@link WasmKernelOptions}: by default where the runtime has relaxed SIMD. */
+  /** Fused multiply-adds in the GEMM, as {@link Ops.WasmKernelOptions}: by default where the runtime has relaxed SIMD. */
   readonly fma?: boolean;
   /** Default: softmax cross-entropy of the logits with integer labels. */
   readonly loss?: Loss<T>;

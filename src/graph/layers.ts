@@ -46,7 +46,7 @@ export interface ConvSpec {
 }
 
 /**
- * Convolution without bias ({@link ops.conv2d}) over inputs [h, w, cin],
+ * Convolution without bias ({@link Ops.ops.conv2d}) over inputs [h, w, cin],
  * giving [ho, wo, filters]; params `{ w: [size, size, cin, filters] }`
  * (HWIO), drawn by `init`. Follow it with {@link untiedBias} or
  * {@link bias}. `describe` and `init` throw a ShapeError unless the input is
@@ -86,7 +86,7 @@ export const conv = ({ filters, size, stride = 1, pad = padAll(0), init = 'he' }
 };
 
 /**
- * Untied bias ({@link ops.untiedBias}): one learnable value per position and
+ * Untied bias ({@link Ops.ops.untiedBias}): one learnable value per position and
  * channel, the same for every example; params `{ b: inShape }`, zeros at
  * init. The reference puts one after each conv.
  *
@@ -107,7 +107,7 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => known({
 });
 
 /**
- * Bias along the last axis ({@link ops.bias}): params `{ b: [channels] }`,
+ * Bias along the last axis ({@link Ops.ops.bias}): params `{ b: [channels] }`,
  * zeros at init.
  *
  * @example
@@ -146,7 +146,7 @@ const stateless = (
 });
 
 /**
- * ReLU ({@link ops.relu}) as a layer: no parameters, output shaped like the
+ * ReLU ({@link Ops.ops.relu}) as a layer: no parameters, output shaped like the
  * input.
  *
  * @example
@@ -156,7 +156,7 @@ const stateless = (
 export const relu = (): Layer<NoParams> => stateless({ op: 'relu' }, 'relu', (s) => s, (x, options) => reluOp(x, options));
 
 /**
- * [h, w, c] -> [h·w·c] per example ({@link ops.flatten}, h, w, c order): what
+ * [h, w, c] -> [h·w·c] per example ({@link Ops.ops.flatten}, h, w, c order): what
  * a {@link dense} layer needs before it. No parameters; the output shares
  * the input's data.
  *
@@ -167,7 +167,7 @@ export const relu = (): Layer<NoParams> => stateless({ op: 'relu' }, 'relu', (s)
  */
 export const flatten = (): Layer<NoParams> => stateless({ op: 'flatten' }, 'flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
 
-/** What {@link maxPool} makes: the window, stride, padding and pad value, as {@link ops.maxPool2d} takes them. */
+/** What {@link maxPool} makes: the window, stride, padding and pad value, as {@link Ops.ops.maxPool2d} takes them. */
 export interface PoolSpec {
   /** The side of the square window. */
   readonly size: number;
@@ -180,7 +180,7 @@ export interface PoolSpec {
 }
 
 /**
- * Max pooling ({@link ops.maxPool2d}) over inputs [h, w, c], channel by
+ * Max pooling ({@link Ops.ops.maxPool2d}) over inputs [h, w, c], channel by
  * channel; no parameters. `describe` throws a ShapeError unless the input is
  * [h, w, c].
  *
@@ -201,7 +201,7 @@ export const maxPool = ({ size, stride = size, pad = padAll(0), padValue = -Infi
   );
 
 /**
- * Fully connected layer with bias ({@link ops.dense}) over flat inputs of
+ * Fully connected layer with bias ({@link Ops.ops.dense}) over flat inputs of
  * `features` values: params `{ w: [features, units], b: [units] }`, w drawn
  * by `init` (default 'he'), b zeros. `describe` and `init` throw a ShapeError
  * for inputs that are not flat: put a {@link flatten} before it.

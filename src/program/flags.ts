@@ -8,8 +8,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { optimizerNames } from '../graph/optimizers/index.ts';
-import { IntAtLeast, OptimizerNameCodec, PositiveNumber } from '../training/codecs.ts';
-import { presets, type TrainConfig } from '../training/config.ts';
+import { IntAtLeast, OptimizerNameCodec, PositiveNumber } from './recipe/codecs.ts';
+import { presets, type TrainConfig } from './recipe/config.ts';
 
 /**
  * How a flag's number may be written: plain decimal only, so none of what

@@ -93,7 +93,7 @@ export interface WasmKernelOptions {
 /**
  * A new WebAssembly SIMD kernel set, the fastest here and the CLI's default:
  * named 'wasm-fma' when its GEMM fuses multiply-adds (see
- * {@link WasmKernelOptions}), 'wasm' otherwise. It compiles its modules synchronously and owns a heap
+ * {@link Ops.WasmKernelOptions}), 'wasm' otherwise. It compiles its modules synchronously and owns a heap
  * they share: operands are copied in and results copied out into fresh
  * arrays, so the ops stay pure. Make one per thread and keep it; float64
  * data (gradient checks) takes the TypeScript path.

@@ -2,8 +2,8 @@
 // Free of Node APIs (the demo page trains with it); the parts of a config it
 // reads are typed structurally, so it needs nothing from the CLI.
 
-import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../graph/index.ts';
-import { defaultAugment, type Augment } from './augment.ts';
+import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../../graph/index.ts';
+import { defaultAugment, type Augment } from '../../training/augment.ts';
 import type { AugmentName } from './config.ts';
 
 export { ARCHITECTURE } from './weights.ts';

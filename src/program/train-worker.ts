@@ -11,13 +11,13 @@ import { key } from '../core/random.ts';
 import { MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { layoutOf, packTree, unpackTree, type Layout } from '../graph/packing.ts';
 import type { Images } from '../training/batches.ts';
-import type { TrainConfig } from '../training/config.ts';
+import type { TrainConfig } from './recipe/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
 import { fit, type EpochMetrics, type RunState } from '../training/loop.ts';
 import { robustness, type RobustnessReport } from '../training/robustness.ts';
-import { augmentFor, networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
-import { parallelGradients } from './data-parallel.ts';
-import { startKernelHelper } from './kernel-helper.ts';
+import { augmentFor, networkFor, optimizerFor, scheduleFor } from './recipe/recipe.ts';
+import { parallelGradients } from '../platform/data-parallel.ts';
+import { startKernelHelper } from '../platform/kernel-helper.ts';
 import { sourceByName } from './source-by-name.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */

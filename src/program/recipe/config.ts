@@ -3,7 +3,7 @@
 // (codecs.ts validates one read back from a checkpoint). The CLI's flags
 // build one; the page and library users write one.
 
-import type { OptimizerName } from '../graph/optimizers/index.ts';
+import type { OptimizerName } from '../../graph/optimizers/index.ts';
 
 /** The two recipes: 'seed', the reference's run, and 'default', the modern one. */
 export type Preset = 'default' | 'seed';

@@ -3,7 +3,7 @@
 // and the CLI's flags use them; the published types do not name io-ts.
 
 import * as t from 'io-ts';
-import { optimizerNames, type OptimizerName } from '../graph/optimizers/index.ts';
+import { optimizerNames, type OptimizerName } from '../../graph/optimizers/index.ts';
 
 /** A number that `ok` accepts; `name` completes "must be ...". */
 const numberCodec = (name: string, ok: (n: number) => boolean) =>
