@@ -1,0 +1,124 @@
+// The straight-line tile transforms of the Winograd convolution F(4x4, 3x3),
+// written out as WAT from the transform matrices at build time (build-wasm.ts
+// appends them to the elementwise module, after elementwise/winograd.wat whose
+// loops call them). Each transform is out = L X R^T on a grid of f32x4 values
+// (four channels at a time): zero coefficients are skipped, ±1 become adds and
+// subtracts. A test builds a module from a deliberately wrong matrix to show
+// that the accuracy check catches it.
+
+/** The matrices of F(m x m, 3x3) with interpolation points 0, ±1, ±2 and infinity (Lavin and Gray). */
+export interface WinogradMatrices {
+  /** B^T, alpha x alpha: the input tile's transform. */
+  readonly bt: readonly (readonly number[])[];
+  /** G, alpha x 3: the filter's transform. */
+  readonly g: readonly (readonly number[])[];
+  /** A^T, m x alpha: the output's inverse transform. */
+  readonly at: readonly (readonly number[])[];
+}
+
+/** F(4x4, 3x3): tiles of 6x6 inputs give 4x4 outputs with 36 multiplications per channel pair (direct: 144). */
+export const F4x4: WinogradMatrices = {
+  bt: [
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
+  ],
+  g: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+  at: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, -1, 8, -8, 1],
+  ],
+};
+
+const transpose = (m: readonly (readonly number[])[]): number[][] => m[0]!.map((_, j) => m.map((row) => row[j]!));
+
+const constant = (c: number): string => {
+  const f = String(Math.fround(c));
+  return `(v128.const f32x4 ${f} ${f} ${f} ${f})`;
+};
+
+// sum_k coef[k] * x[k] as one expression, first a term of positive coefficient when there is one.
+const linear = (coef: readonly number[], x: readonly string[]): string => {
+  const terms = coef.map((c, k) => ({ c, x: x[k]! })).filter((t) => t.c !== 0);
+  if (terms.length === 0) return '(v128.const i32x4 0 0 0 0)';
+  terms.sort((a, b) => Number(b.c > 0) - Number(a.c > 0));
+  const first = terms[0]!;
+  let e = first.c === 1 ? first.x : first.c === -1 ? `(f32x4.neg ${first.x})` : `(f32x4.mul ${first.x} ${constant(first.c)})`;
+  for (const t of terms.slice(1)) {
+    const mag = Math.abs(t.c);
+    const term = mag === 1 ? t.x : `(f32x4.mul ${t.x} ${constant(mag)})`;
+    e = `(${t.c > 0 ? 'f32x4.add' : 'f32x4.sub'} ${e} ${term})`;
+  }
+  return e;
+};
+
+/**
+ * A function `$name (s, sr, sc, d, dr, dc)`: X[i][j] loaded from s + i sr + j sc
+ * (q x r values), out = L X R^T (p x t values) stored at d + i dr + j dc.
+ */
+const transform = (name: string, l: readonly (readonly number[])[], r: readonly (readonly number[])[]): string => {
+  const [p, q, rows, t] = [l.length, l[0]!.length, r[0]!.length, r.length];
+  const lines: string[] = [];
+  const locals: string[] = [];
+  const x = (i: number, j: number): string => `$x${i}_${j}`;
+  const y = (i: number, j: number): string => `$y${i}_${j}`;
+  for (let i = 0; i < q; i++) for (let j = 0; j < rows; j++) locals.push(x(i, j));
+  for (let i = 0; i < p; i++) for (let j = 0; j < rows; j++) locals.push(y(i, j));
+  for (let i = 0; i < q; i++) {
+    lines.push(`(local.set $a (local.get $s))`);
+    for (let j = 0; j < rows; j++) {
+      lines.push(`(local.set ${x(i, j)} (v128.load (local.get $a)))`);
+      if (j + 1 < rows) lines.push(`(local.set $a (i32.add (local.get $a) (local.get $sc)))`);
+    }
+    if (i + 1 < q) lines.push(`(local.set $s (i32.add (local.get $s) (local.get $sr)))`);
+  }
+  // Y = L X: p x rows.
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < rows; j++) {
+      lines.push(`(local.set ${y(i, j)} ${linear(l[i]!, Array.from({ length: q }, (_, k) => `(local.get ${x(k, j)})`))})`);
+    }
+  }
+  // out = Y R^T: p x t.
+  for (let i = 0; i < p; i++) {
+    lines.push(`(local.set $a (local.get $d))`);
+    for (let j = 0; j < t; j++) {
+      lines.push(`(v128.store (local.get $a) ${linear(r[j]!, Array.from({ length: rows }, (_, k) => `(local.get ${y(i, k)})`))})`);
+      if (j + 1 < t) lines.push(`(local.set $a (i32.add (local.get $a) (local.get $dc)))`);
+    }
+    if (i + 1 < p) lines.push(`(local.set $d (i32.add (local.get $d) (local.get $dr)))`);
+  }
+  return `(func ${name} (param $s i32) (param $sr i32) (param $sc i32) (param $d i32) (param $dr i32) (param $dc i32)
+  (local $a i32) ${locals.map((v) => `(local ${v} v128)`).join(' ')}
+  ${lines.join('\n  ')})
+`;
+};
+
+/**
+ * The five tile transforms winograd.wat calls, for these matrices: $wg_in
+ * (B^T d B), $wg_out (A^T m A), $wg_filter (G g G^T), $wg_dy (A dy A^T, the
+ * filter gradient's output-gradient tile) and $wg_filter_back (G^T m G).
+ */
+export const winogradTransformsWat = (m: WinogradMatrices = F4x4): string => {
+  const a = transpose(m.at);
+  const gt = transpose(m.g);
+  return [
+    ';; GENERATED by scripts/winograd-wat.ts from the F(4x4, 3x3) matrices.',
+    transform('$wg_in', m.bt, m.bt),
+    transform('$wg_out', m.at, m.at),
+    transform('$wg_filter', m.g, m.g),
+    transform('$wg_dy', a, a),
+    transform('$wg_filter_back', gt, gt),
+  ].join('\n');
+};
