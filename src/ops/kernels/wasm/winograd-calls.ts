@@ -24,7 +24,7 @@ import type { HeapKernels, Scratch } from './heap-kernels.ts';
 const POSITIONS = 36;
 const TILE = 4;
 /** Bytes of transformed tiles and products per chunk. */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = Number(globalThis.process?.env?.WCHUNK ?? 1 << 20);
 
 interface Tiling {
   readonly ty: number;
