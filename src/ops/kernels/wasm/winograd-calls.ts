@@ -56,6 +56,17 @@ const imagesPerChunk = (g: WindowGeometry, o: number): number => Math.max(1, Mat
 
 const align = (floats: number): number => Math.ceil(floats / 16) * 16;
 
+/**
+ * Bytes between the 36 planes of a batch of transformed tiles holding
+ * `floats` each: an odd number of 64-byte lines, so that the planes a tile's
+ * transform reads or writes fall in 36 different cache sets (a multiple of
+ * 4 KiB would put them all in one).
+ */
+const planeBytes = (floats: number): number => {
+  const lines = Math.ceil(floats / 16);
+  return (lines % 2 === 0 ? lines + 1 : lines) * 64;
+};
+
 /** Where the scratch's parts lie (bytes): transformed filters, transformed tiles, products, and the tile block. */
 interface Parts {
   readonly u: number;
@@ -69,7 +80,7 @@ const partsOf = (g: WindowGeometry, o: number, n: number, at = 0): Parts => {
   const rows = Math.min(n, imagesPerChunk(g, o)) * tilesPerImage(g);
   const ch = Math.max(g.c, o);
   const block = (t: Tiling): number => Math.max((TILE * t.ty + 2) * (TILE * t.tx + 2), TILE * TILE * t.ty * t.tx) * ch;
-  const sizes = [POSITIONS * g.c * o, POSITIONS * rows * ch, POSITIONS * rows * ch, Math.max(36, block(tiling(g.ho, g.wo)), block(tiling(g.h, g.w)))].map(align);
+  const sizes = [POSITIONS * g.c * o, (POSITIONS * planeBytes(rows * ch)) / 4, (POSITIONS * planeBytes(rows * ch)) / 4, Math.max(36, block(tiling(g.ho, g.wo)), block(tiling(g.h, g.w)))].map(align);
   const [u, v, m] = [at, at + sizes[0]! * 4, at + (sizes[0]! + sizes[1]!) * 4];
   return { u, v, m, tmp: m + sizes[2]! * 4, floats: sizes.reduce((a, b) => a + b, 0) };
 };
@@ -99,11 +110,12 @@ const convolve = (
   for (let b = from; b < to; b += nb) {
     const m = Math.min(nb, to - b);
     const rows = m * count(t);
-    k.el.wino_tiles(x + b * imageBytes, p.v, m, g.h, g.w, g.c, g.padTop, g.padLeft, t.ty, t.tx, p.tmp, 0);
+    const [vs, ms] = [planeBytes(rows * g.c), planeBytes(rows * o)];
+    k.el.wino_tiles(x + b * imageBytes, p.v, vs, m, g.h, g.w, g.c, g.padTop, g.padLeft, t.ty, t.tx, p.tmp, 0);
     for (let i = 0; i < POSITIONS; i++) {
-      k.gemmAt(false, false, rows, o, g.c, p.v + i * rows * g.c * 4, p.u + i * g.c * o * 4, p.m + i * rows * o * 4, s.end, false);
+      k.gemmAt(false, false, rows, o, g.c, p.v + i * vs, p.u + i * g.c * o * 4, p.m + i * ms, s.end, false);
     }
-    k.el.wino_output(p.m, y + b * outBytes, m, g.ho, g.wo, o, t.ty, t.tx, p.tmp);
+    k.el.wino_output(p.m, ms, y + b * outBytes, m, g.ho, g.wo, o, t.ty, t.tx, p.tmp);
     after?.(y + b * outBytes, m * g.ho * g.wo * o);
   }
 };
@@ -127,10 +139,11 @@ export const winogradFilterGradient = (k: HeapKernels, s: Scratch, g: WindowGeom
   for (let b = 0; b < n; b += nb) {
     const m = Math.min(nb, n - b);
     const rows = m * count(t);
-    k.el.wino_tiles(x + b * imageBytes, p.v, m, g.h, g.w, g.c, g.padTop, g.padLeft, t.ty, t.tx, p.tmp, 0);
-    k.el.wino_tiles(dy + b * outBytes, p.m, m, g.ho, g.wo, o, 0, 0, t.ty, t.tx, p.tmp, 1);
+    const [vs, ms] = [planeBytes(rows * g.c), planeBytes(rows * o)];
+    k.el.wino_tiles(x + b * imageBytes, p.v, vs, m, g.h, g.w, g.c, g.padTop, g.padLeft, t.ty, t.tx, p.tmp, 0);
+    k.el.wino_tiles(dy + b * outBytes, p.m, ms, m, g.ho, g.wo, o, 0, 0, t.ty, t.tx, p.tmp, 1);
     for (let i = 0; i < POSITIONS; i++) {
-      k.gemmAt(true, false, g.c, o, rows, p.v + i * rows * g.c * 4, p.m + i * rows * o * 4, p.u + i * g.c * o * 4, s.end, b > 0);
+      k.gemmAt(true, false, g.c, o, rows, p.v + i * vs, p.m + i * ms, p.u + i * g.c * o * 4, s.end, b > 0);
     }
   }
   if (n === 0) k.zero(p.u, POSITIONS * g.c * o);

@@ -28,18 +28,17 @@
     (br $l))))
 
 ;; The transformed tiles of n images x [h, w, c] (c % 4 == 0) into v
-;; [36][n ty tx][c]: kind 0, the 6x6 input tiles at (4 i - top, 4 j - left),
-;; B^T d B; kind 1, the 4x4 output-gradient tiles at (4 i, 4 j), A dy A^T.
-;; tmp holds (4 ty + 2) (4 tx + 2) c floats.
-(func (export "wino_tiles") (param $x i32) (param $v i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+;; [36][n ty tx][c], its 36 planes ds bytes apart: kind 0, the 6x6 input
+;; tiles at (4 i - top, 4 j - left), B^T d B; kind 1, the 4x4 output-gradient
+;; tiles at (4 i, 4 j), A dy A^T. tmp holds (4 ty + 2) (4 tx + 2) c floats.
+(func (export "wino_tiles") (param $x i32) (param $v i32) (param $ds i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
   (param $top i32) (param $left i32) (param $ty i32) (param $tx i32) (param $tmp i32) (param $kind i32)
   (local $hp i32) (local $wp i32) (local $b i32) (local $i i32) (local $j i32) (local $ch i32)
-  (local $row i32) (local $src i32) (local $dst i32) (local $ds i32) (local $sr i32) (local $cb i32)
+  (local $row i32) (local $src i32) (local $dst i32) (local $sr i32) (local $cb i32)
   (local.set $hp (i32.add (i32.shl (local.get $ty) (i32.const 2)) (i32.const 2)))
   (local.set $wp (i32.add (i32.shl (local.get $tx) (i32.const 2)) (i32.const 2)))
   (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
   (local.set $sr (i32.mul (local.get $wp) (local.get $cb)))
-  (local.set $ds (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $ty)) (local.get $tx)) (local.get $cb)))
   (block $bb (loop $bl
     (br_if $bb (i32.ge_u (local.get $b) (local.get $n)))
     (call $wg_pad
@@ -72,17 +71,16 @@
     (local.set $b (i32.add (local.get $b) (i32.const 1)))
     (br $bl))))
 
-;; The output y [n, ho, wo, o] (o % 4 == 0) of the products m [36][n ty tx][o]:
-;; A^T m A per tile, into tmp (4 ty x 4 tx x o floats), then the rows that
-;; lie inside the image copied out.
-(func (export "wino_output") (param $m i32) (param $y i32) (param $n i32) (param $ho i32) (param $wo i32) (param $o i32)
+;; The output y [n, ho, wo, o] (o % 4 == 0) of the products m [36][n ty tx][o]
+;; (planes ss bytes apart): A^T m A per tile, into tmp (4 ty x 4 tx x o
+;; floats), then the rows that lie inside the image copied out.
+(func (export "wino_output") (param $m i32) (param $ss i32) (param $y i32) (param $n i32) (param $ho i32) (param $wo i32) (param $o i32)
   (param $ty i32) (param $tx i32) (param $tmp i32)
   (local $wp i32) (local $b i32) (local $i i32) (local $j i32) (local $ch i32) (local $row i32)
-  (local $src i32) (local $dst i32) (local $ss i32) (local $dr i32) (local $ob i32) (local $oy i32)
+  (local $src i32) (local $dst i32) (local $dr i32) (local $ob i32) (local $oy i32)
   (local.set $wp (i32.shl (local.get $tx) (i32.const 2)))
   (local.set $ob (i32.shl (local.get $o) (i32.const 2)))
   (local.set $dr (i32.mul (local.get $wp) (local.get $ob)))
-  (local.set $ss (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $ty)) (local.get $tx)) (local.get $ob)))
   (block $bb (loop $bl
     (br_if $bb (i32.ge_u (local.get $b) (local.get $n)))
     (local.set $i (i32.const 0))
