@@ -6,7 +6,7 @@
 // Laid out once per (plan, batch size); nothing here runs a kernel.
 
 import { sizeOf } from '../core/tensor.ts';
-import { colsFloats, convGemmShapes } from '../ops/kernels/wasm/conv-calls.ts';
+import { colsFloats, convGemmShapes, isWinograd } from '../ops/kernels/wasm/conv-calls.ts';
 import type { Heap } from '../ops/kernels/wasm/heap.ts';
 import type { Scratch } from '../ops/kernels/wasm/heap-kernels.ts';
 import type { Stage } from './plan.ts';
@@ -48,7 +48,7 @@ export interface Layout {
 const gemmShapes = (stages: readonly Stage[], n: number, winograd: boolean): Array<readonly [number, number, number]> =>
   stages.flatMap((st): Array<readonly [number, number, number]> => {
     if (st.kind === 'dense') return [[n, st.units, st.inputs], [n, st.inputs, st.units], [st.inputs, st.units, n]];
-    return st.kind === 'conv' ? convGemmShapes(st.g, st.filters, n, winograd) : [];
+    return st.kind === 'conv' ? convGemmShapes(st.g, st.filters, n, isWinograd(st.g, st.filters, n, winograd)) : [];
   });
 
 /**
@@ -89,7 +89,7 @@ export const layOut = (
     const size = n * sizeOf(st.at.outShape);
     actBlocks.push(st.kind === 'flatten' ? actBlocks[i]! : want(size));
     maxAct = Math.max(maxAct, size);
-    if (st.kind === 'conv') cols = Math.max(cols, colsFloats(st.g, n, st.filters, winograd));
+    if (st.kind === 'conv') cols = Math.max(cols, colsFloats(st.g, n, st.filters, isWinograd(st.g, st.filters, n, winograd)));
     return st.kind === 'maxPool' ? want(size) : -1;
   });
   const dBlocks = [want(maxAct), want(maxAct)] as const;

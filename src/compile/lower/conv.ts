@@ -50,9 +50,9 @@ const forward = (st: Conv, i: number, c: LowerContext, e: Emit): void => {
   const [x, y, g, o] = [acts[i]!, acts[i + 1]!, st.g, st.filters];
   const epilogue = epilogueOf(st, b);
   const bias = st.bias !== undefined && b !== undefined ? { b: b.at, untied: st.bias.untied, relu: st.relu !== undefined } : undefined;
-  const images = (t: Emit, from: number, to: number): void => convForward(t.k, t.scratch, g, o, x, w!.at, y, from, to, epilogue, bias, c.winograd);
+  const winograd = isWinograd(g, o, n, c.winograd);
+  const images = (t: Emit, from: number, to: number): void => convForward(t.k, t.scratch, g, o, x, w!.at, y, from, to, epilogue, bias, winograd);
   const rows = g.ho * g.wo;
-  const winograd = isWinograd(g, o, c.winograd);
   if (e.helped && n >= 2 && (isDirect(g, o) || winograd || rows >= 4)) splitAt(e, halfOf(n), n, images);
   else if (e.helped && n === 1 && !isDirect(g, o) && !winograd && halves(halfOf(rows), rows)) {
     // One image: both unroll it, each computes half its rows.
@@ -65,9 +65,10 @@ const backward = (st: Conv, i: number, c: LowerContext, e: Emit, p: BackwardPass
   const { n, acts, leaves, own } = c.layout;
   const [x, g, o] = [acts[i]!, st.g, st.filters];
   maskAndBias(e, st, b, acts[i + 1]!, p.d, n * g.ho * g.wo * o, g.ho * g.wo * o);
-  const filterGradient = (t: Emit): void => convFilterGradient(t.k, t.scratch, g, o, x, p.d, w!.gradAt, n, c.winograd);
+  const winograd = isWinograd(g, o, n, c.winograd);
+  const filterGradient = (t: Emit): void => convFilterGradient(t.k, t.scratch, g, o, x, p.d, w!.gradAt, n, winograd);
   if (p.needDx) {
-    e.split((t) => convInputGradient(t.k, t.scratch, g, o, p.d, w!.at, p.dx, n, c.winograd), filterGradient);
+    e.split((t) => convInputGradient(t.k, t.scratch, g, o, p.d, w!.at, p.dx, n, winograd), filterGradient);
     return p.dx;
   }
   const big = !e.helped || p.step === 'none' ? -1 : largestPending(leaves, own[i]!.w, p.updated);

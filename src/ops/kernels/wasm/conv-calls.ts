@@ -4,8 +4,10 @@
 // batch is unrolled (im2col) and multiplied a few images at a time, so that
 // the unrolled block, nine times the input for 3x3 filters, stays in cache;
 // a one-channel input (the first layer) is convolved directly instead. A
-// kernel set that asks for Winograd (`winograd`, the last argument of each)
-// runs a stride-1 3x3 convolution as winograd-calls.ts does, when it applies.
+// kernel set that asks for Winograd runs a stride-1 3x3 convolution of a
+// large enough batch as winograd-calls.ts does: its callers decide with
+// isWinograd, on the whole batch, and pass the decision (`winograd`, the
+// last argument of each) to every call of that batch, on every thread.
 //
 // Offsets are bytes; `g` is the geometry of one image (its `n` is ignored);
 // the filters are [kh, kw, c, o].
@@ -13,7 +15,7 @@
 import type { WindowGeometry } from '../types.ts';
 import { geometryArgs } from './elementwise-wasm.ts';
 import type { HeapKernels, Scratch } from './heap-kernels.ts';
-import { winogradApplies, winogradFilterGradient, winogradFloats, winogradForward, winogradGemmShapes, winogradInputGradient } from './winograd-calls.ts';
+import { winogradApplies, winogradFilterGradient, winogradGains, winogradFloats, winogradForward, winogradGemmShapes, winogradInputGradient } from './winograd-calls.ts';
 
 /** Bytes of the unrolled block per chunk. */
 const CHUNK_BYTES = 256 * 1024;
@@ -24,16 +26,19 @@ export const imagesPerChunk = (g: WindowGeometry): number => Math.max(1, Math.fl
 /** Whether the convolution runs directly, without unrolling: one input channel, filters a multiple of 4. */
 export const isDirect = (g: WindowGeometry, o: number): boolean => g.c === 1 && o % 4 === 0;
 
-/** Whether a convolution of `o` filters runs as Winograd in a kernel set that asks for it (`winograd`). */
-export const isWinograd = (g: WindowGeometry, o: number, winograd: boolean): boolean => winograd && winogradApplies(g, o);
+/** Whether the convolution of a batch of n with `o` filters runs as Winograd in a kernel set that asks for it (`asks`). */
+export const isWinograd = (g: WindowGeometry, o: number, n: number, asks: boolean): boolean => asks && winogradApplies(g, o) && winogradGains(g, n);
+
+// The decision a caller passed, kept to the geometries Winograd computes.
+const wino = (g: WindowGeometry, o: number, winograd: boolean): boolean => winograd && winogradApplies(g, o);
 
 /** Floats of scratch (the unrolled block, or Winograd's transforms) a batch of n needs. */
 export const colsFloats = (g: WindowGeometry, n: number, o = 0, winograd = false): number =>
-  isWinograd(g, o, winograd) ? winogradFloats(g, o, n) : Math.min(n, imagesPerChunk(g)) * g.ho * g.wo * g.kh * g.kw * g.c;
+  wino(g, o, winograd) ? winogradFloats(g, o, n) : Math.min(n, imagesPerChunk(g)) * g.ho * g.wo * g.kh * g.kw * g.c;
 
 /** The (m, n, k) of every GEMM the convolution of a batch of n may run, for a helper's workspace. */
 export const convGemmShapes = (g: WindowGeometry, o: number, n: number, winograd: boolean): Array<readonly [number, number, number]> => {
-  if (isWinograd(g, o, winograd)) return winogradGemmShapes(g, o, n);
+  if (wino(g, o, winograd)) return winogradGemmShapes(g, o, n);
   const rows = Math.min(n, imagesPerChunk(g)) * g.ho * g.wo;
   const k = g.kh * g.kw * g.c;
   return [[rows, o, k], [k, o, rows], [rows, k, o]];
@@ -72,7 +77,7 @@ export const convForward = (
   epilogue?: Epilogue, bias?: DirectBias, winograd = false,
 ): void => {
   if (to <= from) return;
-  if (isWinograd(g, o, winograd)) {
+  if (wino(g, o, winograd)) {
     winogradForward(k, s, g, o, x, w, y, from, to, epilogue === undefined ? undefined : (at, values) => epilogue(k, at, 0, values));
     return;
   }
@@ -97,7 +102,7 @@ export const convForward = (
 
 /** The filter gradient dw (overwritten) of n images: directly, or chunk by chunk summed in order. */
 export const convFilterGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, x: number, dy: number, dw: number, n: number, winograd = false): void => {
-  if (isWinograd(g, o, winograd)) {
+  if (wino(g, o, winograd)) {
     winogradFilterGradient(k, s, g, o, x, dy, dw, n);
     return;
   }
@@ -116,7 +121,7 @@ export const convFilterGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry
 
 /** The input gradient dx (overwritten) of n images: chunk by chunk, dy times the filters, folded back (col2im). */
 export const convInputGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, dy: number, w: number, dx: number, n: number, winograd = false): void => {
-  if (isWinograd(g, o, winograd)) {
+  if (wino(g, o, winograd)) {
     winogradInputGradient(k, s, g, o, dy, w, dx, n);
     return;
   }

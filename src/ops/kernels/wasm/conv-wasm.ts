@@ -6,7 +6,7 @@
 
 import { jsKernels } from '../index.ts';
 import type { Convolution } from '../types.ts';
-import { colsFloats, convFilterGradient, convForward, convInputGradient } from './conv-calls.ts';
+import { colsFloats, convFilterGradient, convForward, convInputGradient, isWinograd } from './conv-calls.ts';
 import type { Heap } from './heap.ts';
 import type { HeapKernels } from './heap-kernels.ts';
 
@@ -14,9 +14,10 @@ import type { HeapKernels } from './heap-kernels.ts';
 const fallback: Convolution = jsKernels;
 
 /** The convolutions on `heap`; `winograd` runs stride-1 3x3 ones as Winograd F(4x4, 3x3) (winograd-calls.ts). */
-export const createWasmConv = (heap: Heap, k: HeapKernels, winograd = false): Convolution => ({
+export const createWasmConv = (heap: Heap, k: HeapKernels, asks = false): Convolution => ({
   convForward: (g, x, w, o) => {
     if (!(x instanceof Float32Array && w instanceof Float32Array)) return fallback.convForward(g, x, w, o);
+    const winograd = isWinograd(g, o, g.n, asks);
     const out = g.n * g.ho * g.wo * o;
     if (out === 0 || g.kh * g.kw * g.c === 0) return new Float32Array(out);
     const [xo, wo, yo, cols, end] = heap.layout(x.length, w.length, out, colsFloats(g, g.n, o, winograd), 0) as [number, number, number, number, number];
@@ -31,6 +32,7 @@ export const createWasmConv = (heap: Heap, k: HeapKernels, winograd = false): Co
       return fallback.convBackward(g, x, w, dy, o);
     }
     if (g.n * g.ho * g.wo === 0 || o === 0 || g.kh * g.kw * g.c === 0) return { dx: new Float32Array(x.length), dw: new Float32Array(w.length) };
+    const winograd = isWinograd(g, o, g.n, asks);
     const [xo, wo, dyo, dwo, dxo, cols, end] = heap.layout(x.length, w.length, dy.length, w.length, x.length, colsFloats(g, g.n, o, winograd), 0) as
       [number, number, number, number, number, number, number];
     const f32 = heap.f32();
