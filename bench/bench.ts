@@ -7,7 +7,8 @@
 // Debian's python3-torch is installed), `--kernels=js` to time the JS kernels.
 // With the WASM kernels, rows marked 'winograd' run the same network with
 // Winograd convolutions (compile(net, { winograd: true }), 'wasm-winograd')
-// beside the direct ones.
+// beside the direct ones, at batch 64 and 256 (a batch of one image has too
+// few tiles: it runs the direct convolutions there).
 
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
@@ -132,7 +133,7 @@ const main = async (): Promise<void> => {
       const rate = await trainRate(batch, mode);
       ours.set(`train ${batch} ${mode}`, rate);
       row(`train ${path}`, `batch ${batch}`, label[mode], `${rate.toFixed(0)} images/s`);
-      if (compiled !== undefined) {
+      if (compiled !== undefined && batch > 1) {
         const w = await trainRate(batch, mode, true);
         ours.set(`train ${batch} ${mode} winograd`, w);
         row(`train ${path} winograd`, `batch ${batch}`, label[mode], `${w.toFixed(0)} images/s (${(w / rate).toFixed(2)}x direct)`);
@@ -178,7 +179,7 @@ const main = async (): Promise<void> => {
     const r = await rate(() => (compiled === undefined ? net.apply(params0, b.x, { kernels }) : compiled.predict(params0, b.x)));
     ours.set(`infer ${batch} 1`, r);
     row(`infer ${path}`, `batch ${batch}`, '1 thread', `${r.toFixed(0)} images/s`);
-    if (compiled !== undefined) {
+    if (compiled !== undefined && batch > 1) {
       const winograd = compile(net, { winograd: true });
       const rw = await rate(() => winograd.predict(params0, b.x));
       ours.set(`infer ${batch} 1 winograd`, rw);
@@ -190,11 +191,13 @@ const main = async (): Promise<void> => {
       const rh = await rate(() => withHelper.predict(params0, b.x));
       ours.set(`infer ${batch} helper`, rh);
       row(`infer ${path}`, `batch ${batch}`, label.helper, `${rh.toFixed(0)} images/s`);
-      const winograd = compile(net, { helper, winograd: true });
-      const rw = await rate(() => winograd.predict(params0, b.x));
+      if (batch > 1) {
+        const winograd = compile(net, { helper, winograd: true });
+        const rw = await rate(() => winograd.predict(params0, b.x));
+        ours.set(`infer ${batch} helper winograd`, rw);
+        row(`infer ${path} winograd`, `batch ${batch}`, label.helper, `${rw.toFixed(0)} images/s (${(rw / rh).toFixed(2)}x direct)`);
+      }
       await helper.close();
-      ours.set(`infer ${batch} helper winograd`, rw);
-      row(`infer ${path} winograd`, `batch ${batch}`, label.helper, `${rw.toFixed(0)} images/s (${(rw / rh).toFixed(2)}x direct)`);
     }
     if (batch > 1 && twoThreads) {
       // The examples split over two workers, as fit's evaluation runs with --threads 2.
@@ -217,7 +220,7 @@ const main = async (): Promise<void> => {
       const [f, bw] = [med(0, (r) => r[i]!.forwardMs), med(0, (r) => r[i]!.backwardMs)];
       row('stage', st.stage, `${f.toFixed(2)} ms forward`, `${bw.toFixed(2)} ms backward`);
       const [wf, wb] = [med(1, (r) => r[i]!.forwardMs), med(1, (r) => r[i]!.backwardMs)];
-      if (st.stage.startsWith('conv')) {
+      if (st.stage.startsWith('conv2') || st.stage.startsWith('conv3')) {
         row('stage winograd', st.stage, `${wf.toFixed(2)} ms forward (${(f / wf).toFixed(2)}x faster)`, `${wb.toFixed(2)} ms backward (${(bw / wb).toFixed(2)}x faster)`);
       }
     }
