@@ -42,6 +42,7 @@ const cases: ReadonlyArray<{ readonly name: string; readonly g: WindowGeometry; 
   { name: 'conv3-like 7x7, 16 -> 8, pad 1', g: geometry(16, 7, 7, 16, 1, 1), o: 8 },
   { name: 'no padding, 9x10, 4 -> 4', g: geometry(16, 9, 10, 4, 0, 0), o: 4 },
   { name: 'asymmetric padding (top 2, left 0, bottom 0, right 1), 8x6, 4 -> 12', g: geometry(16, 8, 6, 4, 2, 0, 0, 1), o: 12 },
+  { name: 'one tile row: 3x20, 12 -> 4, pad 1', g: geometry(16, 3, 20, 12, 1, 1), o: 4 },
 ];
 
 const randomData = (n: number, seed: number): Float32Array => {
