@@ -13,7 +13,7 @@ import {
   type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
 } from './index.ts';
 import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
-import { parseCommand, usage, type Command } from './program/flags.ts';
+import { commandUsage, parseCommand, usage, type Command, type CommandName } from './program/flags.ts';
 import type { TrainConfig } from './program/recipe/config.ts';
 import { progressBar } from './program/progress.ts';
 import { readModelFile } from './program/model-file.ts';
@@ -44,9 +44,9 @@ const fail = (message: string): never => {
 
 const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e.right);
 
-/** The weights of a checkpoint or of a weights file (export, the demo page): all inference needs. */
-const loadWeights = async (path: string): Promise<SeedParams> => {
-  const w = decodeWeights(orFail(await readModelFile(path)()));
+/** The weights of a checkpoint or of a weights file (export, the demo page) that `command` was given: all inference needs. */
+const loadWeights = async (path: string, command: CommandName): Promise<SeedParams> => {
+  const w = decodeWeights(orFail(await readModelFile(path, command)()));
   return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
 };
 
@@ -279,7 +279,7 @@ const loadTestSet = async (dir: string | null) => {
 };
 
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
   const cores = availableParallelism();
@@ -302,15 +302,20 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   return 0;
 };
 
+/** Every picture that can be read gets its answer; each one that cannot, a line on stderr and exit code 2. */
 const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
-  const lines = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
-  for (const l of lines) console.log(l);
-  return 0;
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  const { results, saved } = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
+  for (const r of results) {
+    if (E.isLeft(r)) console.error(`error: ${r.left}`);
+    else for (const l of r.right) console.log(l);
+  }
+  if (saved !== null) console.log(saved);
+  return results.some(E.isLeft) ? 2 : 0;
 };
 
 const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const overflow = overflowIn(INFERENCE_NET, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
   if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
   for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
@@ -318,7 +323,7 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
 };
 
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
   orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true }));
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);
@@ -341,7 +346,7 @@ const main = async (): Promise<number> => {
   try {
     switch (cmd.kind) {
       case 'help':
-        process.stdout.write(usage);
+        process.stdout.write(cmd.command === null ? usage : commandUsage(cmd.command));
         return 0;
       case 'train':
         return await train(cmd);
