@@ -20,6 +20,7 @@ import { readModelFile } from './program/model-file.ts';
 import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './program/recipe/checkpoint.ts';
 import { sourceByName } from './program/source-by-name.ts';
 import { networkFor, optimizerFor } from './program/recipe/recipe.ts';
+import { shortRunNote } from './program/recipe/short-run.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
@@ -81,9 +82,10 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
-const describeConfig = (c: TrainConfig, plan: ThreadPlan): string =>
+/** The run's description; `kernelSet` is the name of the kernel set that runs (`wasm-fma` where --kernels wasm fuses multiply-adds). */
+const describeConfig = (c: TrainConfig, plan: ThreadPlan, kernelSet: string): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
-  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${c.kernels}, ` +
+  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${kernelSet}, ` +
   (plan.helper ? 'two threads (a kernel helper: the numbers of one)' : plan.threads > 1 ? `threads ${plan.threads} (data-parallel)` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
@@ -159,8 +161,10 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const optimizer = optimizerFor(config);
   const first: RunState<SeedParams> = start.state ?? initialState(template, optimizer);
   console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
-  console.log(describeConfig(config, plan));
+  console.log(describeConfig(config, plan, kernelsByName(config.kernels).name));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
+  const short = shortRunNote(config, trainSet.count);
+  if (short !== null) console.error(`note: ${short}`);
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');

@@ -132,7 +132,8 @@ export type Command =
     }
   | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
 
-const options = {
+/** Every flag of every command, as node:util parseArgs takes them. */
+export const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
@@ -150,13 +151,6 @@ const firstError = (errors: t.Errors): string => {
 
 /** Flag values (as readArgs gives them) through `codec`, or the first error as one line. */
 export const decodeFlags = <C extends t.Mixed>(codec: C, values: unknown): E.Either<string, t.TypeOf<C>> => pipe(codec.decode(values), E.mapLeft(firstError));
-
-const allowedFor: Record<string, readonly string[]> = {
-  evaluate: ['data-dir', 'test-limit', 'kernels', 'robustness'],
-  predict: ['save-input', 'kernels'],
-  explain: ['out', 'kernels', 'backward', 'label', 'lr'],
-  export: ['out'],
-};
 
 const COMMANDS = ['train', 'evaluate', 'predict', 'explain', 'export'] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -202,10 +196,11 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       const [sub, ...rest] = parsed.positionals;
       const cmd = sub === undefined || sub === 'train' ? 'train' : sub;
       if (!isCommand(cmd)) return E.left(`unknown command "${sub}" (expected ${COMMANDS.join(', ')}; see --help)`);
-      if (cmd !== 'train') {
-        const stray = Object.keys(flags).filter((k) => !allowedFor[cmd]!.includes(k));
-        if (stray.length > 0) return E.left(`--${stray[0]} does not apply to ${cmd}`);
-      }
+      if (cmd === 'train' && flags.robustness !== undefined) return E.left('--robustness applies to evaluate (a finished training run prints its robustness table anyway)');
+      if (cmd === 'train' && flags['save-input'] !== undefined) return E.left('--save-input applies to predict (a training run writes its own pictures)');
+      // A command takes the flags its help lists, and no other.
+      const stray = Object.keys(flags).find((k) => !COMMAND_HELP[cmd].flags.includes(k));
+      if (stray !== undefined) return E.left(`--${stray} does not apply to ${cmd}`);
       const kernels = flags.kernels ?? 'wasm';
       if (cmd === 'evaluate') {
         if (rest.length !== 1) return E.left(`evaluate needs exactly one checkpoint: ${synopsisOf('evaluate')}`);
@@ -240,8 +235,6 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
         kernels,
         augment: flags.augment ?? base.augment,
       };
-      if (flags.robustness !== undefined) return E.left('--robustness applies to evaluate (a finished training run prints its robustness table anyway)');
-      if (flags['save-input'] !== undefined) return E.left('--save-input applies to predict (a training run writes its own pictures)');
       const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
       return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),
