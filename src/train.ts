@@ -13,7 +13,7 @@ import {
   type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
 } from './index.ts';
 import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
-import { commandUsage, parseCommand, usage, type Command, type CommandName } from './program/flags.ts';
+import { commandUsage, helpPointer, parseCommand, usage, type Command, type CommandName } from './program/flags.ts';
 import type { TrainConfig } from './program/recipe/config.ts';
 import { progressBar } from './program/progress.ts';
 import { readModelFile } from './program/model-file.ts';
@@ -342,7 +342,7 @@ const main = async (): Promise<number> => {
   const parsed = parseCommand(process.argv.slice(2), availableParallelism());
   if (E.isLeft(parsed)) {
     console.error(`error: ${parsed.left}`);
-    console.error('run with --help for usage');
+    console.error(helpPointer(process.argv.slice(2)));
     return 2;
   }
   const cmd = parsed.right;

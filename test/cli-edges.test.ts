@@ -12,7 +12,7 @@ import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { digitRaster } from '../src/pictures/maps.ts';
 import { encodePng } from '../src/platform/png.ts';
-import { commandUsage, options, parseCommand, usage, type CommandName } from '../src/program/flags.ts';
+import { commandUsage, helpPointer, options, parseCommand, usage, type CommandName } from '../src/program/flags.ts';
 import { readModelFile } from '../src/program/model-file.ts';
 import { presets } from '../src/program/recipe/config.ts';
 import { encodeWeights } from '../src/program/recipe/weights.ts';
@@ -44,6 +44,10 @@ describe('help', () => {
     ] as const) expect(parse(...argv), argv.join(' ')).toEqual(E.right({ kind: 'help', command }));
     // After `--`, --help is an argument like any other.
     expect(E.isLeft(parse('evaluate', '--', '--help', 'x'))).toBe(true);
+    // An error points at its command's help.
+    expect(helpPointer(['evaluate', 'a', 'b'])).toBe('run with evaluate --help for usage');
+    expect(helpPointer(['--out', 'evaluate', '--bogus'])).toBe('run with --help for usage');
+    expect(helpPointer(['--bogus'])).toBe('run with --help for usage');
   });
 
   it("each command's help names what it does, how it is called, its arguments, its flags and an example", () => {

