@@ -13,13 +13,14 @@ import {
   type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
 } from './index.ts';
 import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
-import { parseCommand, usage, type Command } from './program/flags.ts';
+import { commandUsage, helpPointer, parseCommand, usage, type Command, type CommandName } from './program/flags.ts';
 import type { TrainConfig } from './program/recipe/config.ts';
 import { progressBar } from './program/progress.ts';
 import { readModelFile } from './program/model-file.ts';
 import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './program/recipe/checkpoint.ts';
 import { sourceByName } from './program/source-by-name.ts';
 import { networkFor, optimizerFor } from './program/recipe/recipe.ts';
+import { shortRunNote } from './program/recipe/short-run.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
@@ -44,9 +45,9 @@ const fail = (message: string): never => {
 
 const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e.right);
 
-/** The weights of a checkpoint or of a weights file (export, the demo page): all inference needs. */
-const loadWeights = async (path: string): Promise<SeedParams> => {
-  const w = decodeWeights(orFail(await readModelFile(path)()));
+/** The weights of a checkpoint or of a weights file (export, the demo page) that `command` was given: all inference needs. */
+const loadWeights = async (path: string, command: CommandName): Promise<SeedParams> => {
+  const w = decodeWeights(orFail(await readModelFile(path, command)()));
   return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
 };
 
@@ -81,9 +82,10 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
-const describeConfig = (c: TrainConfig, plan: ThreadPlan): string =>
+/** The run's description; `kernelSet` is the name of the kernel set that runs (`wasm-fma` where --kernels wasm fuses multiply-adds). */
+const describeConfig = (c: TrainConfig, plan: ThreadPlan, kernelSet: string): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
-  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${c.kernels}, ` +
+  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${kernelSet}, ` +
   (plan.helper ? 'two threads (a kernel helper: the numbers of one)' : plan.threads > 1 ? `threads ${plan.threads} (data-parallel)` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
@@ -159,8 +161,10 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const optimizer = optimizerFor(config);
   const first: RunState<SeedParams> = start.state ?? initialState(template, optimizer);
   console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
-  console.log(describeConfig(config, plan));
+  console.log(describeConfig(config, plan, kernelsByName(config.kernels).name));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
+  const short = shortRunNote(config, trainSet.count);
+  if (short !== null) console.error(`note: ${short}`);
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');
@@ -279,7 +283,7 @@ const loadTestSet = async (dir: string | null) => {
 };
 
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
   const cores = availableParallelism();
@@ -302,15 +306,20 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   return 0;
 };
 
+/** Every picture that can be read gets its answer; each one that cannot, a line on stderr and exit code 2. */
 const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
-  const lines = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
-  for (const l of lines) console.log(l);
-  return 0;
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  const { results, saved } = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
+  for (const r of results) {
+    if (E.isLeft(r)) console.error(`error: ${r.left}`);
+    else for (const l of r.right) console.log(l);
+  }
+  if (saved !== null) console.log(saved);
+  return results.some(E.isLeft) ? 2 : 0;
 };
 
 const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const overflow = overflowIn(INFERENCE_NET, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
   if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
   for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
@@ -318,7 +327,7 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
 };
 
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
   orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true }));
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);
@@ -333,7 +342,7 @@ const main = async (): Promise<number> => {
   const parsed = parseCommand(process.argv.slice(2), availableParallelism());
   if (E.isLeft(parsed)) {
     console.error(`error: ${parsed.left}`);
-    console.error('run with --help for usage');
+    console.error(helpPointer(process.argv.slice(2)));
     return 2;
   }
   const cmd = parsed.right;
@@ -341,7 +350,7 @@ const main = async (): Promise<number> => {
   try {
     switch (cmd.kind) {
       case 'help':
-        process.stdout.write(usage);
+        process.stdout.write(cmd.command === null ? usage : commandUsage(cmd.command));
         return 0;
       case 'train':
         return await train(cmd);
