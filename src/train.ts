@@ -28,6 +28,7 @@ import { networkFor, optimizerFor } from './training/recipe.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
+import { exportOnnx } from './program/export-onnx.ts';
 import { decodeWeights, encodeWeights } from './training/weights.ts';
 import { fitInBackground } from './platform/background-fit.ts';
 import { threadPlan, type ThreadPlan } from './platform/train-worker.ts';
@@ -327,6 +328,10 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
 
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint);
+  if (cmd.format === 'onnx') {
+    console.log(orFail(await exportOnnx(INFERENCE_NET, params, cmd.checkpoint, cmd.out)()));
+    return 0;
+  }
   const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
   orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true })());
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);

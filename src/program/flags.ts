@@ -116,6 +116,7 @@ const Flags = t.partial({
   'stop-after': IntFromString(1),
   backward: t.boolean,
   label: IntFromString(0, 9),
+  format: t.keyof({ safetensors: null, onnx: null }),
 });
 type Flags = t.TypeOf<typeof Flags>;
 
@@ -129,14 +130,14 @@ export type Command =
       /** --backward: the label (null: the prediction) and the learning rate of the one step. */
       readonly backward: { readonly label: number | null; readonly lr: number } | null;
     }
-  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
+  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string; readonly format: 'safetensors' | 'onnx' };
 
 const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
   resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
-  robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const firstError = (errors: t.Errors): string => {
@@ -154,7 +155,7 @@ const allowedFor: Record<string, readonly string[]> = {
   evaluate: ['data-dir', 'test-limit', 'kernels', 'robustness'],
   predict: ['save-input', 'kernels'],
   explain: ['out', 'kernels', 'backward', 'label', 'lr'],
-  export: ['out'],
+  export: ['out', 'format'],
 };
 
 const COMMANDS = ['train', 'evaluate', 'predict', 'explain', 'export'] as const;
@@ -198,8 +199,10 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
         return E.right({ kind: 'explain', checkpoint: rest[0]!, image: rest[1]!, out: flags.out, kernels, backward });
       }
       if (cmd === 'export') {
-        if (rest.length !== 1 || flags.out === undefined) return E.left('export needs one checkpoint and --out: export CHECKPOINT --out FILE.safetensors');
-        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out });
+        if (rest.length !== 1 || flags.out === undefined) return E.left('export needs one checkpoint and --out: export CHECKPOINT --out FILE.safetensors (or FILE.onnx)');
+        // Without --format, a .onnx file name asks for ONNX.
+        const format = flags.format ?? (flags.out.toLowerCase().endsWith('.onnx') ? 'onnx' : 'safetensors');
+        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out, format });
       }
       if (rest.length > 0) return E.left(`unexpected argument "${rest[0]}"`);
       const base = presets[flags.preset ?? 'default'];
@@ -218,6 +221,7 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       };
       if (flags.robustness !== undefined) return E.left('--robustness applies to evaluate (a finished training run prints its robustness table anyway)');
       if (flags['save-input'] !== undefined) return E.left('--save-input applies to predict (a training run writes its own pictures)');
+      if (flags.format !== undefined) return E.left('--format applies to export (a training run writes its checkpoint as safetensors)');
       const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
       return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),
@@ -238,6 +242,10 @@ Usage:
                           the prediction), as PNGs and backward.json
   npx tsx src/train.ts export CHECKPOINT --out FILE.safetensors
                           the weights alone (1.4 MB): what evaluate, predict, explain and the demo page need
+  npx tsx src/train.ts export CHECKPOINT --format onnx --out FILE.onnx
+                          the network as an ONNX model (opset 13, input [batch, 28, 28, 1] pixels / 255,
+                          output the 10 logits), for onnxruntime and other ONNX runtimes; --format
+                          safetensors|onnx, default: onnx when FILE ends in .onnx
 
 Training flags:
   --preset default|seed   default: fast recipe (batch 64, Adam, He init, augmented, 6 epochs)
