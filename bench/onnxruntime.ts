@@ -5,7 +5,8 @@
 // child per thread count:
 // `npx tsx bench/onnxruntime.ts --threads N [--quick]` prints JSON figures.
 
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { key, uniform } from '../src/core/random.ts';
 import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
@@ -71,6 +72,21 @@ export const ortFigures = async (threads: number, quick: boolean): Promise<OrtFi
   }
   await session.release();
   return figures;
+};
+
+/** The figures at each thread count, each from a child process of its own (onnxruntime's thread count is fixed per process). */
+export const ortFiguresByThreads = (threadCounts: readonly number[], quick: boolean): { figures: OrtFigure[]; version: string } => {
+  const figures: OrtFigure[] = [];
+  let version = '';
+  for (const threads of threadCounts) {
+    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--threads', String(threads), ...(quick ? ['--quick'] : [])];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench/onnxruntime.ts --threads ${threads} failed: ${r.stderr.split('\n').filter(Boolean).pop() ?? ''}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ort: string; figures: OrtFigure[] };
+    figures.push(...out.figures);
+    version = out.ort;
+  }
+  return { figures, version };
 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -13,7 +13,7 @@ import { key, uniform } from '../src/core/random.ts';
 import { tensor, type Shape } from '../src/core/tensor.ts';
 import { encodeOnnx } from '../src/formats/onnx.ts';
 import { concat, intField, varint } from '../src/formats/protobuf.ts';
-import { layers, MNIST_SHAPE, predict, seedNetwork, serial, type Layer, type Tree } from '../src/graph/index.ts';
+import { layers, mapTree, MNIST_SHAPE, predict, seedNetwork, serial, type Layer, type Tree } from '../src/graph/index.ts';
 import { padAll } from '../src/ops/conv2d.ts';
 import { jsKernels } from '../src/ops/kernels/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
@@ -38,11 +38,7 @@ const encoded = <P extends Tree>(net: Layer<P>, params: P, inShape: Shape = MNIS
 /** Every parameter replaced by seeded noise in [-0.5, 0.5): zero biases would hide a bias laid out wrong. */
 const noisy = <T extends Tree>(t: T, seed = 11): T => {
   let s = seed;
-  const go = (u: Tree): Tree =>
-    'data' in u && ArrayBuffer.isView(u.data)
-      ? tensor(u.shape, Float32Array.from(uniform(key(s++), u.data.length), (v) => v - 0.5))
-      : Object.fromEntries(Object.entries(u).map(([k, v]) => [k, go(v)]));
-  return go(t) as T;
+  return mapTree(t, (u) => tensor(u.shape, Float32Array.from(uniform(key(s++), u.data.length), (v) => v - 0.5)));
 };
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -121,7 +117,7 @@ describe('ONNX export against onnxruntime-web', () => {
       conv2: layers.conv({ filters: 4, size: 2 }),
       add: layers.untiedBias(),
       pool2: layers.maxPool({ size: 3, stride: 2, pad: padAll(1), padValue: 0.25 }),
-      pool3: layers.maxPool({ size: 2 }),
+      pool3: layers.maxPool({ size: 2, stride: 1 }),
       flat: layers.flatten(),
       head: serial({ fc: layers.dense({ units: 7 }), tied: layers.bias(), act: layers.relu(), untied: layers.untiedBias() }),
       out: layers.dense({ units: 3 }),
@@ -158,7 +154,7 @@ describe('what ONNX export refuses', () => {
   it('names a library layer whose apply was replaced (its spec no longer says what it computes)', () => {
     const relu = layers.relu();
     const net = serial({ act: { ...relu, apply: leakyRelu.apply } });
-    const r = encodeOnnx(net, {}, { inShape: [4] });
+    const r = encodeOnnx(net, { act: {} }, { inShape: [4] });
     expect(E.isLeft(r) && r.left).toMatch(/^onnx: layer "act" \(relu\) is not one of the library's layers/);
   });
 
