@@ -19,6 +19,7 @@ import { jsKernels } from '../src/ops/kernels/index.ts';
 import { kernelsByName } from '../src/ops/kernels/by-name.ts';
 import { defaultMnistDir, loadSplit } from '../src/platform/mnist.ts';
 import { decodeWeights } from '../src/training/weights.ts';
+import { parseCommand } from '../src/program/flags.ts';
 import { cli, tempDir } from './cli-run.ts';
 
 const MODEL = 'models/default.safetensors';
@@ -172,6 +173,20 @@ describe('what ONNX export refuses', () => {
 });
 
 describe('export --format onnx', () => {
+  it('reads --format, or takes ONNX from a .onnx file name; other commands refuse --format', () => {
+    const format = (...args: string[]) => {
+      const c = parseCommand(['export', 'ck.safetensors', ...args], 2);
+      return E.isRight(c) && c.right.kind === 'export' ? c.right.format : E.isLeft(c) ? c.left : c.right.kind;
+    };
+    expect(format('--out', 'm.onnx')).toBe('onnx');
+    expect(format('--out', 'M.ONNX')).toBe('onnx');
+    expect(format('--out', 'w.safetensors')).toBe('safetensors');
+    expect(format('--format', 'onnx', '--out', 'w.bin')).toBe('onnx');
+    expect(format('--format', 'safetensors', '--out', 'm.onnx')).toBe('safetensors');
+    expect(parseCommand(['--format', 'onnx'], 2)).toEqual(E.left('--format applies to export (a training run writes its checkpoint as safetensors)'));
+    expect(parseCommand(['evaluate', 'ck', '--format', 'onnx'], 2)).toEqual(E.left('--format does not apply to evaluate'));
+  });
+
   it('writes the model encodeOnnx gives, never over an existing file; refuses a bad --format in one line', () => {
     const out = join(tempDir('onnx-'), 'model.onnx');
     const r = cli(['export', MODEL, '--format', 'onnx', '--out', out]);

@@ -17,6 +17,7 @@ import { ShapeError, showShape } from '../core/shape.ts';
 import { sizeOf, type Shape, type Tensor } from '../core/tensor.ts';
 import { flattenLayers, type PlannedLayer } from '../compile/plan.ts';
 import { specOf, type Layer, type LayerSpec } from '../graph/layer.ts';
+import { MNIST_SHAPE } from '../graph/seed-network.ts';
 import { isTensor, type Tree } from '../graph/tree.ts';
 import { concat, intField, messageField, repeatedInts, stringField, bytesField, type Field } from './protobuf.ts';
 
@@ -35,7 +36,7 @@ export interface OnnxOptions {
   readonly outputName?: string;
   /** Written to the model's doc_string, such as where the weights came from. */
   readonly note?: string;
-  /** The producer version recorded in the model; default '0.1.0'. */
+  /** The producer version recorded in the model (producer_version); default none. */
   readonly producerVersion?: string;
 }
 
@@ -280,7 +281,7 @@ const buildGraph = (net: AnyLayer, params: Tree, inShape: Shape, inputName: stri
  * if (model._tag === 'Right') console.log(`${model.right.length} bytes`);
  */
 export const encodeOnnx = <P extends Tree>(net: Layer<P>, params: P, options: OnnxOptions = {}): Result<Uint8Array> => {
-  const { inShape = [28, 28, 1], inputName = 'input', outputName = 'output', note = '', producerVersion = '0.1.0' } = options;
+  const { inShape = MNIST_SHAPE, inputName = 'input', outputName = 'output', note = '', producerVersion = '' } = options;
   if (inputName === outputName) return E.left(`onnx: the input and the output need different names (both "${inputName}")`);
   let graph: ReturnType<typeof buildGraph>;
   try {
@@ -300,7 +301,7 @@ export const encodeOnnx = <P extends Tree>(net: Layer<P>, params: P, options: On
   return E.right(concat([
     intField(1, IR_VERSION),
     stringField(2, 'mnist-cnn-ts'),
-    stringField(3, producerVersion),
+    ...(producerVersion === '' ? [] : [stringField(3, producerVersion)]),
     ...(note === '' ? [] : [stringField(6, note)]),
     messageField(7, graphProto),
     messageField(8, [stringField(1, ''), intField(2, ONNX_OPSET)]),
