@@ -172,7 +172,8 @@ const buildGraph = (net: AnyLayer, params: Tree, inShape: Shape, inputName: stri
   const toNhwc = (name: string): void => {
     if (flow.layout === 'nchw') flow = { ...flow, layout: 'nhwc', name: add('Transpose', `${name}.to_nhwc`, [flow.name], [{ name: 'perm', ints: [0, 2, 3, 1] }]) };
   };
-  for (const at of flattenLayers(net, inShape)) {
+  const planned = flattenLayers(net, inShape);
+  planned.forEach((at, i) => {
     const name = at.path.join('.') || 'layer';
     const spec: LayerSpec | undefined = specOf(at.layer);
     const next = (op: string, inputs: readonly string[], attributes: readonly Attribute[] = [], layout = flow.layout): void => {
@@ -219,9 +220,15 @@ const buildGraph = (net: AnyLayer, params: Tree, inShape: Shape, inputName: stri
         const window = [{ name: 'kernel_shape', ints: [spec.size, spec.size] }, { name: 'strides', ints: [spec.stride, spec.stride] }];
         const padded = top + left + bottom + right > 0;
         if (padded && spec.padValue !== -Infinity) {
-          // MaxPool's own padding never wins a window (as -Infinity); any other pad value is a Pad node first.
+          // MaxPool's own padding acts as -Infinity; any other pad value is a Pad node first.
           const pads = constant({ name: `${name}.pads`, dims: [8], int64s: [0, 0, top, left, 0, 0, bottom, right] });
-          const value = constant({ name: `${name}.pad_value`, dims: [], floats: Float32Array.of(spec.padValue) });
+          // onnxruntime's PadFusion folds a Pad whose value is all zero bytes into MaxPool's padding, so that it
+          // acts as -Infinity: the same result after a ReLU (inputs >= 0; every window holds a real cell, each pad
+          // being smaller than the window), a different one elsewhere. There the zero is written as -0, equal to
+          // it in every comparison, which the fusion leaves alone.
+          const afterRelu = specOf(planned[i - 1]?.layer)?.op === 'relu';
+          const v = spec.padValue === 0 && !afterRelu ? -0 : spec.padValue;
+          const value = constant({ name: `${name}.pad_value`, dims: [], floats: Float32Array.of(v) });
           flow = { ...flow, name: add('Pad', `${name}.pad`, [flow.name, pads, value], [{ name: 'mode', string: 'constant' }]) };
           next('MaxPool', [flow.name], window);
         } else next('MaxPool', [flow.name], [...window, ...(padded ? [{ name: 'pads', ints: [top, left, bottom, right] }] : [])]);
@@ -247,7 +254,7 @@ const buildGraph = (net: AnyLayer, params: Tree, inShape: Shape, inputName: stri
         refuse(`layer "${name}"${kind === undefined ? '' : ` (${kind})`} is not one of the library's layers, so it has no description to write as ONNX; export knows ${KNOWN}`);
       }
     }
-  }
+  });
   toNhwc('output');
   // The graph's output is the last node's; a network of no layers passes its input through.
   const last = nodes[nodes.length - 1];
