@@ -1,9 +1,10 @@
 // The few pieces of protobuf's wire format that writing an ONNX model needs
-// (https://protobuf.dev/programming-guides/encoding/): varints, length-delimited
-// fields (strings, bytes, nested messages). Written
-// by hand rather than with a protobuf library: the package has no runtime
-// dependencies, writing is all ONNX export needs (no decoding of untrusted
-// bytes), and the subset is a page of code. Pure over bytes; runs in a browser.
+// (https://protobuf.dev/programming-guides/encoding/): varints and
+// length-delimited fields (strings, bytes, nested messages). Written by hand
+// rather than with a protobuf library: the library bundles nothing but fp-ts
+// and io-ts and installs no dependency, export only writes (it never parses
+// untrusted bytes), and the subset is a page of code. Pure over bytes; runs in
+// a browser.
 
 /** One field of a message, already encoded (tag and payload). A message is the concatenation of its fields. */
 export type Field = Uint8Array;
