@@ -13,7 +13,7 @@ import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
 import { encodeOnnx } from '../src/formats/onnx.ts';
 
 export const ORT_NOTE =
-  'onnxruntime-web 1.30 (WASM, SIMD, its own worker threads), in a child process per thread count, on the ONNX model this ' +
+  'WASM backend (SIMD, its own worker threads), in a child process per thread count, on the ONNX model this ' +
   'project exports (encodeOnnx: Transpose to NCHW, Conv + Add of the untied bias + Relu, Pad + MaxPool, Transpose, Flatten, Gemm), ' +
   'graph optimisations on (default "all"), one InferenceSession.run per batch on a fresh input tensor; ours / theirs compares our ' +
   'row of the same batch and thread count.';
