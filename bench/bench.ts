@@ -1,14 +1,16 @@
 // `npm run bench`: training and inference throughput (compiled, and the eager
 // ops for comparison), a per-stage profile of one compiled step, per-op
 // GFLOP/s on the seed network's real shapes, and the same network in
-// TensorFlow.js (WASM backend) and PyTorch measured in the same run. Medians over repetitions after
+// TensorFlow.js (WASM backend) and PyTorch measured in the same run, and the
+// model this project exports to ONNX in onnxruntime-web. Medians over repetitions after
 // warm-up; speed lives here, never in unit tests. `--quick` for a short run,
 // `--no-tfjs` to skip TensorFlow.js, `--no-torch` to skip PyTorch (run when
-// Debian's python3-torch is installed), `--kernels=js` to time the JS kernels.
-// With the WASM kernels, rows marked 'winograd' run the same network with
-// Winograd convolutions (compile(net, { winograd: true }), 'wasm-winograd')
-// beside the direct ones, at batch 64 and 256 (a batch of one image has too
-// few tiles: it runs the direct convolutions there).
+// Debian's python3-torch is installed), `--no-ort` to skip onnxruntime-web,
+// `--kernels=js` to time the JS kernels. With the WASM kernels, rows marked
+// 'winograd' run the same network with Winograd convolutions
+// (compile(net, { winograd: true }), 'wasm-winograd') beside the direct ones,
+// at batch 64 and 256 (a batch of one image has too few tiles: it runs the
+// direct convolutions there).
 
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
@@ -24,6 +26,7 @@ import { compiledSource, eagerSource, type Source } from '../src/training/source
 import { parallelGradients } from '../src/platform/data-parallel.ts';
 import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
+import { ORT_NOTE, ortFiguresByThreads } from './onnxruntime.ts';
 
 const quick = process.argv.includes('--quick');
 const kernelName = (process.argv.find((a) => a.startsWith('--kernels='))?.split('=')[1] ?? 'wasm') as 'wasm' | 'js' | 'reference';
@@ -278,6 +281,17 @@ const main = async (): Promise<void> => {
       row(`tfjs-wasm ${f.what}`, `batch ${f.batch}`, '1 thread', `${f.imagesPerSecond.toFixed(0)} images/s (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)`);
     }
   }
+  // onnxruntime-web on the exported model, at each thread count ours ran with; ours / theirs at the same batch and thread count.
+  let ortNote = '';
+  if (!process.argv.includes('--no-ort')) {
+    const { figures, version } = ortFiguresByThreads(twoThreads ? [1, 2] : [1], quick);
+    for (const f of figures) {
+      const mine = f.threads === 1 ? ours.get(`infer ${f.batch} 1`) : Math.max(ours.get(`infer ${f.batch} helper`) ?? 0, ours.get(`infer ${f.batch} workers`) ?? 0);
+      const ratio = mine !== undefined && mine > 0 ? ` (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)` : '';
+      row(`onnxruntime-web ${f.what}`, `batch ${f.batch}`, `${f.threads} thread${f.threads === 1 ? '' : 's'}`, `${f.imagesPerSecond.toFixed(0)} images/s${ratio}`);
+    }
+    ortNote = `onnxruntime-web ${version}: ${ORT_NOTE}`;
+  }
   console.log(`\n| what | shape | threads / time | rate |\n|---|---|---|---|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   for (const r of ratios) console.log(`\n${r}`);
@@ -285,6 +299,7 @@ const main = async (): Promise<void> => {
   for (const m of memory) console.log(`memory: ${m}`);
   if (!process.argv.includes('--no-tfjs')) console.log(`\nTensorFlow.js: ${TFJS_NOTE}`);
   console.log(`\n${torchNote}`);
+  if (ortNote !== '') console.log(`\n${ortNote}`);
 };
 
 await main();

@@ -24,6 +24,7 @@ import { shortRunNote } from './program/recipe/short-run.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
+import { exportOnnx } from './program/export-onnx.ts';
 import { decodeWeights, encodeWeights } from './program/recipe/weights.ts';
 import { fitInBackground } from './program/background-fit.ts';
 import { threadPlan, type ThreadPlan } from './program/train-worker.ts';
@@ -328,6 +329,10 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
 
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
   const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  if (cmd.format === 'onnx') {
+    console.log(orFail(await exportOnnx(INFERENCE_NET, params, cmd.checkpoint, cmd.out)()));
+    return 0;
+  }
   const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
   orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true }));
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);

@@ -116,6 +116,7 @@ const Flags = t.partial({
   'stop-after': IntFromString(1),
   backward: t.boolean,
   label: IntFromString(0, 9),
+  format: t.keyof({ safetensors: null, onnx: null }),
 });
 type Flags = t.TypeOf<typeof Flags>;
 
@@ -130,7 +131,7 @@ export type Command =
       /** --backward: the label (null: the prediction) and the learning rate of the one step. */
       readonly backward: { readonly label: number | null; readonly lr: number } | null;
     }
-  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
+  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string; readonly format: 'safetensors' | 'onnx' };
 
 /** Every flag of every command, as node:util parseArgs takes them. */
 export const options = {
@@ -138,7 +139,7 @@ export const options = {
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
   resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
-  robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const firstError = (errors: t.Errors): string => {
@@ -230,7 +231,9 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       }
       if (cmd === 'export') {
         if (rest.length !== 1 || flags.out === undefined) return E.left(`export needs one checkpoint and --out: ${synopsisOf('export')}`);
-        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out });
+        // Without --format, a .onnx file name asks for ONNX.
+        const format = flags.format ?? (flags.out.toLowerCase().endsWith('.onnx') ? 'onnx' : 'safetensors');
+        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out, format });
       }
       if (rest.length > 0) return E.left(`unexpected argument "${rest[0]}"`);
       const base = presets[flags.preset ?? 'default'];
@@ -287,7 +290,11 @@ const FLAG_HELP: Readonly<Record<string, FlagHelp>> = {
   backward: ['--backward', 'also dLoss/dOut of every layer, dLoss/dParams and the update', 'of one SGD step on the picture, as PNGs and backward.json'],
   label: ['--label N', 'the label of that step (default: the prediction)'],
   'explain.lr': ['--lr X', 'the learning rate of that step (default 0.001)'],
-  'export.out': ['--out FILE.safetensors', 'the file to write (never over an existing one)'],
+  'export.out': ['--out FILE', 'the file to write (never over an existing one)'],
+  format: [
+    '--format NAME', 'safetensors (the weights alone) or onnx (the network as an', 'ONNX model: opset 13, input [batch, 28, 28, 1] pixels / 255,',
+    'output the 10 logits, for onnxruntime); default: onnx when', 'FILE ends in .onnx',
+  ],
   help: ['-h, --help', 'this text'],
 };
 
@@ -336,10 +343,10 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     example: `${PROGRAM} explain models/default.safetensors test/fixtures/drawn/4-heavy.png --out why --backward`,
   },
   export: {
-    summary: 'the weights alone (1.4 MB): all evaluate, predict, explain and the page need',
-    synopsis: 'export CHECKPOINT --out FILE.safetensors',
+    summary: 'the weights alone (1.4 MB): all evaluate, predict, explain and the page need; or the network as an ONNX model',
+    synopsis: 'export CHECKPOINT --out FILE.safetensors|FILE.onnx [--format safetensors|onnx]',
     args: [MODEL_ARG],
-    flags: ['out'],
+    flags: ['out', 'format'],
     example: `${PROGRAM} export runs/<dir>/checkpoint.safetensors --out weights.safetensors`,
   },
 };
