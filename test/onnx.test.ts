@@ -18,7 +18,7 @@ import { padAll } from '../src/ops/conv2d.ts';
 import { jsKernels } from '../src/ops/kernels/index.ts';
 import { compile } from '../src/compile/compile.ts';
 import { defaultMnistDir, loadSplit } from '../src/platform/mnist.ts';
-import { decodeWeights } from '../src/training/weights.ts';
+import { decodeWeights } from '../src/program/recipe/weights.ts';
 import { parseCommand } from '../src/program/flags.ts';
 import { cli, tempDir } from './cli-run.ts';
 
