@@ -1,10 +1,16 @@
 // `npm run bench`: training and inference throughput (compiled, and the eager
 // ops for comparison), a per-stage profile of one compiled step, per-op
 // GFLOP/s on the seed network's real shapes, and the same network in
-// TensorFlow.js (WASM backend) and PyTorch measured in the same run. Medians over repetitions after
+// TensorFlow.js (WASM backend) and PyTorch measured in the same run, and the
+// model this project exports to ONNX in onnxruntime-web. Medians over repetitions after
 // warm-up; speed lives here, never in unit tests. `--quick` for a short run,
 // `--no-tfjs` to skip TensorFlow.js, `--no-torch` to skip PyTorch (run when
-// Debian's python3-torch is installed), `--kernels=js` to time the JS kernels.
+// Debian's python3-torch is installed), `--no-ort` to skip onnxruntime-web,
+// `--kernels=js` to time the JS kernels. With the WASM kernels, rows marked
+// 'winograd' run the same network with Winograd convolutions
+// (compile(net, { winograd: true }), 'wasm-winograd') beside the direct ones,
+// at batch 64 and 256 (a batch of one image has too few tiles: it runs the
+// direct convolutions there).
 
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
@@ -20,6 +26,7 @@ import { compiledSource, eagerSource, type Source } from '../src/training/source
 import { parallelGradients } from '../src/platform/data-parallel.ts';
 import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { TFJS_NOTE, tfjsFigures } from './tfjs.ts';
+import { ORT_NOTE, ortFiguresByThreads } from './onnxruntime.ts';
 
 const quick = process.argv.includes('--quick');
 const kernelName = (process.argv.find((a) => a.startsWith('--kernels='))?.split('=')[1] ?? 'wasm') as 'wasm' | 'js' | 'reference';
@@ -68,15 +75,16 @@ const memory: string[] = [];
 type Mode = 'eager' | 'one' | 'helper' | 'workers';
 const threadsOf = (mode: Mode): number => (mode === 'helper' || mode === 'workers' ? 2 : 1);
 
-const trainRate = async (batch: number, mode: Mode): Promise<number> => {
+const trainRate = async (batch: number, mode: Mode, winograd = false): Promise<number> => {
   const threads = threadsOf(mode);
   const opt = optimizerByName(batch === 1 ? 'sgd' : 'adam');
   const helper = mode === 'helper' ? await startKernelHelper() : undefined;
   const source: Source<SeedParams> =
     mode === 'workers'
-      ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: kernelName, threads })
+      ? parallelGradients(params0, { network: { kind: 'seed', init: 'he' }, kernels: winograd ? 'wasm-winograd' : kernelName, threads })
       : helper !== undefined
-        ? compiledSource(compile(net, { helper }))
+        ? compiledSource(compile(net, { helper, winograd }))
+        : winograd ? compiledSource(compile(net, { winograd }))
         : compiled === undefined || mode === 'eager' ? eagerSource(net, { kernels }) : compiledSource(compiled);
   const steps = batch === 1 ? (quick ? 100 : 400) : quick ? 5 : 20;
   const b = batchOf(batch, 1);
@@ -91,7 +99,7 @@ const trainRate = async (batch: number, mode: Mode): Promise<number> => {
       state = next.state;
     }
   }, quick ? 2 : 3);
-  memory.push(`batch ${batch}, ${threads} thread(s)${mode === 'helper' ? ' (kernel helper)' : ''}: RSS ${rss0.toFixed(0)} MiB before ${((quick ? 3 : 4) * steps * batch).toLocaleString('en-US')} training images, ${rssMiB().toFixed(0)} MiB after`);
+  memory.push(`batch ${batch}, ${threads} thread(s)${mode === 'helper' ? ' (kernel helper)' : ''}${winograd ? ', winograd' : ''}: RSS ${rss0.toFixed(0)} MiB before ${((quick ? 3 : 4) * steps * batch).toLocaleString('en-US')} training images, ${rssMiB().toFixed(0)} MiB after`);
   await source.close();
   await helper?.close();
   return (steps * batch) / sec;
@@ -128,6 +136,11 @@ const main = async (): Promise<void> => {
       const rate = await trainRate(batch, mode);
       ours.set(`train ${batch} ${mode}`, rate);
       row(`train ${path}`, `batch ${batch}`, label[mode], `${rate.toFixed(0)} images/s`);
+      if (compiled !== undefined && batch > 1) {
+        const w = await trainRate(batch, mode, true);
+        ours.set(`train ${batch} ${mode} winograd`, w);
+        row(`train ${path} winograd`, `batch ${batch}`, label[mode], `${w.toFixed(0)} images/s (${(w / rate).toFixed(2)}x direct)`);
+      }
     }
   }
   const bestTwo = Math.max(ours.get('train 64 helper') ?? 0, ours.get('train 64 workers') ?? 0);
@@ -169,13 +182,25 @@ const main = async (): Promise<void> => {
     const r = await rate(() => (compiled === undefined ? net.apply(params0, b.x, { kernels }) : compiled.predict(params0, b.x)));
     ours.set(`infer ${batch} 1`, r);
     row(`infer ${path}`, `batch ${batch}`, '1 thread', `${r.toFixed(0)} images/s`);
+    if (compiled !== undefined && batch > 1) {
+      const winograd = compile(net, { winograd: true });
+      const rw = await rate(() => winograd.predict(params0, b.x));
+      ours.set(`infer ${batch} 1 winograd`, rw);
+      row(`infer ${path} winograd`, `batch ${batch}`, '1 thread', `${rw.toFixed(0)} images/s (${(rw / r).toFixed(2)}x direct)`);
+    }
     if (compiled !== undefined && twoThreads) {
       const helper = await startKernelHelper();
       const withHelper = compile(net, { helper });
       const rh = await rate(() => withHelper.predict(params0, b.x));
-      await helper.close();
       ours.set(`infer ${batch} helper`, rh);
       row(`infer ${path}`, `batch ${batch}`, label.helper, `${rh.toFixed(0)} images/s`);
+      if (batch > 1) {
+        const winograd = compile(net, { helper, winograd: true });
+        const rw = await rate(() => winograd.predict(params0, b.x));
+        ours.set(`infer ${batch} helper winograd`, rw);
+        row(`infer ${path} winograd`, `batch ${batch}`, label.helper, `${rw.toFixed(0)} images/s (${(rw / rh).toFixed(2)}x direct)`);
+      }
+      await helper.close();
     }
     if (batch > 1 && twoThreads) {
       // The examples split over two workers, as fit's evaluation runs with --threads 2.
@@ -188,14 +213,19 @@ const main = async (): Promise<void> => {
       row(`infer ${path}`, `batch ${batch}`, label.workers, `${r2.toFixed(0)} images/s`);
     }
   }
-  // Where one compiled step's time goes, stage by stage (medians of 21 calls), at batch 64.
+  // Where one compiled step's time goes, stage by stage (medians of 21 calls, direct and Winograd alternated), at batch 64.
   if (compiled !== undefined) {
     const b = batchOf(64, 8);
-    const runs = Array.from({ length: 22 }, () => compiled.profile(params0, b)).slice(1);
-    const med = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
-    for (const [i, st] of runs[0]!.entries()) {
-      const f = med((r) => r[i]!.forwardMs), bw = med((r) => r[i]!.backwardMs);
+    const winograd = compile(net, { winograd: true });
+    const both = Array.from({ length: 22 }, () => [compiled.profile(params0, b), winograd.profile(params0, b)] as const).slice(1);
+    const med = (k: 0 | 1, f: (r: (typeof both)[number][0]) => number): number => median(both.map((r) => f(r[k])));
+    for (const [i, st] of both[0]![0].entries()) {
+      const [f, bw] = [med(0, (r) => r[i]!.forwardMs), med(0, (r) => r[i]!.backwardMs)];
       row('stage', st.stage, `${f.toFixed(2)} ms forward`, `${bw.toFixed(2)} ms backward`);
+      const [wf, wb] = [med(1, (r) => r[i]!.forwardMs), med(1, (r) => r[i]!.backwardMs)];
+      if (st.stage.startsWith('conv2') || st.stage.startsWith('conv3')) {
+        row('stage winograd', st.stage, `${wf.toFixed(2)} ms forward (${(f / wf).toFixed(2)}x faster)`, `${wb.toFixed(2)} ms backward (${(bw / wb).toFixed(2)}x faster)`);
+      }
     }
   }
   // Per op at the network's shapes, batch 64.
@@ -203,6 +233,7 @@ const main = async (): Promise<void> => {
     const sec = await time(run);
     row('op', name, `${(sec * 1000).toFixed(2)} ms`, `${(flops / sec / 1e9).toFixed(1)} GFLOP/s`);
   };
+  const winogradKernels = kernelName === 'wasm' ? kernelsByName('wasm-winograd') : undefined;
   const convs: Array<[string, number, number, number]> = [['conv1', 28, 1, 16], ['conv2', 14, 16, 32], ['conv3', 7, 32, 64]];
   for (const [name, hw, cin, cout] of convs) {
     const x = tensor([64, hw, hw, cin], Float32Array.from(uniform(key(3), 64 * hw * hw * cin)));
@@ -211,6 +242,11 @@ const main = async (): Promise<void> => {
     await op(`${name} forward`, flops, () => conv2d(x, w, { pad: padAll(1), kernels }));
     const fwd = conv2d(x, w, { pad: padAll(1), kernels });
     await op(`${name} forward+backward (x and w)`, 3 * flops, () => conv2d(x, w, { pad: padAll(1), kernels }).backward(fwd.out));
+    if (winogradKernels !== undefined && cin > 1) {
+      // GFLOP/s as the direct convolution counts them: the rate of the same work done with less arithmetic.
+      await op(`${name} forward winograd`, flops, () => conv2d(x, w, { pad: padAll(1), kernels: winogradKernels }));
+      await op(`${name} forward+backward winograd`, 3 * flops, () => conv2d(x, w, { pad: padAll(1), kernels: winogradKernels }).backward(fwd.out));
+    }
   }
   const xd = tensor([64, 3136], Float32Array.from(uniform(key(5), 64 * 3136)));
   const wd = tensor([3136, 100], Float32Array.from(uniform(key(6), 313600)));
@@ -229,18 +265,32 @@ const main = async (): Promise<void> => {
     if (r.status === 0) {
       const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; figures: Array<{ what: string; batch: number; imagesPerSecond: number }> };
       for (const f of t.figures) {
-        const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));
-        const ratio = Number.isFinite(mine) ? ` (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)` : '';
+        const best = (winograd: boolean): number =>
+          Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `) && k.endsWith(' winograd') === winograd).map(([, v]) => v));
+        const [mine, mineW] = [best(false), best(true)];
+        const ratio = (Number.isFinite(mine) ? ` (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x` : '') +
+          (Number.isFinite(mineW) ? `, winograd ${(mineW / f.imagesPerSecond).toFixed(2)}x)` : Number.isFinite(mine) ? ')' : '');
         row(`pytorch ${f.what}`, `batch ${f.batch}`, `${t.threads} threads`, `${f.imagesPerSecond.toFixed(0)} images/s${ratio}`);
       }
-      torchNote = `PyTorch ${t.torch} (${python}), CPU, ${t.threads} threads: bench/pytorch.py, the same network (untied biases as parameters, pools padded bottom/right), SGD at batch 1, Adam at batch 64; ours / theirs compares our best row of the same batch (1 or 2 threads).`;
+      torchNote = `PyTorch ${t.torch} (${python}), CPU, ${t.threads} threads: bench/pytorch.py, the same network (untied biases as parameters, pools padded bottom/right), SGD at batch 1, Adam at batch 64; ours / theirs compares our best row of the same batch (1 or 2 threads), direct and winograd apart.`;
     } else torchNote = `PyTorch: bench/pytorch.py failed: ${r.stderr.split('\n').filter(Boolean).pop() ?? ''}`;
   }
   if (!process.argv.includes('--no-tfjs')) {
     for (const f of await tfjsFigures({ quick })) {
-      const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `)).map(([, v]) => v));
+      const mine = Math.max(...[...ours].filter(([k]) => k.startsWith(`${f.what} ${f.batch} `) && !k.endsWith(' winograd')).map(([, v]) => v));
       row(`tfjs-wasm ${f.what}`, `batch ${f.batch}`, '1 thread', `${f.imagesPerSecond.toFixed(0)} images/s (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)`);
     }
+  }
+  // onnxruntime-web on the exported model, at each thread count ours ran with; ours / theirs at the same batch and thread count.
+  let ortNote = '';
+  if (!process.argv.includes('--no-ort')) {
+    const { figures, version } = ortFiguresByThreads(twoThreads ? [1, 2] : [1], quick);
+    for (const f of figures) {
+      const mine = f.threads === 1 ? ours.get(`infer ${f.batch} 1`) : Math.max(ours.get(`infer ${f.batch} helper`) ?? 0, ours.get(`infer ${f.batch} workers`) ?? 0);
+      const ratio = mine !== undefined && mine > 0 ? ` (ours / theirs: ${(mine / f.imagesPerSecond).toFixed(2)}x)` : '';
+      row(`onnxruntime-web ${f.what}`, `batch ${f.batch}`, `${f.threads} thread${f.threads === 1 ? '' : 's'}`, `${f.imagesPerSecond.toFixed(0)} images/s${ratio}`);
+    }
+    ortNote = `onnxruntime-web ${version}: ${ORT_NOTE}`;
   }
   console.log(`\n| what | shape | threads / time | rate |\n|---|---|---|---|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
@@ -249,6 +299,7 @@ const main = async (): Promise<void> => {
   for (const m of memory) console.log(`memory: ${m}`);
   if (!process.argv.includes('--no-tfjs')) console.log(`\nTensorFlow.js: ${TFJS_NOTE}`);
   console.log(`\n${torchNote}`);
+  if (ortNote !== '') console.log(`\n${ortNote}`);
 };
 
 await main();

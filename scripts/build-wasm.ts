@@ -21,8 +21,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
 import { SHARED_MAX_PAGES } from '../src/ops/kernels/wasm/instantiate.ts';
+import { F4x4, winogradTransformsWat, type WinogradMatrices } from './winograd-wat.ts';
 
-const dir = fileURLToPath(new URL('../src/ops/kernels/wasm/', import.meta.url));
+const dir = fileURLToPath(new URL('../src/ops/kernels/wasm', import.meta.url));
 
 /**
  * The modules built, named <source>[-fma][-shared]: the source (gemm.wat, or
@@ -41,16 +42,20 @@ const identifier = (name: WasmModuleName): string => name.replace(/-(\w)/g, (_, 
  * The elementwise module's fragments (elementwise/<part>.wat), in the order
  * they are assembled; the order fixes the function indices, so the bytes.
  */
-export const elementwiseParts = ['common', 'relu', 'bias', 'unroll', 'conv-c1', 'pool', 'optimizers'] as const;
+export const elementwiseParts = ['common', 'relu', 'bias', 'unroll', 'conv-c1', 'pool', 'optimizers', 'winograd'] as const;
 
 /** The one import of every kernel module: the heap's memory (heap.ts). */
 export const memoryImport = '(import "env" "memory" (memory 1))';
 
-/** The WAT of a module's source, before any transform. */
-export const sourceWat = (source: Source): string =>
+/**
+ * The WAT of a module's source, before any transform. The elementwise
+ * module ends with the Winograd tile transforms generated from `winograd`'s
+ * matrices (scripts/winograd-wat.ts; another set only in a test).
+ */
+export const sourceWat = (source: Source, winograd: WinogradMatrices = F4x4): string =>
   source === 'gemm'
     ? readFileSync(`${dir}gemm.wat`, 'utf8')
-    : `(module\n  ${memoryImport}\n\n${elementwiseParts.map((p) => readFileSync(`${dir}elementwise/${p}.wat`, 'utf8')).join('\n')})\n`;
+    : `(module\n  ${memoryImport}\n\n${elementwiseParts.map((p) => readFileSync(`${dir}elementwise/${p}.wat`, 'utf8')).join('\n')}\n${winogradTransformsWat(winograd)})\n`;
 
 /** gemm.wat with `acc + a * b` written as one relaxed fused multiply-add. */
 export const fuseMultiplyAdds = (wat: string): string => {
@@ -78,10 +83,13 @@ export const moduleWat = (name: WasmModuleName): string => {
 };
 
 /** Assembles a module (its WAT from moduleWat) into module bytes. */
-export const assembleWat = async (name: WasmModuleName): Promise<Uint8Array> => {
+export const assembleWat = async (name: WasmModuleName): Promise<Uint8Array> => assembleText(name, moduleWat(name));
+
+/** Assembles module text into module bytes, validated. */
+export const assembleText = async (name: string, wat: string): Promise<Uint8Array> => {
   const wabt = await wabtInit();
   const features = { simd: true, relaxed_simd: true, threads: true };
-  const mod = wabt.parseWat(`${name}.wat`, moduleWat(name), features);
+  const mod = wabt.parseWat(`${name}.wat`, wat, features);
   try {
     // validate takes the features as parseWat does (wabt's typings leave the argument out): a shared memory needs threads.
     (mod as unknown as { validate: (f: typeof features) => void }).validate(features);

@@ -1,8 +1,11 @@
 // `npm run typecheck` runs this: the arrows between the three layers point
 // one way. The library (the package 'mnist-cnn-ts') imports only itself and
 // no Node module; the platform (Node-only: files, workers, servers) imports
-// the library and itself; the program (argv, commands, reports) may import
-// both, and nothing imports it; the demo page imports only the library.
+// the library and itself; the program (argv, commands, reports, the demo
+// server) may import all of them, and nothing imports it, except that its
+// recipes (src/program/recipe/: presets, the network a config means, the
+// weights and checkpoint formats) are Node-free and shared with the demo
+// page, which imports only those and the library.
 // tsconfig.lib.json checks the "no Node" half with types; this checks the
 // imports themselves, naming the file and the import.
 
@@ -10,23 +13,27 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Part = 'library' | 'platform' | 'program' | 'page';
+export type Part = 'library' | 'platform' | 'recipe' | 'program' | 'page';
 
-const LIBRARY = ['src/index.ts', 'src/core/', 'src/ops/', 'src/graph/', 'src/compile/', 'src/parallel/', 'src/training/', 'src/formats/', 'src/pictures/'];
+const LIBRARY = ['src/index.ts', 'src/api/', 'src/core/', 'src/ops/', 'src/graph/', 'src/compile/', 'src/parallel/', 'src/training/', 'src/formats/', 'src/pictures/'];
 const PLATFORM = ['src/node.ts', 'src/platform/'];
-const PROGRAM = ['src/train.ts', 'src/program/'];
+// The recipes, presets and file formats of this program's runs: Node-free,
+// so the page (a second program, in the browser) trains with them too.
+const RECIPE = ['src/program/recipe/'];
+const PROGRAM = ['src/train.ts', 'src/program/', 'src/demo/server.ts'];
 const PAGE = ['src/demo/'];
 
 export const partOf = (file: string): Part | null => {
   const is = (prefixes: readonly string[]): boolean => prefixes.some((p) => file === p || (p.endsWith('/') && file.startsWith(p)));
-  return is(LIBRARY) ? 'library' : is(PLATFORM) ? 'platform' : is(PROGRAM) ? 'program' : is(PAGE) ? 'page' : null;
+  return is(LIBRARY) ? 'library' : is(PLATFORM) ? 'platform' : is(RECIPE) ? 'recipe' : is(PROGRAM) ? 'program' : is(PAGE) ? 'page' : null;
 };
 
 const allowed: Record<Part, readonly Part[]> = {
   library: ['library'],
   platform: ['library', 'platform'],
-  program: ['library', 'platform', 'program'],
-  page: ['library', 'page'],
+  recipe: ['library', 'recipe'],
+  program: ['library', 'platform', 'recipe', 'program'],
+  page: ['library', 'recipe', 'page'],
 };
 
 /** Every import that breaks a rule, as "file: imports X (why)". `files` maps repo-relative paths to source text. */
@@ -40,7 +47,7 @@ export const violations = (files: ReadonlyMap<string, string>): string[] => {
         const target = relative('.', resolve(dirname(file), spec!)).split('\\').join('/');
         const to = partOf(target);
         if (to !== null && !allowed[from].includes(to)) out.push(`${file}: imports ${spec} (${from} code may not import ${to} code)`);
-      } else if (from === 'library' || from === 'page') {
+      } else if (from === 'library' || from === 'recipe' || from === 'page') {
         if (spec!.startsWith('node:')) out.push(`${file}: imports ${spec} (${from} code runs in a browser: no Node modules)`);
         else if (!['fp-ts', 'io-ts'].includes(spec!.split('/')[0]!)) out.push(`${file}: imports ${spec} (the library bundles only fp-ts and io-ts)`);
       }

@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { decodeFlags, IntFromString, readArgs } from '../src/program/flags.ts';
-import { buildDemo, hasShippedModel, serveDemo } from '../src/platform/demo-server.ts';
+import { buildDemo, hasShippedModel, serveDemo } from '../src/demo/server.ts';
 
 const fail = (message: string): never => {
   console.error(`error: ${message}`);

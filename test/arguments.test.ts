@@ -19,11 +19,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   adam, compile, constant, crossEntropyLoss, evaluate, fit, fromArray, initialState, jsKernels, key, layers, meanSquaredError,
-  momentum, normal, ops, padAll, permutation, predict, reshape, serial, ShapeError, split, stepDecay, take, tensor, valueAndGrad,
+  momentum, normal, ops, permutation, predict, reshape, serial, ShapeError, split, stepDecay, take, tensor, valueAndGrad,
   warmupCosine, zeros, type Images, type Layer, type Optimizer, type Schedule, type Tensor, type Tree,
 } from '../src/index.ts';
 import { ArgumentError } from '../src/core/check.ts';
 import { fuzzParameters, fuzzTimeout } from './fuzz-helpers.ts';
+
+const { padAll } = ops;
 
 const images = (count: number): Images => ({
   count, rows: 4, cols: 4,

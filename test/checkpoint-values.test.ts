@@ -11,11 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
 import { tensor } from '../src/core/tensor.ts';
 import { mapTree, MNIST_SHAPE, type SeedParams } from '../src/graph/index.ts';
-import { presets, type TrainConfig } from '../src/training/config.ts';
-import { checkPosition, decodeCheckpoint, encodeCheckpoint } from '../src/training/checkpoint.ts';
+import { presets, type TrainConfig } from '../src/program/recipe/config.ts';
+import { checkPosition, decodeCheckpoint, encodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
 import type { RunState } from '../src/training/loop.ts';
-import { networkFor, optimizerFor } from '../src/training/recipe.ts';
-import { encodeWeights } from '../src/training/weights.ts';
+import { networkFor, optimizerFor } from '../src/program/recipe/recipe.ts';
+import { encodeWeights } from '../src/program/recipe/weights.ts';
 import { cli, tempDir } from './cli-run.ts';
 
 const config: TrainConfig = { ...presets.default, epochs: 3, seed: 1, trainLimit: 320, testLimit: 50, threads: 1, kernels: 'js' };

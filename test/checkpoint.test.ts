@@ -8,10 +8,10 @@ import { key, uniform } from '../src/core/random.ts';
 import { tensor } from '../src/core/tensor.ts';
 import { leaves, MNIST_SHAPE, type SeedParams } from '../src/graph/index.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/formats/safetensors.ts';
-import { presets, type TrainConfig } from '../src/training/config.ts';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/training/checkpoint.ts';
+import { presets, type TrainConfig } from '../src/program/recipe/config.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../src/program/recipe/checkpoint.ts';
 import type { EpochMetrics } from '../src/training/loop.ts';
-import { networkFor, optimizerFor } from '../src/training/recipe.ts';
+import { networkFor, optimizerFor } from '../src/program/recipe/recipe.ts';
 
 const config: TrainConfig = { ...presets.default, seed: 1, trainLimit: null, testLimit: null, threads: 1, kernels: 'js' };
 const net = networkFor(config);

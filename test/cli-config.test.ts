@@ -72,7 +72,7 @@ describe('parseCommand refuses what parseArgs and Number() let through', () => {
     expect(error('--epochs=abc', '--epochs=1')).toBe('--epochs is given more than once');
     expect(error('--out', 'a', '--out', 'a')).toBe('--out is given more than once');
     expect(error('evaluate', 'ck', '--test-limit', '5', '--test-limit=6')).toBe('--test-limit is given more than once');
-    expect(error('-h', '--help')).toBe('--help is given more than once');
+    expect(error('--robustness', '--robustness')).toBe('--robustness is given more than once');
   });
   it('takes numbers only in plain decimal', () => {
     for (const lr of ['0x10', '0b11', '0o7', ' 5', '5 ', 'Infinity', '+5', '1e', '1.2.3', '1_000', '']) {

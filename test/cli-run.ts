@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach } from 'vitest';
-import { decodeCheckpoint } from '../src/training/checkpoint.ts';
+import { decodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
 
 export const NODE_TSX = [process.execPath, '--import', 'tsx', 'src/train.ts'] as const;
 

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium } from 'playwright-core';
-import { buildDemo, CONTENT_SECURITY_POLICY, DEMO_DIST, serveDemo, type DemoServer } from '../src/platform/demo-server.ts';
+import { buildDemo, CONTENT_SECURITY_POLICY, DEMO_DIST, serveDemo, type DemoServer } from '../src/demo/server.ts';
 import { defaultMnistDir } from '../src/platform/mnist.ts';
 
 let server: DemoServer;

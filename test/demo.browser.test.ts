@@ -15,8 +15,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildDemo, serveDemo, type DemoServer } from '../src/platform/demo-server.ts';
-import { decodeWeights } from '../src/training/weights.ts';
+import { buildDemo, serveDemo, type DemoServer } from '../src/demo/server.ts';
+import { decodeWeights } from '../src/program/recipe/weights.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = 'runs/browser-test';

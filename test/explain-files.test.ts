@@ -15,6 +15,7 @@ import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
 import { decodePng, encodePng } from '../src/platform/png.ts';
 import { explainFile, explainPictures } from '../src/program/explain-files.ts';
 import { predictFiles, savedInputNames } from '../src/program/predict.ts';
+import { encodeWeights } from '../src/program/recipe/weights.ts';
 import { createRaster } from '../src/pictures/raster.ts';
 import { digitRaster } from '../src/pictures/maps.ts';
 
@@ -35,6 +36,16 @@ const mkdtempSync = (prefix: string): string => {
 afterAll(() => {
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
+
+/** Every line of predictions that all succeeded. */
+const linesOf = async (task: ReturnType<typeof predictFiles>): Promise<string[]> => {
+  const r = await task();
+  if (E.isLeft(r)) throw new Error(r.left);
+  return r.right.results.flatMap((x) => {
+    if (E.isLeft(x)) throw new Error(x.left);
+    return [...x.right];
+  });
+};
 
 const nonBlank = (rgba: Uint8ClampedArray): boolean => rgba.some((v, i) => i % 4 !== 3 && v < 250);
 
@@ -114,11 +125,10 @@ describe('predict files', () => {
     };
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, `${name}.png`), bytes);
     const paths = Object.keys(files).map((n) => join(dir, `${n}.png`));
-    const r = await predictFiles(net, params, paths, null, jsKernels)();
-    if (E.isLeft(r)) throw new Error(r.left);
-    const warned = r.right.filter((l) => l.includes('warning: no digit found')).map((l) => l.slice(0, l.indexOf(':')));
+    const lines = await linesOf(predictFiles(net, params, paths, null, jsKernels));
+    const warned = lines.filter((l) => l.includes('warning: no digit found')).map((l) => l.slice(0, l.indexOf(':')));
     expect(warned).toEqual(paths.slice(0, 4));
-    expect(r.right).toHaveLength(9);
+    expect(lines).toHaveLength(9);
     const e = await explainFile(net, params, paths[3]!, join(dir, 'out'), jsKernels)();
     expect(E.isRight(e) && e.right[0]).toBe(`${paths[3]}: warning: no digit found (a blank picture, or too little contrast); the network sees an empty field`);
   });
@@ -134,11 +144,31 @@ describe('predict files', () => {
     const r = await predictFiles(net, params, files, join(dir, 'seen'), jsKernels)();
     if (E.isLeft(r)) throw new Error(r.left);
     expect(readdirSync(join(dir, 'seen')).sort()).toEqual(['digit-2-2-28x28.png', 'digit-2-28x28.png', 'digit-28x28.png']);
-    expect(r.right.at(-1)).toBe(`wrote the 28x28 inputs to ${join(dir, 'seen')}: digit-28x28.png, digit-2-28x28.png, digit-2-2-28x28.png`);
+    expect(r.right.saved).toBe(`wrote the 28x28 inputs to ${join(dir, 'seen')}: digit-28x28.png, digit-2-28x28.png, digit-2-2-28x28.png`);
     // The first is the 7, the second the blank one.
     const first = decodePng(new Uint8Array(readFileSync(join(dir, 'seen', 'digit-28x28.png'))));
     expect(E.isRight(first) && first.right.rgba.some((v) => v > 0 && v < 255)).toBe(true);
     expect(savedInputNames(['x/A.png', 'y/a.png', 'a.png'])).toEqual(['A-28x28.png', 'a-2-28x28.png', 'a-3-28x28.png']);
+  });
+
+  it('answers every picture it can read, and names each one it cannot: missing, not a PNG, a model in a picture\'s place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const good = join(dir, 'seven.png'), missing = join(dir, 'missing.png'), text = join(dir, 'notes.png'), model = join(dir, 'model.safetensors'), again = join(dir, 'again.png');
+    writeFileSync(good, encodePng(digitRaster(seven, 1)));
+    writeFileSync(again, encodePng(digitRaster(seven, 1)));
+    writeFileSync(text, 'not a picture');
+    writeFileSync(model, encodeWeights(params, 'test'));
+    const r = await predictFiles(net, params, [good, missing, text, model, again], join(dir, 'seen'), jsKernels)();
+    if (E.isLeft(r)) throw new Error(r.left);
+    const [a, b, c, d, e] = r.right.results;
+    expect(E.isRight(a!) && a.right[0]).toMatch(/seven\.png: \d \(/);
+    expect(b).toEqual(E.left(`cannot read ${missing}: no such file`));
+    expect(c).toEqual(E.left(`${text}: not a PNG file (bad signature)`));
+    expect(d).toEqual(E.left(`${model} is a safetensors file (a model), not a PNG image: the model comes first, then the pictures`));
+    expect(E.isRight(e!) && e.right).toEqual(E.isRight(a!) && [a.right[0]!.replace(good, again)]);
+    // Only the answered pictures' inputs are written, and named.
+    expect(readdirSync(join(dir, 'seen')).sort()).toEqual(['again-28x28.png', 'seven-28x28.png']);
+    expect(r.right.saved).toBe(`wrote the 28x28 inputs to ${join(dir, 'seen')}: seven-28x28.png, again-28x28.png`);
   });
 
   it('refuses a PNG file over MAX_PNG_FILE_BYTES unread, and a PNG over MAX_PNG_SIDE undecoded', async () => {
@@ -146,7 +176,7 @@ describe('predict files', () => {
     const big = join(dir, 'big.png');
     writeFileSync(big, encodePng(digitRaster(seven, 1)));
     truncateSync(big, 64 * 2 ** 20 + 1);
-    expect(await predictFiles(net, params, [big], null, jsKernels)()).toEqual(E.left(`cannot read ${big}: more than 64 MiB, the limit for a PNG file`));
+    expect(await predictFiles(net, params, [big], null, jsKernels)()).toEqual(E.right({ results: [E.left(`cannot read ${big}: more than 64 MiB, the limit for a PNG file`)], saved: null }));
     const wide = join(dir, 'wide.png');
     const bytes = encodePng(createRaster(1, 1));
     new DataView(bytes.buffer).setUint32(16, 20000); // IHDR width

@@ -13,11 +13,11 @@ import { key } from '../src/core/random.ts';
 import { tensor, type Shape } from '../src/core/tensor.ts';
 import { leaves, MNIST_SHAPE, type SeedParams } from '../src/graph/index.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/formats/safetensors.ts';
-import { presets, type TrainConfig } from '../src/training/config.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../src/training/checkpoint.ts';
+import { presets, type TrainConfig } from '../src/program/recipe/config.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
 import type { EpochMetrics } from '../src/training/loop.ts';
-import { networkFor, optimizerFor } from '../src/training/recipe.ts';
-import { decodeWeights, encodeWeights } from '../src/training/weights.ts';
+import { networkFor, optimizerFor } from '../src/program/recipe/recipe.ts';
+import { decodeWeights, encodeWeights } from '../src/program/recipe/weights.ts';
 import { fuzzParameters, fuzzTimeout, measure } from './fuzz-helpers.ts';
 
 const RUNS = 40;

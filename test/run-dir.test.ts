@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../src/platform/atomic-write.ts';
-import { claimDirectory, claimFreshDirectory } from '../src/platform/run-dir.ts';
+import { claimDirectory, claimFreshDirectory } from '../src/program/run-dir.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'run-dir-'));
 

@@ -10,8 +10,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { claimDirectory } from '../src/platform/run-dir.ts';
-import { LOCK_FILE, lockRunFolder } from '../src/platform/run-lock.ts';
+import { claimDirectory } from '../src/program/run-dir.ts';
+import { LOCK_FILE, lockRunFolder } from '../src/program/run-lock.ts';
 import { cli, NODE_TSX, runUntil, tempDir } from './cli-run.ts';
 
 /** A PID no process has: above Linux's largest. */
@@ -53,7 +53,7 @@ describe('lockRunFolder across processes', () => {
     const d = tempDir('lock-');
     writeFileSync(join(d, LOCK_FILE), lockOf(DEAD_PID));
     // Each holds what it won for 6 s, so every contender meets the winner's lock, not an empty folder.
-    const contender = `import { lockRunFolder } from './src/platform/run-lock.ts';
+    const contender = `import { lockRunFolder } from './src/program/run-lock.ts';
       const r = await lockRunFolder(${JSON.stringify(d)})();
       console.log(r._tag === 'Right' ? 'won' : r.left);
       await new Promise((resolve) => setTimeout(resolve, 6000));`;

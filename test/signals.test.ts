@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../src/training/checkpoint.ts';
+import { decodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
 
 const launchers: Record<string, readonly string[]> = {
   'npx tsx': ['npx', 'tsx', 'src/train.ts'],

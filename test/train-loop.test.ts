@@ -25,7 +25,7 @@ describe('fit', async () => {
   const params = net.init(key(0), MNIST_SHAPE);
   const setup = {
     net, optimizer, kernels, train, test, epochs: 2, batchSize: 32, shuffle: true, seed: 0,
-    schedule: warmupCosine({ max: 2e-3, init: 1e-4, final: 1e-4, warmup: 0.2, decay: 2, continuous: true }),
+    schedule: warmupCosine({ max: 2e-3, init: 1e-4, final: 1e-4, warmup: 0.2, decay: 1.8, continuous: true }),
   };
 
   it('learns from 640 images, with one history line per epoch', async () => {

@@ -30,8 +30,10 @@ export type { StageTime } from './run.ts';
 
 /** The options of {@link compile}. */
 export interface CompileOptions<T> {
-  /** Fused multiply-adds in the GEMM, as {@link WasmKernelOptions}: by default where the runtime has relaxed SIMD. */
+  /** Fused multiply-adds in the GEMM, as {@link Ops.WasmKernelOptions}: by default where the runtime has relaxed SIMD. */
   readonly fma?: boolean;
+  /** Winograd convolutions where they apply, as {@link Ops.WasmKernelOptions}; default false (direct). */
+  readonly winograd?: boolean;
   /** Default: softmax cross-entropy of the logits with integer labels. */
   readonly loss?: Loss<T>;
   /**
@@ -58,8 +60,8 @@ export interface Compiled<P extends Tree, T = Labels> {
    */
   readonly predict: (params: P, x: Tensor) => Tensor;
   /**
-   * The eager kernel set the compiled functions agree with ('wasm-fma' or
-   * 'wasm'): for the optimizer step, and what float64 inputs and a user's
+   * The eager kernel set the compiled functions agree with ('wasm', with
+   * '-fma' and '-winograd' as compiled): for the optimizer step, and what float64 inputs and a user's
    * own layers run on.
    */
   readonly kernels: Kernels;
@@ -127,10 +129,11 @@ export const compile = <P extends Tree, T = Labels>(net: Layer<P>, options: Comp
   checkCompile(net, options);
   const { helper } = options;
   const fma = helper?.fma ?? options.fma ?? hasRelaxedSimd();
-  const eager = createWasmKernels({ fma });
+  const winograd = options.winograd ?? false;
+  const eager = createWasmKernels({ fma, winograd });
   const machineOn = (heap: Heap): Machine => {
     const { gemmAt, denseSgdAt, workspace } = createWasmGemm(heap, fma);
-    return { heap, kernels: heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw), workspace, eager };
+    return { heap, kernels: heapKernels(heap, gemmAt, denseSgdAt, createWasmElementwise(heap).raw), workspace, eager, winograd };
   };
   const machine: Machine = { ...machineOn(createHeap(helper?.memory)), ...(helper === undefined ? {} : { helper }) };
   let unshared: Machine | undefined;

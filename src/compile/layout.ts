@@ -6,7 +6,7 @@
 // Laid out once per (plan, batch size); nothing here runs a kernel.
 
 import { sizeOf } from '../core/tensor.ts';
-import { colsFloats, imagesPerChunk } from '../ops/kernels/wasm/conv-calls.ts';
+import { colsFloats, convGemmShapes, isWinograd } from '../ops/kernels/wasm/conv-calls.ts';
 import type { Heap } from '../ops/kernels/wasm/heap.ts';
 import type { Scratch } from '../ops/kernels/wasm/heap-kernels.ts';
 import type { Stage } from './plan.ts';
@@ -45,13 +45,10 @@ export interface Layout {
 }
 
 /** The (m, n, k) of every GEMM a stage may run at batch n, for the helper's workspace. */
-const gemmShapes = (stages: readonly Stage[], n: number): Array<readonly [number, number, number]> =>
+const gemmShapes = (stages: readonly Stage[], n: number, winograd: boolean): Array<readonly [number, number, number]> =>
   stages.flatMap((st): Array<readonly [number, number, number]> => {
     if (st.kind === 'dense') return [[n, st.units, st.inputs], [n, st.inputs, st.units], [st.inputs, st.units, n]];
-    if (st.kind !== 'conv') return [];
-    const rows = Math.min(n, imagesPerChunk(st.g)) * st.g.ho * st.g.wo;
-    const k = st.g.kh * st.g.kw * st.g.c;
-    return [[rows, st.filters, k], [k, st.filters, rows], [rows, k, st.filters]];
+    return st.kind === 'conv' ? convGemmShapes(st.g, st.filters, n, isWinograd(st.g, st.filters, n, winograd)) : [];
   });
 
 /**
@@ -60,7 +57,7 @@ const gemmShapes = (stages: readonly Stage[], n: number): Array<readonly [number
  * (`workspace` gives a GEMM's bytes).
  */
 export const layOut = (
-  heap: Heap, stages: readonly Stage[], inShape: readonly number[], n: number,
+  heap: Heap, stages: readonly Stage[], inShape: readonly number[], n: number, winograd: boolean,
   helper: { readonly workspace: (m: number, n: number, k: number) => number } | undefined,
 ): Layout => {
   const wanted: Array<{ path: readonly string[]; shape: readonly number[] }> = [];
@@ -92,12 +89,12 @@ export const layOut = (
     const size = n * sizeOf(st.at.outShape);
     actBlocks.push(st.kind === 'flatten' ? actBlocks[i]! : want(size));
     maxAct = Math.max(maxAct, size);
-    if (st.kind === 'conv') cols = Math.max(cols, colsFloats(st.g, n));
+    if (st.kind === 'conv') cols = Math.max(cols, colsFloats(st.g, n, st.filters, isWinograd(st.g, st.filters, n, winograd)));
     return st.kind === 'maxPool' ? want(size) : -1;
   });
   const dBlocks = [want(maxAct), want(maxAct)] as const;
   const colsBlock = want(cols);
-  const helperBlocks = helper === undefined ? [] : [want(cols), want(Math.max(0, ...gemmShapes(stages, n).map(([a, b, c]) => helper.workspace(a, b, c))) / 4 + 16)];
+  const helperBlocks = helper === undefined ? [] : [want(cols), want(Math.max(0, ...gemmShapes(stages, n, winograd).map(([a, b, c]) => helper.workspace(a, b, c))) / 4 + 16)];
   const endBlock = want(0);
   const offs = heap.layout(...sizes);
 

@@ -26,6 +26,8 @@ export interface Machine {
   readonly heap: Heap;
   readonly kernels: HeapKernels;
   readonly eager: Kernels;
+  /** Whether convolutions run as Winograd where it applies (the eager set's choice). */
+  readonly winograd: boolean;
   /** Bytes of scratch a GEMM of these sizes needs. */
   readonly workspace: (m: number, n: number, k: number) => number;
   /** A second thread on the same (shared) heap: the program splits its work with it. */
@@ -79,9 +81,9 @@ const kindOf = (step: StepSettings | undefined): StepKind => (step === undefined
 /** Lays out `stages` at batch n, lowers them, and returns the program that replays them. */
 export const createProgram = (machine: Machine, stages: readonly Stage[], inShape: readonly number[], n: number): Program => {
   const { heap, helper } = machine;
-  const layout = layOut(heap, stages, inShape, n, helper === undefined ? undefined : { workspace: machine.workspace });
+  const layout = layOut(heap, stages, inShape, n, machine.winograd, helper === undefined ? undefined : { workspace: machine.workspace });
   const { leaves, acts, dBufs } = layout;
-  const c: LowerContext = { layout, stages, heap, eager: machine.eager };
+  const c: LowerContext = { layout, stages, heap, eager: machine.eager, winograd: machine.winograd };
   const lower = (f: Parameters<typeof capture>[0]): Entry[] => capture(f, layout.scratch, layout.helperScratch);
   const sink = directSink(machine.kernels);
 

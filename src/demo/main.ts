@@ -9,10 +9,10 @@ import { backwardTrace, explainValue, predict, saliency, sgdStep, trace, type Se
 import { createWasmKernels } from '../ops/kernels/wasm/gemm-wasm.ts';
 import { softmax } from '../ops/softmax.ts';
 import { preprocess, toInput } from '../pictures/preprocess.ts';
-import { networkFor } from '../training/recipe.ts';
+import { networkFor } from '../program/recipe/recipe.ts';
 import { argmaxRows } from '../training/batches.ts';
 import { MAX_MODEL_FILE_BYTES } from '../formats/limits.ts';
-import { decodeWeights, encodeWeights } from '../training/weights.ts';
+import { decodeWeights, encodeWeights } from '../program/recipe/weights.ts';
 import { createPad, inkExtent } from './pad.ts';
 import { pack, unpack } from './params.ts';
 import type { FromWorker, Mistake, ToWorker } from './protocol.ts';

@@ -4,7 +4,7 @@
 
 import { layoutOf, packTree, unpackTree } from '../graph/packing.ts';
 import type { SeedParams } from '../graph/index.ts';
-import { paramsTemplate } from '../training/weights.ts';
+import { paramsTemplate } from '../program/recipe/weights.ts';
 import type { PackedParams } from './protocol.ts';
 
 const template = paramsTemplate();

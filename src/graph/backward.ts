@@ -50,7 +50,7 @@ export interface BackwardTrace<P extends Tree> {
 /**
  * One forward and one backward pass of a serial classifier with the softmax
  * cross-entropy loss, keeping every layer's values and gradients. The
- * gradients are those of {@link valueAndGrad} (the same closures run in the
+ * gradients are those of {@link Gradients.valueAndGrad} (the same closures run in the
  * same order), so `grads` equals its `grads` bit for bit. A ShapeError names
  * the layer that failed; the labels are checked as the loss checks them.
  *

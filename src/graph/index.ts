@@ -1,4 +1,7 @@
-// Layers, combinators, losses, optimizers, schedules and tools over networks.
+// src/graph: the network as a graph of layers. Layers and their combinators
+// (serial), valueAndGrad and predict, losses, optimizers, schedules, the
+// gradient checker, and tools that walk a network (its table, trace,
+// saliency, the backward pass and the arithmetic behind one value).
 
 export type { Layer, LayerBackward, LayerRow, LayerSpec, NoParams, ParamsOf, RunOptions } from './layer.ts';
 export { SPEC_APPLY } from './layer.ts';

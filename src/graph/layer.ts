@@ -48,7 +48,7 @@ export interface LayerBackward<P extends Tree> {
 
 /**
  * What a layer made by the library's constructors computes, as data: what
- * {@link compile} reads to plan a whole network at once (and fuse a conv
+ * {@link Compile.compile} reads to plan a whole network at once (and fuse a conv
  * with its bias and ReLU). A layer without it (a user's own) still runs in
  * a compiled network, on its own `apply`.
  */
@@ -63,7 +63,7 @@ export type LayerSpec =
   | { readonly op: 'serial'; readonly layers: Readonly<Record<string, Layer<any>>> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
- * Marks the `apply` a layer's `spec` describes. {@link compile} plans a layer
+ * Marks the `apply` a layer's `spec` describes. {@link Compile.compile} plans a layer
  * from its spec only when this is the layer's own `apply`: a copy made by
  * spreading a library layer and replacing its `apply` keeps the spec but not
  * the match, and runs on its own `apply`.
@@ -99,9 +99,9 @@ export interface Layer<P extends Tree> {
    * fit.
    */
   readonly apply: (params: P, x: Tensor, options: RunOptions) => Op<Tensor, LayerBackward<P>>;
-  /** What the layer computes, as data, for {@link compile}; absent from a user's own layer. */
+  /** What the layer computes, as data, for {@link Compile.compile}; absent from a user's own layer. */
   readonly spec?: LayerSpec;
-  /** The `apply` that `spec` describes (see {@link SPEC_APPLY}). */
+  /** The `apply` that `spec` describes (see `SPEC_APPLY`, internal to the library). */
   readonly [SPEC_APPLY]?: unknown;
 }
 

@@ -54,7 +54,7 @@ export interface ConvSpec {
 }
 
 /**
- * Convolution without bias ({@link ops.conv2d}) over inputs [h, w, cin],
+ * Convolution without bias ({@link Ops.ops.conv2d}) over inputs [h, w, cin],
  * giving [ho, wo, filters]; params `{ w: [size, size, cin, filters] }`
  * (HWIO), drawn by `init`. Follow it with {@link untiedBias} or
  * {@link bias}. `describe` and `init` throw a ShapeError unless the input is
@@ -103,7 +103,7 @@ export const conv = (spec: ConvSpec): Layer<{ readonly w: Tensor }> => {
 };
 
 /**
- * Untied bias ({@link ops.untiedBias}): one learnable value per position and
+ * Untied bias ({@link Ops.ops.untiedBias}): one learnable value per position and
  * channel, the same for every example; params `{ b: inShape }`, zeros at
  * init. The reference puts one after each conv.
  *
@@ -125,7 +125,7 @@ export const untiedBias = (): Layer<{ readonly b: Tensor }> => known({
 });
 
 /**
- * Bias along the last axis ({@link ops.bias}): params `{ b: [channels] }`,
+ * Bias along the last axis ({@link Ops.ops.bias}): params `{ b: [channels] }`,
  * zeros at init.
  *
  * @example
@@ -166,7 +166,7 @@ const stateless = (
 });
 
 /**
- * ReLU ({@link ops.relu}) as a layer: no parameters, output shaped like the
+ * ReLU ({@link Ops.ops.relu}) as a layer: no parameters, output shaped like the
  * input.
  *
  * @example
@@ -176,7 +176,7 @@ const stateless = (
 export const relu = (): Layer<NoParams> => stateless({ op: 'relu' }, 'relu', (s) => s, (x, options) => reluOp(x, options));
 
 /**
- * [h, w, c] -> [h·w·c] per example ({@link ops.flatten}, h, w, c order): what
+ * [h, w, c] -> [h·w·c] per example ({@link Ops.ops.flatten}, h, w, c order): what
  * a {@link dense} layer needs before it. No parameters; the output shares
  * the input's data.
  *
@@ -187,7 +187,7 @@ export const relu = (): Layer<NoParams> => stateless({ op: 'relu' }, 'relu', (s)
  */
 export const flatten = (): Layer<NoParams> => stateless({ op: 'flatten' }, 'flatten', (s) => [sizeOf(s)], (x) => flattenOp(x));
 
-/** What {@link maxPool} makes: the window, stride, padding and pad value, as {@link ops.maxPool2d} takes them. */
+/** What {@link maxPool} makes: the window, stride, padding and pad value, as {@link Ops.ops.maxPool2d} takes them. */
 export interface PoolSpec {
   /** The side of the square window. */
   readonly size: number;
@@ -200,7 +200,7 @@ export interface PoolSpec {
 }
 
 /**
- * Max pooling ({@link ops.maxPool2d}) over inputs [h, w, c], channel by
+ * Max pooling ({@link Ops.ops.maxPool2d}) over inputs [h, w, c], channel by
  * channel; no parameters. `describe` throws a ShapeError unless the input is
  * [h, w, c].
  *
@@ -228,7 +228,7 @@ export const maxPool = (spec: PoolSpec): Layer<NoParams> => {
 };
 
 /**
- * Fully connected layer with bias ({@link ops.dense}) over flat inputs of
+ * Fully connected layer with bias ({@link Ops.ops.dense}) over flat inputs of
  * `features` values: params `{ w: [features, units], b: [units] }`, w drawn
  * by `init` (default 'he'), b zeros. `describe` and `init` throw a ShapeError
  * for inputs that are not flat: put a {@link flatten} before it.

@@ -14,7 +14,7 @@ export type Loss<T> = (out: Tensor, targets: T, options?: OpOptions) => Op<numbe
 /**
  * Softmax cross-entropy of logits [n, classes] with integer labels, the mean
  * over the batch; fused and stable (finite for logits of ±1e4). The default
- * loss of valueAndGrad. Throws as {@link ops.softmaxCrossEntropy} does.
+ * loss of valueAndGrad. Throws as {@link Ops.ops.softmaxCrossEntropy} does.
  *
  * @example
  * const l = crossEntropyLoss(fromArray([1, 3], [2, 0, -1]), [0], {});

@@ -25,7 +25,7 @@ export interface WarmupCosineSpec {
   readonly final: number;
   /** Epochs of linear warm-up. */
   readonly warmup: number;
-  /** Epochs of the cosine fall, counting the one that ends at `final`. */
+  /** Epochs of the cosine fall after the warm-up: a run of `warmup + decay` epochs ends at `final`. */
   readonly decay: number;
   /** When true the rate changes every step; when false it is constant within an epoch (the reference). */
   readonly continuous?: boolean;
@@ -33,9 +33,21 @@ export interface WarmupCosineSpec {
 
 /**
  * Linear warm-up from `init` to `max` over `warmup` epochs, then a quarter
- * cosine from `max` to `final`. The reference divides by (decay - 1), so its
- * last epoch lands exactly on `final`; this keeps that formula. A decay of one
- * epoch or less has no room to fall: it stays at `max`.
+ * cosine from `max` to `final` over `decay` epochs, so that a run of
+ * `warmup + decay` epochs ends at `final`:
+ *
+ * - per epoch (the reference): the decay's epochs train at rates from `max`
+ *   (its first) down to `final` (its last, epoch `warmup + decay - 1`); the
+ *   reference divides by (decay - 1) for that. A decay of one epoch or less
+ *   has no room to fall: it stays at `max`.
+ * - per step (`continuous`): the rate falls from `max` at epoch `warmup` to
+ *   `final` at epoch `warmup + decay`, the end of the run's last step.
+ *
+ * @example
+ * // 6 epochs, per step: 0.3 epochs of warm-up, then 5.7 of decay.
+ * const schedule = warmupCosine({ max: 2e-3, init: 1e-4, final: 2e-5, warmup: 0.3, decay: 5.7, continuous: true });
+ * schedule(0.3); // 2e-3
+ * schedule(6); // 2e-5
  */
 export const warmupCosine = (spec: WarmupCosineSpec): Schedule => {
   const { max, init, final, warmup, decay, continuous = false } = optionsBag('warmupCosine', 'its argument', spec, '{ max, init, final, warmup, decay, continuous? }');
@@ -43,7 +55,8 @@ export const warmupCosine = (spec: WarmupCosineSpec): Schedule => {
   return (epoch) => {
     const e = continuous ? epoch : Math.floor(epoch);
     if (e < warmup) return ((max - init) * e) / warmup + init;
-    const progress = decay > 1 ? (e - warmup) / (decay - 1) : 0;
+    const span = continuous ? decay : decay - 1;
+    const progress = span > 0 ? (e - warmup) / span : 0;
     return (max - final) * Math.max(0, Math.cos((progress * Math.PI) / 2)) + final;
   };
 };

@@ -27,7 +27,7 @@ export interface SgdStep<P extends Tree> {
 
 /**
  * One step p ← p − lr · dLoss/dp on one batch with the library's own
- * {@link valueAndGrad} (softmax cross-entropy) and {@link sgd}, with the
+ * {@link Gradients.valueAndGrad} (softmax cross-entropy) and {@link Optimizers.sgd}, with the
  * loss and logits before and after it and the update as a record shaped
  * like the parameters.
  *

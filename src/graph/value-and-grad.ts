@@ -15,7 +15,7 @@ export interface Batch<T = Labels> {
   readonly labels: T;
 }
 
-/** What the function of {@link valueAndGrad} gives for one batch. */
+/** What the function of {@link Gradients.valueAndGrad} gives for one batch. */
 export interface LossAndGrad<P extends Tree> {
   /** The loss, averaged over the batch as the loss defines it. */
   readonly loss: number;

@@ -25,7 +25,7 @@ export interface Op<Out, Grads> {
  * The last argument of every op. `kernels` is the kernel set the op runs on;
  * left out, an op runs on `jsKernels` (plain TypeScript, any dtype). Layers
  * and everything that runs a network require it instead (see RunOptions in
- * {@link RunOptions}), so a network never falls back to it silently.
+ * {@link Layers.RunOptions}), so a network never falls back to it silently.
  */
 export interface OpOptions {
   readonly kernels?: Kernels;

@@ -83,11 +83,6 @@ export interface WorkerTrainReply {
   /** This worker's share failed, and why. */
   readonly error?: string;
 }
-/** What a worker answers when its part of a call fails (it goes on serving). */
-export interface WorkerError {
-  readonly error: string;
-}
-
 /** The [start, end) of the flat parameters whose reduction and update worker `i` of `threads` does (in fours, for the SIMD update). */
 export const sliceOf = (total: number, i: number, threads: number): readonly [number, number] => {
   const cut = (j: number): number => (j === threads ? total : Math.min(total, Math.floor((j * total) / threads / 4) * 4));

@@ -10,7 +10,7 @@ import { compile } from '../compile/compile.ts';
 import { leaves, valueAndGrad, type Batch, type Layer, type Tree } from '../graph/index.ts';
 import { heapOptimizer, optimizerFromHyper, type HeapOptimizer, type Optimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
 import { layoutSize, unpackTree } from '../graph/packing.ts';
-import { kernelsByName } from '../ops/kernels/by-name.ts';
+import { isWasmName, kernelsByName } from '../ops/kernels/by-name.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import { createWasmElementwise } from '../ops/kernels/wasm/elementwise-wasm.ts';
 import { createHeap } from '../ops/kernels/wasm/heap.ts';
@@ -112,10 +112,10 @@ export const serveGradients = (cfg: WorkerInit, network: Promise<Layer<Tree>>, p
   const allGrads = new Float32Array(cfg.grads);
   const stateViews = cfg.states.map((b) => new Float32Array(b));
   const kernels = kernelsByName(cfg.kernels);
-  const update = cfg.kernels === 'wasm' ? wasmUpdate() : kernelUpdate(kernels);
-  // 'wasm' runs the network compiled: the eager WASM results, bit for bit, sooner.
+  const update = isWasmName(cfg.kernels) ? wasmUpdate() : kernelUpdate(kernels);
+  // A WASM set runs the network compiled: the eager WASM results, bit for bit, sooner.
   const ready = network.then((net) => {
-    const compiled = cfg.kernels === 'wasm' ? compile(net) : undefined;
+    const compiled = isWasmName(cfg.kernels) ? compile(net, { winograd: cfg.kernels === 'wasm-winograd' }) : undefined;
     const eager = valueAndGrad(net, { kernels });
     return {
       // The gradients straight into shared memory, without parameter-sized garbage (compiled), or through the record.

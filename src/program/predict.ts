@@ -1,7 +1,9 @@
-// predict: PNG files -> MNIST-style 28x28 input -> top-3 classes.
+// predict: PNG files -> MNIST-style 28x28 input -> top-3 classes, each
+// picture on its own (one that cannot be read does not cost the others).
 
 import { basename, extname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import * as T from 'fp-ts/lib/Task.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import type { Layer, Tree } from '../graph/index.ts';
@@ -11,12 +13,16 @@ import { PNG_FILE_LIMIT } from '../formats/limits.ts';
 import { preprocess, toInput } from '../pictures/preprocess.ts';
 import { decodePng, encodePng } from '../platform/png.ts';
 import { makeDirectory, readFileBytes, writeFileAtomic } from '../platform/atomic-write.ts';
+import { notAnImage } from './file-kind.ts';
 
-/** A PNG file (at most MAX_PNG_FILE_BYTES, MAX_PNG_SIDE a side) as the 28x28 input the network sees. */
+/**
+ * A PNG file (at most MAX_PNG_FILE_BYTES, MAX_PNG_SIDE a side) as the 28x28
+ * input the network sees; a model file in its place is named as one.
+ */
 export const readDigit = (file: string): TE.TaskEither<string, Uint8Array> =>
   pipe(
     readFileBytes(file, PNG_FILE_LIMIT),
-    TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => `${file}: ${m}`))),
+    TE.chainEitherK((bytes) => pipe(decodePng(bytes), E.mapLeft((m) => notAnImage(file, bytes) ?? `${file}: ${m}`))),
     TE.map(preprocess),
   );
 
@@ -53,35 +59,49 @@ export const savedInputNames = (files: readonly string[]): string[] => {
   });
 };
 
+/** What predict found: per picture, in order, its lines (a warning, then its top three) or why it failed. */
+export interface Predictions {
+  readonly results: ReadonlyArray<E.Either<string, readonly string[]>>;
+  /** The line naming the inputs `--save-input` wrote, when it wrote any. */
+  readonly saved: string | null;
+}
+
+/**
+ * The top three classes of each picture in `files`, each on its own: a
+ * picture that cannot be read (or written to `saveDir`) is one failure among
+ * the answers. Left only when `saveDir` cannot be made.
+ */
 export const predictFiles = <P extends Tree>(
   net: Layer<P>,
   params: P,
   files: readonly string[],
   saveDir: string | null,
   kernels: Kernels,
-): TE.TaskEither<string, readonly string[]> => {
+): TE.TaskEither<string, Predictions> => {
   const names = savedInputNames(files);
+  const one = (file: string, i: number): TE.TaskEither<string, readonly string[]> =>
+    pipe(
+      readDigit(file),
+      TE.chainEitherK((input) => {
+        const probabilities = classify(net, params, input, kernels);
+        return probabilities.every(Number.isFinite) ? E.right({ input, probabilities })
+          : E.left(`${file}: the network's output is not finite: the weights overflow float32 on this picture`);
+      }),
+      // Saved last, so that a picture's input is written exactly when it is answered.
+      TE.chainFirst(({ input }) => (saveDir === null ? TE.right(undefined) : writeFileAtomic(join(saveDir, names[i]!), encodePng(grayRaster(input))))),
+      TE.map(({ input, probabilities }) => {
+        const top = Array.from(probabilities, (probability, label) => ({ label, probability }))
+          .sort((a, b) => b.probability - a.probability)
+          .slice(0, 3);
+        return [...blankWarning(file, input), `${file}: ` + top.map((t) => `${t.label} (${(100 * t.probability).toFixed(1)}%)`).join(', ')];
+      }),
+    );
   return pipe(
-    [...files],
-    TE.traverseSeqArrayWithIndex((i, file) =>
-      pipe(
-        readDigit(file),
-        TE.chainFirst((input) =>
-          saveDir === null ? TE.right(undefined) : pipe(makeDirectory(saveDir), TE.chain(() => writeFileAtomic(join(saveDir, names[i]!), encodePng(grayRaster(input))))),
-        ),
-        TE.chainEitherK((input) => {
-          const probabilities = classify(net, params, input, kernels);
-          return probabilities.every(Number.isFinite) ? E.right({ input, probabilities })
-            : E.left(`${file}: the network's output is not finite: the weights overflow float32 on this picture`);
-        }),
-        TE.map(({ input, probabilities }) => {
-          const top = Array.from(probabilities, (probability, label) => ({ label, probability }))
-            .sort((a, b) => b.probability - a.probability)
-            .slice(0, 3);
-          return [...blankWarning(file, input), `${file}: ` + top.map((t) => `${t.label} (${(100 * t.probability).toFixed(1)}%)`).join(', ')];
-        }),
-      ),
-    ),
-    TE.map((lines) => [...lines.flat(), ...(saveDir === null ? [] : [`wrote the 28x28 inputs to ${saveDir}: ${names.join(', ')}`])]),
+    saveDir === null ? TE.right(undefined) : makeDirectory(saveDir),
+    TE.chain(() => TE.fromTask(T.sequenceSeqArray(files.map((file, i) => one(file, i))))),
+    TE.map((results) => {
+      const written = names.filter((_, i) => E.isRight(results[i]!));
+      return { results, saved: saveDir === null || written.length === 0 ? null : `wrote the 28x28 inputs to ${saveDir}: ${written.join(', ')}` };
+    }),
   );
 };

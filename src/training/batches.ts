@@ -18,6 +18,12 @@ export interface Images {
   readonly labels: Uint8Array;
 }
 
+/** A data set's two splits, as MNIST ships them. */
+export interface Dataset {
+  readonly train: Images;
+  readonly test: Images;
+}
+
 /** The first `limit` examples of a split (a view, no copy); all of them when `limit` is null or larger. */
 export const take = (s: Images, limit: number | null): Images => {
   if (limit !== null) nonNegativeInt('take', 'limit', limit);

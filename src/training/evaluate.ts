@@ -21,7 +21,7 @@ export interface Evaluation {
 }
 
 export interface EvaluateOptions<P extends Tree = Tree> extends RunOptions {
-  /** How the logits of a batch are computed: by default `net.apply` on `kernels`; pass a compiled network's `predict` ({@link compile}). */
+  /** How the logits of a batch are computed: by default `net.apply` on `kernels`; pass a compiled network's `predict` ({@link Compile.compile}). */
   readonly predict?: (params: P, x: Tensor) => Tensor;
   /** Images per forward pass; default 250. */
   readonly batchSize?: number;

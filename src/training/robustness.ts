@@ -26,7 +26,7 @@ export const ROBUSTNESS_SEED = 20261130;
 export interface RobustnessReport {
   /** Accuracy on the test set as it is. */
   readonly clean: number;
-  /** Accuracy on each copy of {@link ROBUSTNESS_TESTS}, in order. */
+  /** Accuracy on each copy of the six transformations, in order. */
   readonly rows: ReadonlyArray<{ readonly name: string; readonly accuracy: number }>;
   /** The mean accuracy over the transformed copies. */
   readonly mean: number;

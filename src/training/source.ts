@@ -97,7 +97,7 @@ export const eagerSource = <P extends Tree>(net: Layer<P>, { kernels, loss = cro
 };
 
 /**
- * A compiled network ({@link compile}, with a kernel helper when it was
+ * A compiled network ({@link Compile.compile}, with a kernel helper when it was
  * given one): whole steps keep the gradients in its heap. The eager ops'
  * numbers on its kernel set, bit for bit, sooner.
  *

@@ -16,6 +16,8 @@ export interface LowerContext {
   /** For layers of the user's own: the heap they copy through and the kernel set they run on. */
   readonly heap: Heap;
   readonly eager: Kernels;
+  /** Whether convolutions run as Winograd where it applies (conv-calls.ts). */
+  readonly winograd: boolean;
 }
 
 /** What a rule's backward pass is given: where dy is, where dx goes, and the step that follows. */

@@ -6,7 +6,7 @@
 // input gradient nobody needs, updates most of the largest pending leaf on
 // the helper meanwhile (else the helper would wait).
 
-import { convChunk, convFilterGradient, convForward, convInputGradient, isDirect, type Epilogue } from '../../ops/kernels/wasm/conv-calls.ts';
+import { convChunk, convFilterGradient, convForward, convInputGradient, isDirect, isWinograd, type Epilogue } from '../../ops/kernels/wasm/conv-calls.ts';
 import type { Emit } from '../calls.ts';
 import type { LeafSlot } from '../layout.ts';
 import type { Stage } from '../plan.ts';
@@ -50,10 +50,11 @@ const forward = (st: Conv, i: number, c: LowerContext, e: Emit): void => {
   const [x, y, g, o] = [acts[i]!, acts[i + 1]!, st.g, st.filters];
   const epilogue = epilogueOf(st, b);
   const bias = st.bias !== undefined && b !== undefined ? { b: b.at, untied: st.bias.untied, relu: st.relu !== undefined } : undefined;
-  const images = (t: Emit, from: number, to: number): void => convForward(t.k, t.scratch, g, o, x, w!.at, y, from, to, epilogue, bias);
+  const winograd = isWinograd(g, o, n, c.winograd);
+  const images = (t: Emit, from: number, to: number): void => convForward(t.k, t.scratch, g, o, x, w!.at, y, from, to, epilogue, bias, winograd);
   const rows = g.ho * g.wo;
-  if (e.helped && n >= 2 && (isDirect(g, o) || rows >= 4)) splitAt(e, halfOf(n), n, images);
-  else if (e.helped && n === 1 && !isDirect(g, o) && halves(halfOf(rows), rows)) {
+  if (e.helped && n >= 2 && (isDirect(g, o) || winograd || rows >= 4)) splitAt(e, halfOf(n), n, images);
+  else if (e.helped && n === 1 && !isDirect(g, o) && !winograd && halves(halfOf(rows), rows)) {
     // One image: both unroll it, each computes half its rows.
     splitAt(e, halfOf(rows), rows, (t, r0, r1) => convChunk(t.k, t.scratch, g, o, x, w!.at, y, 0, 1, r0, r1, epilogue));
   } else images(e, 0, n);
@@ -64,9 +65,10 @@ const backward = (st: Conv, i: number, c: LowerContext, e: Emit, p: BackwardPass
   const { n, acts, leaves, own } = c.layout;
   const [x, g, o] = [acts[i]!, st.g, st.filters];
   maskAndBias(e, st, b, acts[i + 1]!, p.d, n * g.ho * g.wo * o, g.ho * g.wo * o);
-  const filterGradient = (t: Emit): void => convFilterGradient(t.k, t.scratch, g, o, x, p.d, w!.gradAt, n);
+  const winograd = isWinograd(g, o, n, c.winograd);
+  const filterGradient = (t: Emit): void => convFilterGradient(t.k, t.scratch, g, o, x, p.d, w!.gradAt, n, winograd);
   if (p.needDx) {
-    e.split((t) => convInputGradient(t.k, t.scratch, g, o, p.d, w!.at, p.dx, n), filterGradient);
+    e.split((t) => convInputGradient(t.k, t.scratch, g, o, p.d, w!.at, p.dx, n, winograd), filterGradient);
     return p.dx;
   }
   const big = !e.helped || p.step === 'none' ? -1 : largestPending(leaves, own[i]!.w, p.updated);

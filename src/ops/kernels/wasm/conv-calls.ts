@@ -3,7 +3,11 @@
 // network (src/compile/lower/conv.ts) records them into its call list. A
 // batch is unrolled (im2col) and multiplied a few images at a time, so that
 // the unrolled block, nine times the input for 3x3 filters, stays in cache;
-// a one-channel input (the first layer) is convolved directly instead.
+// a one-channel input (the first layer) is convolved directly instead. A
+// kernel set that asks for Winograd runs a stride-1 3x3 convolution of a
+// large enough batch as winograd-calls.ts does: its callers decide with
+// isWinograd, on the whole batch, and pass the decision (`winograd`, the
+// last argument of each) to every call of that batch, on every thread.
 //
 // Offsets are bytes; `g` is the geometry of one image (its `n` is ignored);
 // the filters are [kh, kw, c, o].
@@ -11,6 +15,7 @@
 import type { WindowGeometry } from '../types.ts';
 import { geometryArgs } from './elementwise-wasm.ts';
 import type { HeapKernels, Scratch } from './heap-kernels.ts';
+import { winogradApplies, winogradFilterGradient, winogradGains, winogradFloats, winogradForward, winogradGemmShapes, winogradInputGradient } from './winograd-calls.ts';
 
 /** Bytes of the unrolled block per chunk. */
 const CHUNK_BYTES = 256 * 1024;
@@ -21,8 +26,23 @@ export const imagesPerChunk = (g: WindowGeometry): number => Math.max(1, Math.fl
 /** Whether the convolution runs directly, without unrolling: one input channel, filters a multiple of 4. */
 export const isDirect = (g: WindowGeometry, o: number): boolean => g.c === 1 && o % 4 === 0;
 
-/** Floats of the unrolled block a batch of n needs. */
-export const colsFloats = (g: WindowGeometry, n: number): number => Math.min(n, imagesPerChunk(g)) * g.ho * g.wo * g.kh * g.kw * g.c;
+/** Whether the convolution of a batch of n with `o` filters runs as Winograd in a kernel set that asks for it (`asks`). */
+export const isWinograd = (g: WindowGeometry, o: number, n: number, asks: boolean): boolean => asks && winogradApplies(g, o) && winogradGains(g, n);
+
+// The decision a caller passed, kept to the geometries Winograd computes.
+const wino = (g: WindowGeometry, o: number, winograd: boolean): boolean => winograd && winogradApplies(g, o);
+
+/** Floats of scratch (the unrolled block, or Winograd's transforms) a batch of n needs. */
+export const colsFloats = (g: WindowGeometry, n: number, o = 0, winograd = false): number =>
+  wino(g, o, winograd) ? winogradFloats(g, o, n) : Math.min(n, imagesPerChunk(g)) * g.ho * g.wo * g.kh * g.kw * g.c;
+
+/** The (m, n, k) of every GEMM the convolution of a batch of n may run, for a helper's workspace. */
+export const convGemmShapes = (g: WindowGeometry, o: number, n: number, winograd: boolean): Array<readonly [number, number, number]> => {
+  if (wino(g, o, winograd)) return winogradGemmShapes(g, o, n);
+  const rows = Math.min(n, imagesPerChunk(g)) * g.ho * g.wo;
+  const k = g.kh * g.kw * g.c;
+  return [[rows, o, k], [k, o, rows], [rows, k, o]];
+};
 
 /** What runs on a chunk's output values [from, to) at `y` right after its product: the fused bias and ReLU. */
 export type Epilogue = (k: HeapKernels, y: number, from: number, to: number) => void;
@@ -52,8 +72,15 @@ export interface DirectBias {
 }
 
 /** The forward pass of images [from, to): chunk by chunk, or directly (with its fused bias when given). */
-export const convForward = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, x: number, w: number, y: number, from: number, to: number, epilogue?: Epilogue, bias?: DirectBias): void => {
+export const convForward = (
+  k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, x: number, w: number, y: number, from: number, to: number,
+  epilogue?: Epilogue, bias?: DirectBias, winograd = false,
+): void => {
   if (to <= from) return;
+  if (wino(g, o, winograd)) {
+    winogradForward(k, s, g, o, x, w, y, from, to, epilogue === undefined ? undefined : (at, values) => epilogue(k, at, 0, values));
+    return;
+  }
   const { perImage, imageBytes } = sizes(g, o);
   if (isDirect(g, o)) {
     const xi = x + from * imageBytes;
@@ -74,7 +101,11 @@ export const convForward = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: nu
 };
 
 /** The filter gradient dw (overwritten) of n images: directly, or chunk by chunk summed in order. */
-export const convFilterGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, x: number, dy: number, dw: number, n: number): void => {
+export const convFilterGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, x: number, dy: number, dw: number, n: number, winograd = false): void => {
+  if (wino(g, o, winograd)) {
+    winogradFilterGradient(k, s, g, o, x, dy, dw, n);
+    return;
+  }
   if (isDirect(g, o)) {
     k.el.conv_c1_back_w(x, dy, dw, n, g.h, g.w, g.kh, g.kw, g.stride, g.padTop, g.padLeft, g.ho, g.wo, o);
     return;
@@ -89,7 +120,11 @@ export const convFilterGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry
 };
 
 /** The input gradient dx (overwritten) of n images: chunk by chunk, dy times the filters, folded back (col2im). */
-export const convInputGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, dy: number, w: number, dx: number, n: number): void => {
+export const convInputGradient = (k: HeapKernels, s: Scratch, g: WindowGeometry, o: number, dy: number, w: number, dx: number, n: number, winograd = false): void => {
+  if (wino(g, o, winograd)) {
+    winogradInputGradient(k, s, g, o, dy, w, dx, n);
+    return;
+  }
   const { perImage, k: kk, imageBytes } = sizes(g, o);
   k.zero(dx, n * g.h * g.w * g.c);
   const nb = Math.min(n, imagesPerChunk(g));

@@ -47,6 +47,18 @@ export interface ElementwiseExports {
   readonly sgd: (p: number, g: number, n: number, lr: number) => void;
   readonly momentum: (p: number, v: number, g: number, n: number, mu: number, lr: number) => void;
   readonly adam: (p: number, m: number, v: number, g: number, n: number, ...h: number[]) => void;
+  /**
+   * Winograd F(4x4, 3x3) (elementwise/winograd.wat): the transformed tiles of n images [h, w, c] into
+   * v [36][n ty tx][c], planes ds bytes apart, kind 0 the input's 6x6 tiles (padding top, left), kind 1
+   * an output gradient's 4x4 tiles; tmp holds (4 ty + 2)(4 tx + 2) c floats.
+   */
+  readonly wino_tiles: (x: number, v: number, ds: number, n: number, h: number, w: number, c: number, top: number, left: number, ty: number, tx: number, tmp: number, kind: number) => void;
+  /** The output [n, ho, wo, o] of the products m [36][n ty tx][o] (planes ss bytes apart); tmp holds 16 ty tx o floats. */
+  readonly wino_output: (m: number, ss: number, y: number, n: number, ho: number, wo: number, o: number, ty: number, tx: number, tmp: number) => void;
+  /** The transformed filters [36][c][o] of w [3, 3, c, o], or when flip those of the flipped, transposed filters, [36][o][c]; tmp 36 floats. */
+  readonly wino_filter: (w: number, u: number, c: number, o: number, flip: number, tmp: number) => void;
+  /** The filter gradient [3, 3, c, o] of the summed products du [36][c][o]. */
+  readonly wino_filter_back: (du: number, dw: number, c: number, o: number) => void;
 }
 
 const f32 = (...xs: readonly Readonly<Data>[]): boolean => xs.every((x) => x instanceof Float32Array);

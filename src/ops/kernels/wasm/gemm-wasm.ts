@@ -88,12 +88,21 @@ export interface WasmKernelOptions {
    * not depend on the CPU.
    */
   readonly fma?: boolean;
+  /**
+   * Winograd F(4x4, 3x3) for the convolutions it applies to (3x3 filters at
+   * stride 1, channels multiples of 4, images of 5x5 or more): about 2.25x
+   * fewer multiplications for float32 rounding a little larger than the
+   * direct convolution's (docs/internals.md). Default false: direct
+   * convolutions, the numbers of the 'wasm' set.
+   */
+  readonly winograd?: boolean;
 }
 
 /**
  * A new WebAssembly SIMD kernel set, the fastest here and the CLI's default:
- * named 'wasm-fma' when its GEMM fuses multiply-adds (see
- * {@link WasmKernelOptions}), 'wasm' otherwise. It compiles its modules synchronously and owns a heap
+ * named 'wasm', with '-fma' when its GEMM fuses multiply-adds and
+ * '-winograd' when it runs Winograd convolutions (see
+ * {@link Ops.WasmKernelOptions}): 'wasm-fma-winograd' has both. It compiles its modules synchronously and owns a heap
  * they share: operands are copied in and results copied out into fresh
  * arrays, so the ops stay pure. Make one per thread and keep it; float64
  * data (gradient checks) takes the TypeScript path.
@@ -102,11 +111,11 @@ export interface WasmKernelOptions {
  * const kernels = createWasmKernels();
  * const vg = valueAndGrad(net, { kernels });
  */
-export const createWasmKernels = ({ fma = hasRelaxedSimd() }: WasmKernelOptions = {}): Kernels => {
+export const createWasmKernels = ({ fma = hasRelaxedSimd(), winograd = false }: WasmKernelOptions = {}): Kernels => {
   if (fma && !hasRelaxedSimd()) throw new RangeError('createWasmKernels: this runtime has no relaxed SIMD (fused multiply-add); Node 22+ and Chromium have it, Node 20 with --experimental-wasm-relaxed-simd');
   const heap = createHeap();
   const g = createWasmGemm(heap, fma);
   const el = createWasmElementwise(heap);
   const k = heapKernels(heap, g.gemmAt, g.denseSgdAt, el.raw);
-  return { ...el.kernels, ...createWasmConv(heap, k), name: fma ? 'wasm-fma' : 'wasm', gemm: g.gemm };
+  return { ...el.kernels, ...createWasmConv(heap, k, winograd), name: `wasm${fma ? '-fma' : ''}${winograd ? '-winograd' : ''}`, gemm: g.gemm };
 };

@@ -34,7 +34,8 @@ export interface Scratch {
 /** The elementwise exports, by name (the fragments in elementwise/). */
 const ELEMENTWISE = [
   'relu', 'relu_back', 'add_rows', 'sum_rows', 'add_rows_relu', 'relu_back_sum', 'unroll', 'conv_c1', 'conv_c1_bias',
-  'conv_c1_back_w', 'max_pool', 'max_pool_back', 'sgd', 'momentum', 'adam',
+  'conv_c1_back_w', 'max_pool', 'max_pool_back', 'sgd', 'momentum', 'adam', 'wino_tiles', 'wino_output', 'wino_filter',
+  'wino_filter_back',
 ] as const satisfies ReadonlyArray<keyof ElementwiseExports>;
 
 /** Every kernel a call can name, by index: a call's `op`. */

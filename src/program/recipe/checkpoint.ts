@@ -4,16 +4,16 @@
 // __metadata__. Loading checks every tensor against the network's own shapes.
 
 import * as E from 'fp-ts/lib/Either.js';
-import type { Result } from '../core/result.ts';
+import type { Result } from '../../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { key } from '../core/random.ts';
-import type { Tensor } from '../core/tensor.ts';
-import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
-import { decodeSafetensors, encodeSafetensors, expectTensors } from '../formats/safetensors.ts';
+import { key } from '../../core/random.ts';
+import type { Tensor } from '../../core/tensor.ts';
+import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../../graph/index.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors } from '../../formats/safetensors.ts';
 import { IntAtLeast, NonNegativeNumber, TrainConfigCodec } from './codecs.ts';
 import { MAX_EPOCHS, type TrainConfig } from './config.ts';
-import type { RunState } from './loop.ts';
+import type { RunState } from '../../training/loop.ts';
 import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
 
 import { checkOrigin, FORMAT, soundTensors } from './weights.ts';

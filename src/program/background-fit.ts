@@ -1,15 +1,15 @@
-// The main thread's side of src/platform/train-worker.ts: starts the run in
+// The main thread's side of src/program/train-worker.ts: starts the run in
 // a worker, hands its messages to the program in order (an epoch's save
 // finishes before the next message is handled), and stops it on request.
 // The main thread only waits, so it answers signals at once.
 
 import type { SeedParams } from '../graph/index.ts';
 import type { Images } from '../training/batches.ts';
-import type { TrainConfig } from '../training/config.ts';
+import type { TrainConfig } from './recipe/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
 import type { EpochMetrics, FitResult, RunState } from '../training/loop.ts';
 import type { RobustnessReport } from '../training/robustness.ts';
-import { spawnWorker } from './spawn-worker.ts';
+import { spawnWorker } from '../platform/spawn-worker.ts';
 import { layoutsFor, packState, unpackState, type ThreadPlan, type TrainWorkerInit, type TrainWorkerMessage } from './train-worker.ts';
 
 export interface BackgroundEvents {

@@ -2,8 +2,8 @@
 // Free of Node APIs (the demo page trains with it); the parts of a config it
 // reads are typed structurally, so it needs nothing from the CLI.
 
-import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../graph/index.ts';
-import { defaultAugment, type Augment } from './augment.ts';
+import { optimizerByName, seedNetwork, warmupCosine, type InitScheme, type OptimizerName, type Schedule } from '../../graph/index.ts';
+import { defaultAugment, type Augment } from '../../training/augment.ts';
 import type { AugmentName } from './config.ts';
 
 export { ARCHITECTURE } from './weights.ts';
@@ -25,7 +25,10 @@ export const scheduleFor = (c: { readonly preset: 'seed' | 'default'; readonly l
     return warmupCosine({ max: c.lr, init: 1e-5, final: 1e-5, warmup, decay: c.epochs - warmup });
   }
   const warmup = Math.min(0.3, c.epochs / 4);
-  return warmupCosine({ max: c.lr, init: c.lr / 20, final: c.lr / 100, warmup, decay: c.epochs - warmup + 1, continuous: true });
+  // The decay is epochs - warmup; computed as (epochs - warmup + 1) - 1, which rounds as the divisor did when
+  // warmupCosine took the decay plus one, so that runs of 2, 8, 32... epochs keep their rates to the last bit
+  // (and their checkpoints resume exactly).
+  return warmupCosine({ max: c.lr, init: c.lr / 20, final: c.lr / 100, warmup, decay: c.epochs - warmup + 1 - 1, continuous: true });
 };
 
 /** The augmentation a config names, or none. */

@@ -3,7 +3,7 @@
 // and the CLI's flags use them; the published types do not name io-ts.
 
 import * as t from 'io-ts';
-import { optimizerNames, type OptimizerName } from '../graph/optimizers/index.ts';
+import { optimizerNames, type OptimizerName } from '../../graph/optimizers/index.ts';
 
 /** A number that `ok` accepts; `name` completes "must be ...". */
 const numberCodec = (name: string, ok: (n: number) => boolean) =>
@@ -44,7 +44,7 @@ export const TrainConfigCodec = t.type({
   trainLimit: t.union([IntAtLeast(1), t.null]),
   testLimit: t.union([IntAtLeast(1), t.null]),
   threads: IntAtLeast(1),
-  kernels: t.keyof({ wasm: null, js: null, reference: null }),
+  kernels: t.keyof({ wasm: null, 'wasm-winograd': null, js: null, reference: null }),
   augment: AugmentOrNone,
 });
 

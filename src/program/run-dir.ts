@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
-import { makeDirectory, reason } from './atomic-write.ts';
+import { makeDirectory, reason } from '../platform/atomic-write.ts';
 
 const code = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
 

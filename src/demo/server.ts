@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { defaultMnistDir } from './mnist.ts';
+import { defaultMnistDir } from '../platform/mnist.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEMO_SOURCE = join(ROOT, 'src', 'demo');

@@ -3,7 +3,7 @@
 // run is worth more than its log. The first failure of a stream turns that
 // stream off for the rest of the process; everything else goes on.
 
-import { reason } from './atomic-write.ts';
+import { reason } from '../platform/atomic-write.ts';
 
 export interface OutputFailure {
   readonly stream: 'stdout' | 'stderr';

@@ -6,12 +6,12 @@
 // APIs: the demo page loads files with it.
 
 import * as E from 'fp-ts/lib/Either.js';
-import type { Result } from '../core/result.ts';
+import type { Result } from '../../core/result.ts';
 import { pipe } from 'fp-ts/lib/function.js';
-import { key } from '../core/random.ts';
-import type { Tensor } from '../core/tensor.ts';
-import { fromLeaves, leaves, MNIST_SHAPE, seedNetwork, type SeedParams } from '../graph/index.ts';
-import { decodeSafetensors, encodeSafetensors, expectTensors } from '../formats/safetensors.ts';
+import { key } from '../../core/random.ts';
+import type { Tensor } from '../../core/tensor.ts';
+import { fromLeaves, leaves, MNIST_SHAPE, seedNetwork, type SeedParams } from '../../graph/index.ts';
+import { decodeSafetensors, encodeSafetensors, expectTensors } from '../../formats/safetensors.ts';
 
 /** The network a file's tensors belong to. */
 export const ARCHITECTURE = 'seed-cnn-v1';

@@ -11,14 +11,15 @@ import { key } from '../core/random.ts';
 import { MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
 import { layoutOf, packTree, unpackTree, type Layout } from '../graph/packing.ts';
 import type { Images } from '../training/batches.ts';
-import type { TrainConfig } from '../training/config.ts';
+import type { TrainConfig } from './recipe/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
 import { fit, type EpochMetrics, type RunState } from '../training/loop.ts';
 import { robustness, type RobustnessReport } from '../training/robustness.ts';
-import { augmentFor, networkFor, optimizerFor, scheduleFor } from '../training/recipe.ts';
-import { parallelGradients } from './data-parallel.ts';
-import { startKernelHelper } from './kernel-helper.ts';
+import { augmentFor, networkFor, optimizerFor, scheduleFor } from './recipe/recipe.ts';
+import { parallelGradients } from '../platform/data-parallel.ts';
+import { startKernelHelper } from '../platform/kernel-helper.ts';
 import { sourceByName } from './source-by-name.ts';
+import { isWasmName } from '../ops/kernels/by-name.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */
 export type PackedState = Omit<RunState<SeedParams>, 'params' | 'opt'> & { readonly params: Float32Array; readonly opt: Float32Array };
@@ -45,7 +46,7 @@ const HELPER_MAX_BATCH = 2048;
 /** The plan for a config's thread count (already at most the machine's cores) on a training set of `count` images. */
 export const threadPlan = (c: Pick<TrainConfig, 'kernels' | 'threads' | 'batchSize'>, count: number): ThreadPlan => {
   const shares = Math.min(c.threads, c.batchSize, count);
-  if (c.kernels === 'wasm' && c.threads === 2 && shares === 2 && c.batchSize <= HELPER_MAX_BATCH) return { threads: 2, helper: true };
+  if (isWasmName(c.kernels) && c.threads === 2 && shares === 2 && c.batchSize <= HELPER_MAX_BATCH) return { threads: 2, helper: true };
   return { threads: shares, helper: false };
 };
 

@@ -3,7 +3,8 @@
 // (codecs.ts validates one read back from a checkpoint). The CLI's flags
 // build one; the page and library users write one.
 
-import type { OptimizerName } from '../graph/optimizers/index.ts';
+import type { OptimizerName } from '../../graph/optimizers/index.ts';
+import type { KernelName } from '../../ops/kernels/by-name.ts';
 
 /** The two recipes: 'seed', the reference's run, and 'default', the modern one. */
 export type Preset = 'default' | 'seed';
@@ -31,7 +32,7 @@ export interface TrainConfig {
   readonly testLimit: number | null;
   /** Worker threads for the gradients. */
   readonly threads: number;
-  readonly kernels: 'wasm' | 'js' | 'reference';
+  readonly kernels: KernelName;
   /** Training batches transformed (training/augment.ts): 'default' moves, turns, resizes, shears and thickens or thins the digits; 'none' leaves them as they are. */
   readonly augment: AugmentName;
 }

@@ -14,8 +14,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
-import { IntAtLeast } from '../training/codecs.ts';
-import { readFileUpTo, reason } from './atomic-write.ts';
+import { IntAtLeast } from './recipe/codecs.ts';
+import { readFileUpTo, reason } from '../platform/atomic-write.ts';
 import { alive } from './run-dir.ts';
 
 export const LOCK_FILE = 'run.lock';
