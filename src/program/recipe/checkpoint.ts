@@ -164,7 +164,7 @@ export const decodeCheckpoint = <P extends Tree = SeedParams>(bytes: Uint8Array,
     decodeSafetensors(bytes),
     E.chainFirst((file) => describedIn(file.metadata)),
     // A network given is checked first: a file of another network is that, whatever else it lacks.
-    E.chainFirst((file) => (net === undefined ? E.right(undefined) : checkNetwork(net, file.metadata, MNIST_SHAPE))),
+    E.chainFirst((file): Result<unknown> => (net === undefined ? E.right(undefined) : checkNetwork(net, file.metadata, MNIST_SHAPE))),
     E.chain((file) => pipe(parseMeta(file.metadata), E.map((meta) => ({ file, meta })))),
     E.chain(({ file, meta }) => {
       const config: TrainConfig = meta.config;
