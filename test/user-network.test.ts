@@ -1,5 +1,5 @@
-// A network of the user's own, in its own module, through the CLI's
-// --network: trained, interrupted with Ctrl-C after a checkpoint and resumed
+// A network of the user's own, in its own module (docs/cli.md's), through
+// the CLI's --network: trained, interrupted with Ctrl-C after a checkpoint and resumed
 // to the same parameters, bit for bit, as a run never interrupted;
 // evaluated, asked to predict and explain; the seed network's checkpoint
 // refused for it, and its checkpoint refused for the seed network, each in
@@ -25,16 +25,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const library = pathToFileURL(resolve('src/index.ts')).href;
 const netFile = join(dir, 'my-net.mjs');
-writeFileSync(netFile, `// A small network of the user's own: one conv block and a dense layer.
-import { layers, serial } from ${JSON.stringify(library)};
-export default serial({
-  conv: layers.conv({ filters: 4, size: 3 }),
-  relu: layers.relu(),
-  pool: layers.maxPool({ size: 2 }),
-  flat: layers.flatten(),
-  out: layers.dense({ units: 10 }),
-});
-`);
+// The network of docs/cli.md's --network section, as written there.
+const cliDoc = readFileSync('docs/cli.md', 'utf8');
+const quoted = /```js\n(\/\/ my-net\.mjs[\s\S]*?)```/.exec(cliDoc.slice(cliDoc.indexOf('## A network of your own')))?.[1];
+if (quoted === undefined) throw new Error("docs/cli.md has no my-net.mjs block under '## A network of your own'");
+writeFileSync(netFile, quoted.replace("from 'mnist-cnn-ts'", `from ${JSON.stringify(library)}`));
 
 // Three epochs of 32 steps (a few seconds), so that a Ctrl-C after the first lands mid-run.
 const run = ['--network', netFile, '--epochs', '3', '--train-limit', '2048', '--test-limit', '200', '--threads', '1', '--seed', '5'];
@@ -60,8 +55,8 @@ describe('a network of your own through the CLI (--network)', () => {
   it('trains it, showing its table; interrupted and resumed, it ends bit for bit where an uninterrupted run does', async () => {
     const a = cli([...run, '--out', whole]);
     expect(a.code, a.stderr).toBe(0);
-    expect(a.stdout).toMatch(/^conv +conv 3x3\/1 pad 0 +26x26x4 +36 /m);
-    expect(a.stdout).toMatch(/^out +dense \+ bias +10 +6,770 /m);
+    expect(a.stdout).toMatch(/^conv +conv 3x3\/1 pad 0 +26x26x8 +72 /m);
+    expect(a.stdout).toMatch(/^out +dense \+ bias +10 +13,530 /m);
     expect(a.stdout).toContain(`network ${netFile}, preset default`);
     expect(a.stdout).toMatch(/final test accuracy/);
 
