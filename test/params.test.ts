@@ -112,11 +112,13 @@ describe('saveParams / loadParams', () => {
     expect(refusal(loadParams(net, missing))).toMatch(/missing tensor "params.hidden.w"/);
   });
 
-  it('refuses to save parameters that do not fit the network, or metadata keys of its own', () => {
+  it('refuses to save parameters that do not fit the network, or metadata keys of its own; names what a caller passed wrong', () => {
     expect(() => saveParams(mlp(32), params, { inShape: MNIST_SHAPE })).toThrow(/saveParams: the parameters do not fit the network: tensor "hidden.w" has shape \[784, 16\], expected \[784, 32\]/);
     expect(() => saveParams(net, mapTree(params, (x) => tensor(x.shape, new Float32Array(x.data.length).fill(Infinity))), { inShape: MNIST_SHAPE })).toThrow(/non-finite/);
     expect(() => saveParams(net, params, { inShape: MNIST_SHAPE, metadata: { network: 'mine' } })).toThrow(/metadata "network" is the library's own/);
     expect(() => saveParams(net, params, undefined as never)).toThrow(/options.inShape is required/);
+    expect(() => saveParams({} as never, params, { inShape: MNIST_SHAPE })).toThrow(/saveParams: net must be a layer/);
+    expect(() => loadParams(net, 'bytes' as never)).toThrow(/loadParams: bytes must be a Uint8Array/);
   });
 });
 

@@ -13,7 +13,7 @@ import { key } from '../core/random.ts';
 import type { Result } from '../core/result.ts';
 import { showShape } from '../core/shape.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
-import type { Layer } from '../graph/layer.ts';
+import { isLayer, type Layer } from '../graph/layer.ts';
 import { MNIST_SHAPE, seedNetwork } from '../graph/seed-network.ts';
 import { fromLeaves, leaves, type Tree } from '../graph/tree.ts';
 import { MAX_HEADER_DEPTH } from './limits.ts';
@@ -209,6 +209,11 @@ export const paramsFrom = <P extends Tree>(net: Layer<P>, description: NetworkDe
   );
 };
 
+/** A caller's mistake, not bad input: `net` is not a layer. */
+const expectLayer = (what: string, net: unknown): void => {
+  if (!isLayer(net)) throw new RangeError(`${what}: net must be a layer (describe, init and apply), such as serial({ ... })`);
+};
+
 /** The options of {@link saveParams}. */
 export interface SaveOptions {
   /** The network's input shape, without the batch axis ([28, 28, 1] for MNIST): the description is of the network on it. */
@@ -258,6 +263,7 @@ export const checkParams = <P extends Tree>(what: string, net: Layer<P>, params:
  * if (back._tag === 'Right') toArray(back.right.fc.b);   // the saved biases
  */
 export const saveParams = <P extends Tree>(net: Layer<P>, params: P, options: SaveOptions): Uint8Array => {
+  expectLayer('saveParams', net);
   if (options === undefined || options === null || !Array.isArray(options.inShape)) {
     throw new RangeError('saveParams: options.inShape is required: the input shape without the batch axis, e.g. [28, 28, 1]');
   }
@@ -285,8 +291,10 @@ export const saveParams = <P extends Tree>(net: Layer<P>, params: P, options: Sa
  * if (r._tag === 'Left') console.error(r.left);
  * else console.log(r.right.dense2.b.shape);   // [10]
  */
-export const loadParams = <P extends Tree>(net: Layer<P>, bytes: Uint8Array, options: LoadOptions = {}): Result<P> =>
-  pipe(
+export const loadParams = <P extends Tree>(net: Layer<P>, bytes: Uint8Array, options: LoadOptions = {}): Result<P> => {
+  expectLayer('loadParams', net);
+  if (!(bytes instanceof Uint8Array)) throw new RangeError(`loadParams: bytes must be a Uint8Array (a file's contents), got ${bytes === null ? 'null' : typeof bytes}`);
+  return pipe(
     decodeSafetensors(bytes),
     E.chain((file) =>
       pipe(
@@ -294,3 +302,4 @@ export const loadParams = <P extends Tree>(net: Layer<P>, bytes: Uint8Array, opt
         E.chain((description) => paramsFrom(net, description, file)),
       )),
   );
+};

@@ -4,12 +4,8 @@
 // thread and the CLI's --network, so all three take the same modules.
 
 import { seedNetwork, type Layer, type Tree } from '../graph/index.ts';
+import { isLayer } from '../graph/layer.ts';
 import type { NetworkSource } from '../parallel/protocol.ts';
-
-/** True for what a network needs to run: a layer's describe, init and apply. */
-export const isLayer = (v: unknown): v is Layer<Tree> =>
-  typeof v === 'object' && v !== null &&
-  typeof (v as Layer<Tree>).apply === 'function' && typeof (v as Layer<Tree>).init === 'function' && typeof (v as Layer<Tree>).describe === 'function';
 
 /**
  * The network `source` names. A module's export may be a layer or a
