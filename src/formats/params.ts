@@ -36,7 +36,7 @@ const RESERVED = ['format', 'network', 'architecture'] as const;
 export interface NetworkDescription {
   /** The input shape, without the batch axis. */
   readonly input: Shape;
-  /** The rows of its table ({@link summarize}): name, kind and output shape of every layer, in order. */
+  /** The rows of its table ({@link Layers.summarize}): name, kind and output shape of every layer, in order. */
   readonly layers: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly output: Shape }>;
   /** Every parameter's dotted path and shape, in the record's order. */
   readonly params: ReadonlyArray<readonly [string, Shape]>;
