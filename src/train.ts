@@ -333,7 +333,7 @@ const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promi
   const params = await loadWeights(cmd.checkpoint, net, user);
   const overflow = overflowIn(net, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
   if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
-  for (const l of orFail(await explainFile(serialNet, params as never, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
+  for (const l of orFail(await explainFile(serialNet, params as Parameters<typeof serialNet.apply>[0], cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
   return 0;
 };
 
