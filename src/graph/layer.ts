@@ -113,3 +113,8 @@ export const specOf = (layer: Layer<any> | undefined): LayerSpec | undefined => 
 
 /** The parameter record type of a layer type: `ParamsOf<typeof net>`. */
 export type ParamsOf<L> = L extends Layer<infer P> ? P : never;
+
+/** True for what a network needs to run: an object with a layer's describe, init and apply (a module's export, a caller's argument). */
+export const isLayer = (v: unknown): v is Layer<Tree> =>
+  typeof v === 'object' && v !== null &&
+  typeof (v as Layer<Tree>).describe === 'function' && typeof (v as Layer<Tree>).init === 'function' && typeof (v as Layer<Tree>).apply === 'function';
