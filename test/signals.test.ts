@@ -7,12 +7,12 @@
 // saved: the checkpoint at the last finished step.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/training/checkpoint.ts';
+import { tempDir } from './temp-dir.ts';
 
 const launchers: Record<string, readonly string[]> = {
   'npx tsx': ['npx', 'tsx', 'src/train.ts'],
@@ -28,7 +28,7 @@ interface Outcome { readonly status: number; readonly out: string; readonly dir:
  * `after` (its run directory by default), `times` times 40 ms apart.
  */
 const interrupt = (launcher: readonly string[], args: readonly string[], signal: NodeJS.Signals, delay: number, after = 'run directory', times = 1): Promise<Outcome> => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'sig-')), 'r');
+  const dir = join(tempDir('sig-'), 'r');
   const child = spawn(launcher[0]!, [...launcher.slice(1), '--out', dir, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let sent = false;

@@ -2,19 +2,19 @@
 // real MNIST with small limits so each run takes seconds.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/training/checkpoint.ts';
 import { leaves } from '../src/graph/index.ts';
+import { tempDir } from './temp-dir.ts';
 
 const cli = (args: string[]) => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'run-'));
+const tmp = (): string => tempDir('run-');
 const small = ['--train-limit', '256', '--test-limit', '200', '--batch-size', '32', '--kernels', 'wasm'];
 const paramsOf = (dir: string): Float32Array[] => {
   const c = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))));
