@@ -66,12 +66,12 @@ const savedAt = (out: string, verb: string): { readonly epoch: number; readonly 
 
 // 3,000 images at batch 64 take a few seconds: 800 ms in, a step is running (on a machine not too busy).
 const midStep = ['--epochs', '2', '--train-limit', '3000', '--test-limit', '500', '--threads', '1'];
-// Epochs of one step of 64 images, then seconds evaluating 10,000 test images (more on a busy machine).
+// Epochs of one step of 64 images, then a second or more evaluating 5,000 test images (more on a busy machine).
 // The line "epoch 0 ..." is printed once epoch 0 is evaluated and saved, when the worker has already
 // begun epoch 1: its only step (whose end no stop can cut short, as no step follows) or its evaluation.
 // A signal 300 ms after that line lands there however slow the machine (no fixed delay after the
 // start could: starting the worker takes from one to several seconds), and epoch 1 must be kept.
-const midEvaluation = ['--epochs', '3', '--train-limit', '64', '--test-limit', '10000', '--threads', '1'];
+const midEvaluation = ['--epochs', '3', '--train-limit', '64', '--test-limit', '5000', '--threads', '1'];
 
 describe.each(Object.entries(launchers))('signals under %s', (_, launcher) => {
   it('Ctrl-C mid-step: exit 130, the checkpoint at the last finished step', async () => {
