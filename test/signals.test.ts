@@ -7,7 +7,7 @@
 // saved: the checkpoint at the last finished step.
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -25,26 +25,36 @@ interface Outcome { readonly status: number; readonly out: string; readonly dir:
 
 /**
  * Runs the program in its own process group and sends `signal` to the group `delay` ms after it prints
- * `after` (its run directory by default), `times` times 40 ms apart.
+ * `after` (its run directory by default), `times` times 40 ms apart. `after` may instead be a test of
+ * the output so far and the run directory, asked on every output and every 50 ms.
  */
-const interrupt = (launcher: readonly string[], args: readonly string[], signal: NodeJS.Signals, delay: number, after = 'run directory', times = 1): Promise<Outcome> => {
+const interrupt = (launcher: readonly string[], args: readonly string[], signal: NodeJS.Signals, delay: number, after: string | ((out: string, dir: string) => boolean) = 'run directory', times = 1): Promise<Outcome> => {
   const dir = join(tempDir('sig-'), 'r');
   const child = spawn(launcher[0]!, [...launcher.slice(1), '--out', dir, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = typeof after === 'string' ? (o: string): boolean => o.includes(after) : after;
   let out = '';
   let sent = false;
-  const onData = (d: Buffer): void => {
-    out += d.toString();
-    if (!sent && out.includes(after)) {
+  const check = (): void => {
+    if (!sent && ready(out, dir)) {
       sent = true;
+      clearInterval(poll);
       for (let i = 0; i < times; i++) setTimeout(() => process.kill(-child.pid!, signal), delay + 40 * i);
     }
+  };
+  const poll = setInterval(check, 50);
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    check();
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   // npx and npm die of the signal at once, as in a terminal; the program they started goes on saving.
   // 'close' waits for every process holding the output pipes, so for the program too.
   return new Promise((resolve) =>
-    child.on('close', (code, sig) => resolve({ status: code ?? 128 + (sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 0), out, dir })));
+    child.on('close', (code, sig) => {
+      clearInterval(poll);
+      resolve({ status: code ?? 128 + (sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 0), out, dir });
+    }));
 };
 
 const position = (dir: string): { readonly epoch: number; readonly step: number } => {
@@ -67,11 +77,13 @@ const savedAt = (out: string, verb: string): { readonly epoch: number; readonly 
 // 3,000 images at batch 64 take a few seconds: 800 ms in, a step is running (on a machine not too busy).
 const midStep = ['--epochs', '2', '--train-limit', '3000', '--test-limit', '500', '--threads', '1'];
 // Epochs of one step of 64 images, then a second or more evaluating 5,000 test images (more on a busy machine).
-// The line "epoch 0 ..." is printed once epoch 0 is evaluated and saved, when the worker has already
-// begun epoch 1: its only step (whose end no stop can cut short, as no step follows) or its evaluation.
-// A signal 300 ms after that line lands there however slow the machine (no fixed delay after the
-// start could: starting the worker takes from one to several seconds), and epoch 1 must be kept.
+// When the line "epoch 0 ..." is printed the worker has begun epoch 1: its only step (which no stop can
+// cut short, as no step follows) or its evaluation. The main thread then saves the checkpoint and writes
+// the epoch's reports, confusion.svg last; once that file is there, a signal lands in epoch 1 on a free
+// main thread however slow the machine (no fixed delay after the start could: starting the worker takes
+// from one to several seconds), and epoch 1 must be kept.
 const midEvaluation = ['--epochs', '3', '--train-limit', '64', '--test-limit', '5000', '--threads', '1'];
+const inEpoch1 = (out: string, dir: string): boolean => /^epoch 0 /m.test(out) && existsSync(join(dir, 'confusion.svg'));
 
 describe.each(Object.entries(launchers))('signals under %s', (_, launcher) => {
   it('Ctrl-C mid-step: exit 130, the checkpoint at the last finished step', async () => {
@@ -82,7 +94,7 @@ describe.each(Object.entries(launchers))('signals under %s', (_, launcher) => {
   }, 60_000);
 
   it('Ctrl-C mid-evaluation: the finished epoch is kept', async () => {
-    const r = await interrupt(launcher, midEvaluation, 'SIGINT', 300, 'epoch 0 ');
+    const r = await interrupt(launcher, midEvaluation, 'SIGINT', 100, inEpoch1);
     expect(r.status, r.out).toBe(130);
     expect(r.out).toMatch(/^epoch 1 /m);
     expect(r.out).not.toMatch(/^epoch 2 /m);
