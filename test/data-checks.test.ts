@@ -2,10 +2,10 @@
 // runs: an empty split, images of another size (both sizes named).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './temp-dir.ts';
 
 const be32 = (n: number): number[] => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 const images = (count: number, rows: number, cols: number): Uint8Array =>
@@ -13,7 +13,7 @@ const images = (count: number, rows: number, cols: number): Uint8Array =>
 const labels = (count: number): Uint8Array => Uint8Array.from([...be32(0x801), ...be32(count), ...new Array<number>(count).fill(3)]);
 
 const dataDir = (train: [number, number, number], test: [number, number, number]): string => {
-  const d = mkdtempSync(join(tmpdir(), 'data-'));
+  const d = tempDir('data-');
   writeFileSync(join(d, 'train-images-idx3-ubyte'), images(...train));
   writeFileSync(join(d, 'train-labels-idx1-ubyte'), labels(train[0]));
   writeFileSync(join(d, 't10k-images-idx3-ubyte'), images(...test));
@@ -40,7 +40,7 @@ describe('data the network cannot use', () => {
 
 describe('evaluate reads the test split alone', () => {
   it('works from a directory that holds only the t10k files', () => {
-    const d = mkdtempSync(join(tmpdir(), 'data-'));
+    const d = tempDir('data-');
     writeFileSync(join(d, 't10k-images-idx3-ubyte'), images(30, 28, 28));
     writeFileSync(join(d, 't10k-labels-idx1-ubyte'), labels(30));
     const r = cli(['evaluate', 'models/default.safetensors', '--data-dir', d]);

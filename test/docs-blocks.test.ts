@@ -55,9 +55,12 @@ const PROGRAMS: Record<string, Expect> = {
   'docs/library.md#5': { prints: [/^0 0\.9\d+\n1 0\.9\d+\nfinished\n$/], timeout: 180_000 },
   'docs/library.md#6': { prints: [/^true true\n\[ 8, 10 \]\ntrue true\n$/], timeout: 120_000 },
   'docs/library.md#7': { prints: [/^true\n$/], timeout: 120_000 },
+  'docs/library.md#8': { prints: [/^\[ 10 \] true\nthe file holds another network's parameters: layer hidden: the file's outputs \[32\], the network's \[16\]\n$/] },
   // The package test installs the tarball and runs these two files under Node 20 and 24.
-  'docs/library.md#8': { quotes: 'test/consumer/net.mjs' },
-  'docs/library.md#9': { quotes: 'test/consumer/consumer.mjs' },
+  'docs/library.md#9': { quotes: 'test/consumer/net.mjs' },
+  'docs/library.md#10': { quotes: 'test/consumer/consumer.mjs' },
+  // The --network module: test/user-network.test.ts trains, resumes, evaluates and predicts with it.
+  'docs/cli.md#1': { prints: [] },
   'docs/page.md#1': { prints: [/^\[ 1, 28, 28, 16 \]\n9\ntrue\n$/] },
   'docs/internals.md#1': { prints: [/^true \[ 8, 10 \]$/m], timeout: 120_000 },
   'docs/internals.md#2': { prints: [/^true$/m], timeout: 120_000 },

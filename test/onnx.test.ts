@@ -188,7 +188,7 @@ describe('export --format onnx', () => {
     expect(format('--out', 'w.safetensors')).toBe('safetensors');
     expect(format('--format', 'onnx', '--out', 'w.bin')).toBe('onnx');
     expect(format('--format', 'safetensors', '--out', 'm.onnx')).toBe('safetensors');
-    expect(parseCommand(['--format', 'onnx'], 2)).toEqual(E.left('--format applies to export (a training run writes its checkpoint as safetensors)'));
+    expect(parseCommand(['--format', 'onnx'], 2)).toEqual(E.left('--format does not apply to train'));
     expect(parseCommand(['evaluate', 'ck', '--format', 'onnx'], 2)).toEqual(E.left('--format does not apply to evaluate'));
   });
 

@@ -10,16 +10,16 @@
 // chromium. Everything imports the package by name, as a user would.
 
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { node24 } from './node24.ts';
+import { tempDir } from './temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, 'test', 'consumer');
@@ -63,7 +63,7 @@ let tarball = '';
 let packed: string[] = [];
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'mnist-cnn-ts-package-'));
+  tmp = tempDir('mnist-cnn-ts-package-');
   await run('npm', ['pack', '--pack-destination', tmp], ROOT);
   const tgz = readdirSync(tmp).filter((f) => f.endsWith('.tgz'));
   expect(tgz).toHaveLength(1);
@@ -76,10 +76,6 @@ beforeAll(async () => {
   await run('npm', ['i', tarball, '--no-audit', '--no-fund'], app);
   for (const f of readdirSync(FIXTURES)) copyFileSync(join(FIXTURES, f), join(app, f));
 }, 180_000);
-
-afterAll(() => {
-  if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
-});
 
 describe('the tarball', () => {
   it('holds the built library, its declarations, package.json, README.md and LICENSE, nothing else', () => {

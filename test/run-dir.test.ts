@@ -2,15 +2,15 @@
 // that holds files; a default name taken in the same second gets a suffix;
 // an exclusive write never replaces a file.
 
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../src/platform/atomic-write.ts';
 import { claimDirectory, claimFreshDirectory } from '../src/program/run-dir.ts';
+import { tempDir } from './temp-dir.ts';
 
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'run-dir-'));
+const tmp = (): string => tempDir('run-dir-');
 
 describe('claimDirectory', () => {
   it('creates a new directory with its parents, or takes an empty one', async () => {

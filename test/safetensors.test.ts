@@ -2,8 +2,7 @@
 // written here, independent of the codec), every kind of corrupt file, the
 // expected-tensor check, and the atomic file writes checkpoints go through.
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { fromArray, tensor, type Tensor } from '../src/core/tensor.ts';
 import { decodeSafetensors, encodeSafetensors, expectTensors, MAX_HEADER_BYTES, MAX_HEADER_DEPTH } from '../src/formats/safetensors.ts';
 import { readFileBytes, writeFileAtomic } from '../src/platform/atomic-write.ts';
 import { MODEL_FILE_LIMIT } from '../src/formats/limits.ts';
+import { tempDir } from './temp-dir.ts';
 
 const f32Bits = (...bits: number[]): Float32Array => new Float32Array(Uint32Array.from(bits).buffer);
 const bytesOf = (t: Tensor): number[] => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
@@ -254,7 +254,7 @@ describe('expectTensors', () => {
 });
 
 describe('atomic file writes', () => {
-  const dir = (): string => mkdtempSync(join(tmpdir(), 'atomic-'));
+  const dir = (): string => tempDir('atomic-');
 
   it('writes a file, replaces an existing one, and leaves no temp files', async () => {
     const d = dir();

@@ -2,24 +2,38 @@
 // real MNIST with small limits so each run takes seconds.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../src/program/recipe/checkpoint.ts';
 import { leaves } from '../src/graph/index.ts';
+import { tempDir } from './temp-dir.ts';
 
 const cli = (args: string[]) => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/train.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'run-'));
+const tmp = (): string => tempDir('run-');
 const small = ['--train-limit', '256', '--test-limit', '200', '--batch-size', '32', '--kernels', 'wasm'];
 const paramsOf = (dir: string): Float32Array[] => {
   const c = decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'checkpoint.safetensors'))));
   if (E.isLeft(c)) throw new Error(c.left);
   return leaves(c.right.state.params).map(([, t]) => Float32Array.from(t.data));
+};
+
+// One finished run of two epochs that several tests read (its files, its checkpoint, its parameters),
+// trained once, when first asked for; its folder lives as long as this file.
+const sharedRoot = tmp();
+let finished: { readonly dir: string; readonly stdout: string } | null = null;
+const finishedRun = (): { readonly dir: string; readonly stdout: string } => {
+  if (finished === null) {
+    const dir = join(sharedRoot, 'run');
+    const r = cli(['--out', dir, '--epochs', '2', ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    finished = { dir, stdout: r.stdout };
+  }
+  return finished;
 };
 
 describe('train CLI: bad input', () => {
@@ -77,7 +91,7 @@ describe('train CLI: runs', () => {
 
   it('resuming keeps the run\'s kernels, threads and epochs, and claims another --out like a new run', () => {
     const a = join(tmp(), 'r');
-    const js = ['--train-limit', '96', '--test-limit', '50', '--batch-size', '32', '--kernels', 'js', '--threads', '1'];
+    const js = ['--train-limit', '32', '--test-limit', '10', '--batch-size', '32', '--kernels', 'js', '--threads', '1'];
     expect(cli(['--out', a, '--epochs', '2', '--stop-after', '1', ...js]).code).toBe(0);
     const ck = join(a, 'checkpoint.safetensors');
     const before = readFileSync(ck);
@@ -100,12 +114,10 @@ describe('train CLI: runs', () => {
   }, 300_000);
 
   it('trains, writes the run files, evaluates and predicts', () => {
-    const d = join(tmp(), 'run');
-    const r = cli(['--out', d, '--epochs', '1', ...small]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('359,846');
-    expect(r.stdout).toMatch(/epoch 0 +lr [\d.e+-]+ +train loss [\d.]+ +train acc [\d.]+% +test loss [\d.]+ +test acc [\d.]+%/);
-    expect(r.stdout).toMatch(/final test accuracy/);
+    const { dir: d, stdout } = finishedRun();
+    expect(stdout).toContain('359,846');
+    expect(stdout).toMatch(/epoch 0 +lr [\d.e+-]+ +train loss [\d.]+ +train acc [\d.]+% +test loss [\d.]+ +test acc [\d.]+%/);
+    expect(stdout).toMatch(/final test accuracy/);
     for (const f of ['checkpoint.safetensors', 'metrics.json', 'metrics.csv', 'accuracy.svg', 'loss.svg', 'predictions.png', 'confusion.png', 'confusion.svg']) {
       expect(existsSync(join(d, f)), f).toBe(true);
     }
@@ -137,21 +149,21 @@ describe('train CLI: runs', () => {
     // A finished run has nothing to resume: one line, exit 2, nothing written elsewhere.
     const done = cli(['--resume', join(d, 'checkpoint.safetensors'), '--out', join(d, 'more')]);
     expect(done.code).toBe(2);
-    expect(done.stderr.trim()).toMatch(/^error: .*checkpoint\.safetensors: this run already finished its 1 epochs; nothing to resume/);
+    expect(done.stderr.trim()).toMatch(/^error: .*checkpoint\.safetensors: this run already finished its 2 epochs; nothing to resume/);
     expect(existsSync(join(d, 'more'))).toBe(false);
-  });
+  }, 300_000);
 
   it('the same seed twice gives identical parameters; stop after epoch 1 and resume equals an uninterrupted run', () => {
-    const [a, b, c] = [tmp(), tmp(), tmp()].map((x) => join(x, 'r'));
-    expect(cli(['--out', a!, '--epochs', '2', ...small]).code).toBe(0);
+    const a = finishedRun().dir;
+    const [b, c] = [tmp(), tmp()].map((x) => join(x, 'r'));
     expect(cli(['--out', b!, '--epochs', '2', ...small]).code).toBe(0);
-    expect(paramsOf(b!)).toEqual(paramsOf(a!));
+    expect(paramsOf(b!)).toEqual(paramsOf(a));
     const first = cli(['--out', c!, '--epochs', '2', '--stop-after', '1', ...small]);
     expect(first.stdout).toContain('stopped after epoch 0');
     const resumed = cli(['--resume', join(c!, 'checkpoint.safetensors')]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resuming at epoch 1, step 0');
-    expect(paramsOf(c!)).toEqual(paramsOf(a!));
+    expect(paramsOf(c!)).toEqual(paramsOf(a));
     const metrics = JSON.parse(readFileSync(join(c!, 'metrics.json'), 'utf8')) as unknown[];
     expect(metrics).toHaveLength(2);
   }, 300_000);
@@ -175,9 +187,8 @@ describe('train CLI: runs', () => {
   }, 300_000);
 
   it('a bad checkpoint is a clear error, exit 2', () => {
-    const d = join(tmp(), 'r');
-    expect(cli(['--out', d, '--epochs', '1', ...small]).code).toBe(0);
-    const good = readFileSync(join(d, 'checkpoint.safetensors'));
+    const d = tmp();
+    const good = readFileSync(join(finishedRun().dir, 'checkpoint.safetensors'));
     const bad = join(d, 'bad.safetensors');
     writeFileSync(bad, good.subarray(0, good.length - 100));
     const r = cli(['evaluate', bad]);
@@ -186,5 +197,5 @@ describe('train CLI: runs', () => {
     expect(r.stderr).toMatch(/bad\.safetensors: /);
     const missing = cli(['evaluate', join(d, 'absent.safetensors')]);
     expect(missing.code).toBe(2);
-  });
+  }, 300_000);
 });

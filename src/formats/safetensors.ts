@@ -167,7 +167,7 @@ interface Located {
 }
 
 /** Whether arrays and objects in JSON text nest deeper than `limit`, counted without parsing (and so without recursion). */
-const nestsDeeperThan = (text: string, limit: number): boolean => {
+export const nestsDeeperThan = (text: string, limit: number): boolean => {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

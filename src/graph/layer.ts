@@ -141,3 +141,8 @@ export const checkApply = (layer: string, params: unknown, x: unknown, options: 
   tensorArg(`${layer}.apply`, 'x', x);
   runOptions(`${layer}.apply`, options);
 };
+
+/** True for what a network needs to run: an object with a layer's describe, init and apply (a module's export, a caller's argument). */
+export const isLayer = (v: unknown): v is Layer<Tree> =>
+  typeof v === 'object' && v !== null &&
+  typeof (v as Layer<Tree>).describe === 'function' && typeof (v as Layer<Tree>).init === 'function' && typeof (v as Layer<Tree>).apply === 'function';

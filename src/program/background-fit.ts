@@ -3,7 +3,8 @@
 // finishes before the next message is handled), and stops it on request.
 // The main thread only waits, so it answers signals at once.
 
-import type { SeedParams } from '../graph/index.ts';
+import type { Layer, Tree } from '../graph/index.ts';
+import type { NetworkSource } from '../parallel/protocol.ts';
 import type { Images } from '../training/batches.ts';
 import type { TrainConfig } from './recipe/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
@@ -15,31 +16,34 @@ import { layoutsFor, packState, unpackState, type ThreadPlan, type TrainWorkerIn
 export interface BackgroundEvents {
   readonly onStep?: (progress: { readonly epoch: number; readonly step: number; readonly steps: number; readonly seconds: number }) => void;
   /** Awaited before the next message is handled. */
-  readonly onEpoch?: (end: { readonly metrics: EpochMetrics; readonly state: RunState<SeedParams>; readonly evaluation: Evaluation }) => Promise<void>;
+  readonly onEpoch?: (end: { readonly metrics: EpochMetrics; readonly state: RunState<Tree>; readonly evaluation: Evaluation }) => Promise<void>;
   /** The run is finished and saved; the robustness table is being computed (a stop skips it). */
   readonly onRobustness?: () => void;
 }
 
 export interface BackgroundRun {
   /** How the run ended; rejects if the worker fails or an event handler throws. */
-  readonly result: Promise<{ readonly fit: FitResult<SeedParams>; readonly robustness: RobustnessReport | null }>;
+  readonly result: Promise<{ readonly fit: FitResult<Tree>; readonly robustness: RobustnessReport | null }>;
   /** Asks the run to stop before its next step (at once if it is between steps). */
   readonly stop: () => void;
 }
 
 export const fitInBackground = (
-  setup: { readonly config: TrainConfig; readonly plan: ThreadPlan; readonly train: Images; readonly test: Images; readonly stopAtEpoch: number | null },
-  start: RunState<SeedParams>,
+  setup: {
+    readonly config: TrainConfig; readonly plan: ThreadPlan;
+    /** The network trained, and where the worker thread finds it (the same network). */
+    readonly net: Layer<Tree>; readonly network: NetworkSource; readonly train: Images; readonly test: Images; readonly stopAtEpoch: number | null },
+  start: RunState<Tree>,
   events: BackgroundEvents,
 ): BackgroundRun => {
-  const layouts = layoutsFor(setup.config);
+  const layouts = layoutsFor(setup.net, setup.config);
   const stopFlag = new SharedArrayBuffer(4);
   const init: TrainWorkerInit = {
-    config: setup.config, plan: setup.plan, train: setup.train, test: setup.test,
+    config: setup.config, network: setup.network, plan: setup.plan, train: setup.train, test: setup.test,
     start: packState(start, layouts), stopAtEpoch: setup.stopAtEpoch ?? 0, stop: stopFlag,
   };
-  const worker = spawnWorker(import.meta.url, 'train-worker', init);
-  const result = new Promise<{ readonly fit: FitResult<SeedParams>; readonly robustness: RobustnessReport | null }>((resolve, reject) => {
+  const worker = spawnWorker(import.meta.url, 'train-worker', init, setup.network.kind === 'module' && /\.[cm]?ts$/.test(setup.network.url));
+  const result = new Promise<{ readonly fit: FitResult<Tree>; readonly robustness: RobustnessReport | null }>((resolve, reject) => {
     let queue = Promise.resolve();
     let ended = false;
     const fail = (err: unknown): void => {
@@ -57,7 +61,7 @@ export const fitInBackground = (
           ended = true;
           await worker.terminate();
           const state = unpackState(m.state, layouts);
-          const fit: FitResult<SeedParams> = m.status === 'finished' ? { status: 'finished', state, evaluation: m.evaluation! }
+          const fit: FitResult<Tree> = m.status === 'finished' ? { status: 'finished', state, evaluation: m.evaluation! }
             : m.status === 'stopped' ? { status: 'stopped', state }
               : { status: 'diverged', state, reason: m.reason };
           resolve({ fit, robustness: m.robustness });

@@ -6,7 +6,8 @@
 
 import type { Tensor } from '../core/tensor.ts';
 import { explainLoss } from '../graph/arithmetic.ts';
-import { backwardTrace, sgdStep, type SeedNetwork, type SeedParams } from '../graph/index.ts';
+import { backwardTrace, sgdStep, type Serial, type SerialParams } from '../graph/index.ts';
+import type { AnyLayers } from './explain-files.ts';
 import { leaves } from '../graph/tree.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
 import { softmax } from '../ops/softmax.ts';
@@ -53,7 +54,7 @@ const stepRaster = (lines: readonly string[], before: readonly number[], after: 
 };
 
 /** The backward pictures and the report of one input. */
-export const backwardPictures = (net: SeedNetwork, params: SeedParams, input: Uint8Array, options: BackwardOptions, kernels: Kernels): {
+export const backwardPictures = <L extends AnyLayers>(net: Serial<L>, params: SerialParams<L>, input: Uint8Array, options: BackwardOptions, kernels: Kernels): {
   readonly report: Record<string, unknown>;
   readonly pictures: ReadonlyArray<readonly [string, Raster]>;
 } => {

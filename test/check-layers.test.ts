@@ -9,7 +9,7 @@ import { partOf, violations } from '../scripts/check-layers.ts';
 const walk = (dir: string): string[] =>
   readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
 
-describe('layers', () => {
+describe('the layer-import check (scripts/check-layers.ts)', () => {
   it('every source file belongs to a layer, and the tree has no wrong arrow', () => {
     const files = walk('src').filter((f) => f.endsWith('.ts'));
     expect(files.filter((f) => partOf(f) === null)).toEqual([]);
