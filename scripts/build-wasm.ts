@@ -23,7 +23,7 @@ import wabtInit from 'wabt';
 import { SHARED_MAX_PAGES } from '../src/ops/kernels/wasm/instantiate.ts';
 import { F4x4, winogradTransformsWat, type WinogradMatrices } from './winograd-wat.ts';
 
-const dir = fileURLToPath(new URL('../src/ops/kernels/wasm', import.meta.url));
+const dir = fileURLToPath(new URL('../src/ops/kernels/wasm/', import.meta.url));
 
 /**
  * The modules built, named <source>[-fma][-shared]: the source (gemm.wat, or

@@ -12,5 +12,6 @@ export {
   type Tensor, type Shape, type DType, type Data,
 } from '../core/tensor.ts';
 export { ShapeError } from '../core/shape.ts';
+export { ArgumentError } from '../core/check.ts';
 export { key, split, foldIn, normal, uniform, permutation, type Key } from '../core/random.ts';
 export type { Result, Success, Failure } from '../core/result.ts';
