@@ -35,8 +35,9 @@ export interface SeedNetworkOptions {
  * const params = net.init(key(0), MNIST_SHAPE);
  * console.log(formatTable(summarize(net, MNIST_SHAPE), MNIST_SHAPE));
  */
-export const seedNetwork = ({ init = 'seed', widths: [c1, c2, c3, hidden] = [16, 32, 64, 100] }: SeedNetworkOptions = {}) =>
-  serial({
+export const seedNetwork = (options: SeedNetworkOptions = {}) => {
+  const { init = 'seed', widths: [c1, c2, c3, hidden] = [16, 32, 64, 100] } = options;
+  return serial({
     conv1: conv({ filters: c1, size: 3, pad: padAll(1), init }),
     add1: untiedBias(),
     relu1: relu(),
@@ -53,6 +54,7 @@ export const seedNetwork = ({ init = 'seed', widths: [c1, c2, c3, hidden] = [16,
     relu4: relu(),
     dense2: dense({ units: 10, init }),
   });
+};
 
 /** The type of {@link seedNetwork}'s pipeline. */
 export type SeedNetwork = ReturnType<typeof seedNetwork>;

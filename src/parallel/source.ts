@@ -86,7 +86,8 @@ interface Slot {
  * const r = await fit({ net, optimizer, source, ...rest }, initialState(params, optimizer));
  * await source.close();
  */
-export const workerGradients = <P extends Tree>(template: P, { network, kernels, threads, spawn }: WorkerSourceOptions): Source<P> => {
+export const workerGradients = <P extends Tree>(template: P, options: WorkerSourceOptions): Source<P> => {
+  const { network, kernels, threads, spawn } = options;
   const init = { network, kernels };
   // The workers' kernel set, here: for an optimizer step they cannot take (one of your own) and evaluation's defaults; made when first wanted.
   let set: Kernels | undefined;

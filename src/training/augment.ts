@@ -97,7 +97,8 @@ export const warp = (x: Tensor, p: AffineParams): Tensor => {
  * const move = affine({ shift: 2, rotate: 10, scale: 0.1 });
  * const moved = move(key(7), batch.x);     // the same key gives the same images
  */
-export const affine = ({ shift = 0, rotate = 0, scale = 0, shear = 0 }: AffineSpec): Augment => (k, x) => {
+export const affine = (spec: AffineSpec): Augment => (k, x) => {
+  const { shift = 0, rotate = 0, scale = 0, shear = 0 } = spec;
   const [n, h, w, c] = dims('affine', x);
   const out = alloc(dtypeOf(x), x.data.length);
   for (let i = 0; i < n; i++) {
@@ -147,7 +148,8 @@ export const morph = (x: Tensor, kind: 'dilate' | 'erode', which: (i: number) =>
  * `thicken`, else eroded with probability `thin`, else left as it is; a
  * changed image moves a random quarter to all of the way (see morph).
  */
-export const strokes = ({ thicken = 0, thin = 0 }: { readonly thicken?: number; readonly thin?: number }): Augment => (k, x) => {
+export const strokes = (spec: { readonly thicken?: number; readonly thin?: number }): Augment => (k, x) => {
+  const { thicken = 0, thin = 0 } = spec;
   const n = x.shape[0] ?? 0;
   const u = uniform(k, 2 * n);
   // Each changed image moves between a quarter and all of the way.

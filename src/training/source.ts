@@ -75,7 +75,8 @@ export const countCorrect = (logits: Tensor, labels: ArrayLike<number>): number 
  * const source = eagerSource(net, { kernels: jsKernels });
  * const { loss, params, state } = await source.step(adam(), params0, state0, x, labels, 1e-3);
  */
-export const eagerSource = <P extends Tree>(net: Layer<P>, { kernels, loss = crossEntropyLoss }: { readonly kernels: Kernels; readonly loss?: Loss<Labels> }): Source<P> => {
+export const eagerSource = <P extends Tree>(net: Layer<P>, options: { readonly kernels: Kernels; readonly loss?: Loss<Labels> }): Source<P> => {
+  const { kernels, loss = crossEntropyLoss } = options;
   const vg = valueAndGrad(net, { kernels, loss });
   const valueAndGradOf = (params: P, x: Tensor, labels: Labels): BatchGrad<P> & { readonly out: Tensor } => {
     const r = vg(params, { x, labels });

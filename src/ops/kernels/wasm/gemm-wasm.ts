@@ -111,7 +111,8 @@ export interface WasmKernelOptions {
  * const kernels = createWasmKernels();
  * const vg = valueAndGrad(net, { kernels });
  */
-export const createWasmKernels = ({ fma = hasRelaxedSimd(), winograd = false }: WasmKernelOptions = {}): Kernels => {
+export const createWasmKernels = (options: WasmKernelOptions = {}): Kernels => {
+  const { fma = hasRelaxedSimd(), winograd = false } = options;
   if (fma && !hasRelaxedSimd()) throw new RangeError('createWasmKernels: this runtime has no relaxed SIMD (fused multiply-add); Node 22+ and Chromium have it, Node 20 with --experimental-wasm-relaxed-simd');
   const heap = createHeap();
   const g = createWasmGemm(heap, fma);
