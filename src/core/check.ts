@@ -145,8 +145,12 @@ export const tensorArg = (fn: string, name: string, v: unknown): void => {
 };
 
 /** Throws unless `v` is a layer: an object with `describe`, `init` and `apply` functions. */
+/** Whether `v` has a layer's three functions, `describe`, `init` and `apply` (what the library can check of a layer it did not make). */
+export const hasLayerShape = (v: unknown): boolean =>
+  isBag(v) && typeof v['apply'] === 'function' && typeof v['init'] === 'function' && typeof v['describe'] === 'function';
+
 export const layerArg = (fn: string, name: string, v: unknown): void => {
-  if (!isBag(v) || typeof v['apply'] !== 'function' || typeof v['init'] !== 'function' || typeof v['describe'] !== 'function') {
+  if (!hasLayerShape(v)) {
     throw new ArgumentError(`${fn}: ${name} must be a layer ({ describe, init, apply }, as layers.* and serial make), got ${describeValue(v)}`);
   }
 };

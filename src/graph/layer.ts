@@ -4,7 +4,7 @@
 // shape, parameter count and MACs from the shape alone, so the network table
 // falls out of the definition without running data.
 
-import { keyArg, optionsBag, runOptions, shapeOf, tensorArg } from '../core/check.ts';
+import { hasLayerShape, keyArg, optionsBag, runOptions, shapeOf, tensorArg } from '../core/check.ts';
 import type { Key } from '../core/random.ts';
 import type { Shape, Tensor } from '../core/tensor.ts';
 import type { Kernels } from '../ops/kernels/index.ts';
@@ -143,6 +143,4 @@ export const checkApply = (layer: string, params: unknown, x: unknown, options: 
 };
 
 /** True for what a network needs to run: an object with a layer's describe, init and apply (a module's export, a caller's argument). */
-export const isLayer = (v: unknown): v is Layer<Tree> =>
-  typeof v === 'object' && v !== null &&
-  typeof (v as Layer<Tree>).describe === 'function' && typeof (v as Layer<Tree>).init === 'function' && typeof (v as Layer<Tree>).apply === 'function';
+export const isLayer = (v: unknown): v is Layer<Tree> => hasLayerShape(v);
