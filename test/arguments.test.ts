@@ -20,9 +20,10 @@ import { describe, expect, it } from 'vitest';
 import {
   adam, compile, constant, crossEntropyLoss, evaluate, fit, fromArray, initialState, jsKernels, key, layers, meanSquaredError,
   momentum, normal, ops, permutation, predict, reshape, serial, ShapeError, split, stepDecay, take, tensor, valueAndGrad,
-  warmupCosine, zeros, type Images, type Layer, type Optimizer, type Schedule, type Tensor, type Tree,
+  warmupCosine, workerGradients, zeros, type Images, type Layer, type Optimizer, type Schedule, type Tensor, type Tree,
 } from '../src/index.ts';
 import { ArgumentError } from '../src/core/check.ts';
+import { parallelGradients } from '../src/node.ts';
 import { fuzzParameters, fuzzTimeout } from './fuzz-helpers.ts';
 
 const { padAll } = ops;
@@ -122,6 +123,17 @@ describe('the cases seen from plain JavaScript', () => {
     await refuses(() => vg(params, { x, labels: [0, 3] }), 'softmaxCrossEntropy: label 3 is not a class of input [2, 3]');
     await refuses(() => vg(params, { x, labels: [0, 1.5] }), 'softmaxCrossEntropy: label 1.5 is not a class of input [2, 3]');
     await refuses(() => evaluate(net, params, images(0), { kernels }), 'evaluate: the set holds no images (data.count is 0)');
+  });
+
+  it('workers: a network, a kernel set, a thread count and a way to start them, each by name, before any worker starts', async () => {
+    const seed = { kind: 'seed', init: 'he' } as const;
+    const spawn = () => { throw new Error('no worker may start'); };
+    await refuses(() => parallelGradients(params, 2 as never), 'parallelGradients: options must be an object ({ network, kernels, threads }), got 2');
+    await refuses(() => parallelGradients(params, { network: seed, kernels: 'gpu' as never, threads: 2 }), "parallelGradients: options.kernels must be 'wasm' or 'wasm-winograd' or 'js' or 'reference', got \"gpu\"");
+    await refuses(() => parallelGradients(params, { network: seed, kernels: 'wasm', threads: 0 }), 'parallelGradients: options.threads must be a positive integer, got 0');
+    await refuses(() => parallelGradients(params, { network: { kind: 'remote' } as never, kernels: 'wasm', threads: 2 }), "parallelGradients: options.network.kind must be 'seed' or 'module', got \"remote\"");
+    await refuses(() => workerGradients(params, { network: seed, kernels: 'wasm', threads: 2, spawn: 'spawn' as never }), 'workerGradients: options.spawn must be a function, got "spawn"');
+    await refuses(() => workerGradients(params, { network: seed, kernels: 'wasm', threads: 1.5, spawn }), 'workerGradients: options.threads must be a positive integer, got 1.5');
   });
 });
 

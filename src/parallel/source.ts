@@ -17,7 +17,8 @@ import { concatRows, tensor, type Tensor } from '../core/tensor.ts';
 import type { Optimizer, Tree } from '../graph/index.ts';
 import { heapOptimizer, type HeapOptimizer, type OptimizerHyper } from '../graph/optimizers/index.ts';
 import { layoutOf, layoutSize, packTree, unpackTree } from '../graph/packing.ts';
-import { kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
+import { kernelNames, kernelsByName, type KernelName } from '../ops/kernels/by-name.ts';
+import { aFunction, oneOf, optionsBag, positiveInt } from '../core/check.ts';
 import type { Kernels } from '../ops/kernels/types.ts';
 import type { Labels } from '../ops/op.ts';
 import type { BatchGrad, BatchStep, Source } from '../training/source.ts';
@@ -47,6 +48,15 @@ export interface WorkerSourceOptions {
   /** Starts worker i with its init message (the shell passes it as workerData, or as the first message). */
   readonly spawn: (init: WorkerInit) => WorkerPort;
 }
+
+/** Throws unless `options` names a network, a kernel set and a thread count workers can be started with; `fn` is the caller's name. */
+export const workerOptionsArg = (fn: string, options: unknown): void => {
+  const bag = optionsBag(fn, 'options', options, '{ network, kernels, threads }');
+  const network = optionsBag(fn, 'options.network', bag['network'], "{ kind: 'seed', init } or { kind: 'module', url, export }");
+  oneOf(fn, 'options.network.kind', network['kind'], ['seed', 'module']);
+  oneOf(fn, 'options.kernels', bag['kernels'], kernelNames);
+  positiveInt(fn, 'options.threads', bag['threads']);
+};
 
 /**
  * A worker and its one call in flight. Its handlers stay for its whole life,
@@ -87,6 +97,8 @@ interface Slot {
  * await source.close();
  */
 export const workerGradients = <P extends Tree>(template: P, options: WorkerSourceOptions): Source<P> => {
+  workerOptionsArg('workerGradients', options);
+  aFunction('workerGradients', 'options.spawn', options.spawn);
   const { network, kernels, threads, spawn } = options;
   const init = { network, kernels };
   // The workers' kernel set, here: for an optimizer step they cannot take (one of your own) and evaluation's defaults; made when first wanted.

@@ -6,7 +6,7 @@ import type { Tree } from '../graph/index.ts';
 import type { KernelName } from '../ops/kernels/by-name.ts';
 import type { Source } from '../training/source.ts';
 import type { NetworkSource, WorkerInit } from '../parallel/protocol.ts';
-import { workerGradients, type WorkerPort } from '../parallel/source.ts';
+import { workerGradients, workerOptionsArg, type WorkerPort } from '../parallel/source.ts';
 import { spawnWorker } from './spawn-worker.ts';
 
 export type { NetworkSource };
@@ -63,5 +63,7 @@ export interface ParallelOptions {
  * const r = await fit({ net, optimizer, source, ...rest }, initialState(params, optimizer));
  * await source.close();
  */
-export const parallelGradients = <P extends Tree>(template: P, options: ParallelOptions): Source<P> =>
-  workerGradients(template, { ...options, spawn });
+export const parallelGradients = <P extends Tree>(template: P, options: ParallelOptions): Source<P> => {
+  workerOptionsArg('parallelGradients', options);
+  return workerGradients(template, { ...options, spawn });
+};

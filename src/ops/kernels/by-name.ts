@@ -9,6 +9,9 @@ import { createWasmKernels } from './wasm/gemm-wasm.ts';
  */
 export type KernelName = 'wasm' | 'wasm-winograd' | 'js' | 'reference';
 
+/** Every {@link KernelName}, for the checks of what a caller passes. */
+export const kernelNames: readonly KernelName[] = ['wasm', 'wasm-winograd', 'js', 'reference'];
+
 /** Whether a kernel name is a WASM set (which a compiled network runs). */
 export const isWasmName = (name: KernelName): name is 'wasm' | 'wasm-winograd' => name === 'wasm' || name === 'wasm-winograd';
 
