@@ -20,7 +20,7 @@ import { describe, expect, it } from 'vitest';
 import {
   adam, compile, constant, crossEntropyLoss, evaluate, fit, fromArray, initialState, jsKernels, key, layers, meanSquaredError,
   momentum, normal, ops, permutation, predict, reshape, serial, ShapeError, split, stepDecay, take, tensor, valueAndGrad,
-  warmupCosine, workerGradients, zeros, type Images, type Layer, type Optimizer, type Schedule, type Tensor, type Tree,
+  warmupCosine, workerGradients, zeros, affine, strokes, type Images, type Layer, type Optimizer, type Schedule, type Tensor, type Tree,
 } from '../src/index.ts';
 import { ArgumentError } from '../src/core/check.ts';
 import { parallelGradients } from '../src/node.ts';
@@ -123,6 +123,12 @@ describe('the cases seen from plain JavaScript', () => {
     await refuses(() => vg(params, { x, labels: [0, 3] }), 'softmaxCrossEntropy: label 3 is not a class of input [2, 3]');
     await refuses(() => vg(params, { x, labels: [0, 1.5] }), 'softmaxCrossEntropy: label 1.5 is not a class of input [2, 3]');
     await refuses(() => evaluate(net, params, images(0), { kernels }), 'evaluate: the set holds no images (data.count is 0)');
+  });
+
+  it('augmentations: their spec is an object of finite numbers', async () => {
+    await refuses(() => affine(2 as never), 'affine: spec must be an object ({ shift?, rotate?, scale?, shear? }), got 2');
+    await refuses(() => affine({ rotate: Number.NaN }), 'affine: spec.rotate must be a finite number, got NaN');
+    await refuses(() => strokes({ thin: '0.2' as never }), 'strokes: spec.thin must be a finite number, got "0.2"');
   });
 
   it('workers: a network, a kernel set, a thread count and a way to start them, each by name, before any worker starts', async () => {

@@ -5,6 +5,7 @@
 // that never stopped, whatever the thread count. Nothing passed in is
 // written; each call returns a fresh batch.
 
+import { finiteNumber, optionsBag } from '../core/check.ts';
 import { foldIn, uniform, type Key } from '../core/random.ts';
 import { expectRank } from '../core/shape.ts';
 import { alloc, dtypeOf, tensor, type Data, type Tensor } from '../core/tensor.ts';
@@ -97,16 +98,19 @@ export const warp = (x: Tensor, p: AffineParams): Tensor => {
  * const move = affine({ shift: 2, rotate: 10, scale: 0.1 });
  * const moved = move(key(7), batch.x);     // the same key gives the same images
  */
-export const affine = (spec: AffineSpec): Augment => (k, x) => {
-  const { shift = 0, rotate = 0, scale = 0, shear = 0 } = spec;
-  const [n, h, w, c] = dims('affine', x);
-  const out = alloc(dtypeOf(x), x.data.length);
-  for (let i = 0; i < n; i++) {
-    const [r, s, t, dx, dy] = Array.from(uniform(foldIn(k, i), 5), (u) => 2 * u - 1) as [number, number, number, number, number];
-    const p = { rotate: r * rotate, scale: 1 + s * scale, shear: t * shear, dx: dx * shift, dy: dy * shift };
-    warpImage(x.data, out, i, h, w, c, p);
-  }
-  return tensor(x.shape, out);
+export const affine = (spec: AffineSpec): Augment => {
+  const { shift = 0, rotate = 0, scale = 0, shear = 0 } = optionsBag('affine', 'spec', spec, '{ shift?, rotate?, scale?, shear? }');
+  for (const [name, v] of Object.entries({ shift, rotate, scale, shear })) finiteNumber('affine', `spec.${name}`, v);
+  return (k, x) => {
+    const [n, h, w, c] = dims('affine', x);
+    const out = alloc(dtypeOf(x), x.data.length);
+    for (let i = 0; i < n; i++) {
+      const [r, s, t, dx, dy] = Array.from(uniform(foldIn(k, i), 5), (u) => 2 * u - 1) as [number, number, number, number, number];
+      const p = { rotate: r * rotate, scale: 1 + s * scale, shear: t * shear, dx: dx * shift, dy: dy * shift };
+      warpImage(x.data, out, i, h, w, c, p);
+    }
+    return tensor(x.shape, out);
+  };
 };
 
 /**
@@ -148,14 +152,18 @@ export const morph = (x: Tensor, kind: 'dilate' | 'erode', which: (i: number) =>
  * `thicken`, else eroded with probability `thin`, else left as it is; a
  * changed image moves a random quarter to all of the way (see morph).
  */
-export const strokes = (spec: { readonly thicken?: number; readonly thin?: number }): Augment => (k, x) => {
-  const { thicken = 0, thin = 0 } = spec;
-  const n = x.shape[0] ?? 0;
-  const u = uniform(k, 2 * n);
-  // Each changed image moves between a quarter and all of the way.
-  const strength = (i: number): number => 0.25 + 0.75 * u[n + i]!;
-  const thick = morph(x, 'dilate', (i) => u[i]! < thicken, strength);
-  return morph(thick, 'erode', (i) => u[i]! >= thicken && u[i]! < thicken + thin, strength);
+export const strokes = (spec: { readonly thicken?: number; readonly thin?: number }): Augment => {
+  const { thicken = 0, thin = 0 } = optionsBag('strokes', 'spec', spec, '{ thicken?, thin? }');
+  finiteNumber('strokes', 'spec.thicken', thicken);
+  finiteNumber('strokes', 'spec.thin', thin);
+  return (k, x) => {
+    const n = x.shape[0] ?? 0;
+    const u = uniform(k, 2 * n);
+    // Each changed image moves between a quarter and all of the way.
+    const strength = (i: number): number => 0.25 + 0.75 * u[n + i]!;
+    const thick = morph(x, 'dilate', (i) => u[i]! < thicken, strength);
+    return morph(thick, 'erode', (i) => u[i]! >= thicken && u[i]! < thicken + thin, strength);
+  };
 };
 
 /** Several augmentations in order, each with its own key (foldIn(key, position)). */
